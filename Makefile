@@ -1,0 +1,63 @@
+# Callbook's one task runner. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST := $(VENV)/bin/pytest
+RUFF := $(VENV)/bin/ruff
+CORPUS ?= ../shared/corpus/falco-community/meeting-notes
+
+# Local development runs with DEBUG on and a throwaway secret key.
+export DEBUG ?= true
+
+.PHONY: help install run test test-sqlite test-postgres lint fmt migrate demo clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	python3.11 -m venv $(VENV) 2>/dev/null || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed ## Create .venv and install the app with its dev tools
+
+migrate: install ## Apply migrations to the database in DATABASE_URL (SQLite by default)
+	$(PY) manage.py migrate --noinput
+
+demo: migrate ## Load the demo community and create the admin login
+	$(PY) manage.py seed_demo
+
+run: demo ## Set up everything and serve the site on http://127.0.0.1:8000
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: install ## Run the whole suite on SQLite, then on a throwaway PostgreSQL
+	@$(MAKE) --no-print-directory test-sqlite
+	@$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install ## Run the suite on SQLite only
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(RUFF) check .
+	$(RUFF) format --check .
+	$(PYTEST) $(PYTEST_ARGS)
+
+test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster
+	@status=0; tests/with_postgres.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 3 ]; then \
+	  echo "!!! PostgreSQL server binaries not found: the suite ran on SQLite only !!!"; \
+	  if [ "$$CI" = "true" ]; then exit 1; fi; \
+	else exit $$status; fi
+
+lint: install ## ruff check and format check
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+fmt: install ## Format and autofix with ruff
+	$(RUFF) format .
+	$(RUFF) check --fix .
+
+clean: ## Remove the virtualenv, SQLite database and collected static files
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,261 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+from simple_history.models import HistoricalRecords
+
+from meetings.models import Meeting, MeetingSeries
+from people.models import Attendee, validate_github_handle
+
+MAX_REQUESTED_MINUTES = 120
+
+
+class AgendaItemQuerySet(models.QuerySet):
+    def for_meeting(self, meeting):
+        return self.filter(meeting=meeting)
+
+    def proposed(self):
+        return self.filter(status=AgendaItem.Status.PROPOSED)
+
+    def accepted(self):
+        return self.filter(status=AgendaItem.Status.ACCEPTED)
+
+    def on_agenda(self):
+        """Items a call page lists: accepted and discussed first, then proposals."""
+        return self.filter(
+            status__in=[
+                AgendaItem.Status.ACCEPTED,
+                AgendaItem.Status.DISCUSSED,
+                AgendaItem.Status.PROPOSED,
+            ]
+        ).order_by(
+            models.Case(
+                models.When(status=AgendaItem.Status.PROPOSED, then=1), default=0
+            ),
+            "position",
+            "pk",
+        )
+
+    def backlog(self, series):
+        """Deferred items parked on the series, not on a meeting."""
+        return self.filter(series=series, meeting__isnull=True)
+
+    def total_minutes(self) -> int:
+        return self.aggregate(total=models.Sum("requested_minutes"))["total"] or 0
+
+
+class AgendaItem(models.Model):
+    """A topic for a call: proposed by anyone, then moderated and discussed."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Proposed")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        DEFERRED = "deferred", _("Deferred")
+        DISCUSSED = "discussed", _("Discussed")
+
+    series = models.ForeignKey(
+        MeetingSeries, on_delete=models.CASCADE, related_name="agenda_items",
+        verbose_name=_("series"),
+        help_text=_("Set from the meeting; alone, the item waits in the backlog."),
+    )  # fmt: skip
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, null=True, blank=True,
+        related_name="agenda_items", verbose_name=_("meeting"),
+        help_text=_("Empty while the item waits in the series backlog."),
+    )  # fmt: skip
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("One line, as on the agenda.")
+    )
+    description = MarkdownxField(
+        _("description"), blank=True, help_text=_("What the proposer wrote (markdown).")
+    )
+    presenters = models.ManyToManyField(
+        Attendee, related_name="presented_items", blank=True,
+        verbose_name=_("presenters"), help_text=_("Who presents the item."),
+    )  # fmt: skip
+    presenter_names = models.CharField(
+        _("presenters as written"), max_length=200, blank=True,
+        help_text=_("The bracket text from the notes, e.g. “Lore/Leo”."),
+    )  # fmt: skip
+    proposer_name = models.CharField(
+        _("proposer's name"), max_length=100, blank=True,
+        help_text=_("Who proposed the item."),
+    )  # fmt: skip
+    proposer_handle = models.CharField(
+        _("proposer's GitHub handle"), max_length=39, blank=True,
+        validators=[validate_github_handle], help_text=_("Optional, without the @."),
+    )  # fmt: skip
+    proposer_email = models.EmailField(
+        _("proposer's e-mail"), blank=True,
+        help_text=_("Optional; never shown publicly."),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.PROPOSED,
+        help_text=_("Proposed items wait for the MC to accept, decline or defer."),
+    )  # fmt: skip
+    decline_reason = models.TextField(
+        _("reason"), blank=True, max_length=1000,
+        help_text=_("Shown to the proposer when the item is declined."),
+    )  # fmt: skip
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Order on the agenda.")
+    )
+    requested_minutes = models.PositiveSmallIntegerField(
+        _("requested minutes"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REQUESTED_MINUTES)],
+        help_text=_("How long the item needs."),
+    )  # fmt: skip
+    links = models.TextField(
+        _("links"), blank=True, max_length=2000,
+        help_text=_("Issues, PRs, slides: one URL a line."),
+    )  # fmt: skip
+    discussion_notes = MarkdownxField(
+        _("discussion notes"), blank=True,
+        help_text=_("What was said and decided (markdown)."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = AgendaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(requested_minutes__gte=1)
+                & models.Q(requested_minutes__lte=MAX_REQUESTED_MINUTES),
+                name="agenda_item_minutes_positive",
+                violation_error_message=_(
+                    "Requested minutes must be between 1 and %(max)s."
+                )
+                % {"max": MAX_REQUESTED_MINUTES},
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["meeting", "status", "position"], name="agenda_item_by_meeting"
+            ),
+            models.Index(fields=["series", "status"], name="agenda_item_by_series"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        if self.meeting_id and not self.series_id:
+            self.series_id = self.meeting.series_id
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        if self.meeting_id is None:
+            return self.series.get_absolute_url()
+        return self.meeting.get_absolute_url() + f"#item-{self.pk}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.meeting_id
+            and self.series_id
+            and self.meeting.series_id != self.series_id
+        ):
+            raise ValidationError(
+                {"series": _("The item's series must be its meeting's series.")},
+                code="series_mismatch",
+            )
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == self.Status.PROPOSED
+
+    @property
+    def link_list(self) -> list[str]:
+        return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
+class ActionItemQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=ActionItem.Status.OPEN)
+
+    def suggested(self):
+        return self.filter(status=ActionItem.Status.SUGGESTED)
+
+    def due_by(self, day):
+        return self.open().filter(due_date__lte=day)
+
+
+class ActionItem(models.Model):
+    """Something a person agreed on a call to do ("Ann to update the docs")."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+        DROPPED = "dropped", _("Dropped")
+        # Found by the importer in free text ("X to do Y"); an MC accepts it.
+        SUGGESTED = "suggested", _("Suggested")
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="action_items",
+        verbose_name=_("raised at"), help_text=_("The call where it was agreed."),
+    )  # fmt: skip
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="action_items", verbose_name=_("agenda item"),
+        help_text=_("The item it came out of, if any."),
+    )  # fmt: skip
+    description = models.TextField(
+        _("description"), max_length=2000, help_text=_("What is to be done.")
+    )
+    owners = models.ManyToManyField(
+        Attendee, related_name="owned_action_items", blank=True,
+        verbose_name=_("owners"), help_text=_("Who does it."),
+    )  # fmt: skip
+    owner_names = models.CharField(
+        _("owners as written"), max_length=200, blank=True,
+        help_text=_("Names from the notes that match no person yet."),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.OPEN,
+        help_text=_("Open items are carried over to the next call."),
+    )  # fmt: skip
+    due_date = models.DateField(
+        _("due date"), null=True, blank=True, help_text=_("Optional.")
+    )
+    closed_in = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="closed_action_items", verbose_name=_("closed at"),
+        help_text=_("The call where it was marked done or dropped."),
+    )  # fmt: skip
+    position = models.PositiveIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = ActionItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        verbose_name = _("action item")
+        verbose_name_plural = _("action items")
+        indexes = [
+            models.Index(fields=["status", "due_date"], name="agenda_action_by_status"),
+        ]
+
+    def __str__(self):
+        return self.description[:80]
+
+    def get_absolute_url(self):
+        return self.meeting.get_absolute_url() + f"#action-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def age_days(self) -> int:
+        return (timezone.now() - self.meeting.start).days

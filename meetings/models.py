@@ -1,0 +1,527 @@
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Coalesce, Lower
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from markdownx.models import MarkdownxField
+from simple_history.models import HistoricalRecords
+
+from people.models import Attendee
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            _("“%(value)s” is not a known time zone, e.g. Europe/Rome or UTC."),
+            code="invalid_time_zone",
+            params={"value": value},
+        )
+
+
+class HttpsURLField(models.URLField):
+    """A URL field whose form field adds https:// (not http://) to a bare host."""
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+validate_github_repo = RegexValidator(
+    r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$",
+    _("Write the repository as owner/name, e.g. falcosecurity/falco."),
+    code="invalid_github_repo",
+)
+
+
+class MeetingSeries(models.Model):
+    """A recurring call, e.g. the weekly community call."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    slug = models.SlugField(
+        _("slug"),
+        max_length=80,
+        unique=True,
+        help_text=_("Used in URLs: /calls/<slug>/"),
+    )
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("e.g. “Example Community Call”.")
+    )
+    description = MarkdownxField(
+        _("description"), blank=True, help_text=_("What the call is for (markdown).")
+    )
+    info_url = HttpsURLField(
+        _("more information link"), blank=True, help_text=_("Where to read more.")
+    )
+    video_url = HttpsURLField(
+        _("video-call link"), blank=True, help_text=_("The standing video-call link.")
+    )
+    github_repo = models.CharField(
+        _("default GitHub repository"),
+        max_length=140,
+        blank=True,
+        validators=[validate_github_repo],
+        help_text=_("owner/name that a bare “#123” in the notes refers to."),
+    )
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"), choices=Weekday, default=Weekday.WEDNESDAY,
+        help_text=_("The day the call usually happens."),
+    )  # fmt: skip
+    start_time = models.TimeField(
+        _("start time"), default=dt.time(16, 0),
+        help_text=_("Local time in the series' time zone."),
+    )  # fmt: skip
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text=_("IANA name, e.g. Europe/Rome."),
+    )  # fmt: skip
+    interval_weeks = models.PositiveSmallIntegerField(
+        _("every N weeks"), default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(52)],
+        help_text=_("1 for weekly, 2 for every other week."),
+    )  # fmt: skip
+    length_minutes = models.PositiveSmallIntegerField(
+        _("default length (minutes)"), default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text=_("How long a call usually lasts."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("meeting series")
+        verbose_name_plural = _("meeting series")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(interval_weeks__gte=1),
+                name="meetings_series_interval_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(length_minutes__gte=1),
+                name="meetings_series_length_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weekday__gte=0, weekday__lte=6),
+                name="meetings_series_weekday_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("meetings:series", kwargs={"series": self.slug})
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def start_on(self, day: dt.date) -> dt.datetime:
+        """The aware start time of this series' call on `day`."""
+        return dt.datetime.combine(day, self.start_time, tzinfo=self.tzinfo)
+
+    def next_start_after(self, moment: dt.datetime) -> dt.datetime:
+        """The first regular start on the series' weekday strictly after `moment`."""
+        local = moment.astimezone(self.tzinfo)
+        days_ahead = (self.weekday - local.weekday()) % 7
+        candidate = self.start_on(local.date() + dt.timedelta(days=days_ahead))
+        if candidate <= moment:
+            candidate = self.start_on(candidate.date() + dt.timedelta(days=7))
+        return candidate
+
+    def start_following(self, meeting_start: dt.datetime) -> dt.datetime:
+        """The start of the call one interval after the one at `meeting_start`."""
+        local_day = meeting_start.astimezone(self.tzinfo).date()
+        return self.start_on(local_day + dt.timedelta(weeks=self.interval_weeks))
+
+
+class MeetingQuerySet(models.QuerySet):
+    def finalized(self):
+        return self.filter(status=Meeting.Status.FINALIZED)
+
+    def scheduled(self):
+        return self.filter(status=Meeting.Status.SCHEDULED)
+
+    def upcoming(self, now=None):
+        return self.filter(start__gte=now or timezone.now()).order_by("start")
+
+    def past(self, now=None):
+        return self.filter(start__lt=now or timezone.now()).order_by("-start")
+
+    def next_per_series(self, now=None):
+        """The next scheduled call of each series, soonest first."""
+        upcoming = self.scheduled().upcoming(now)
+        first_start = upcoming.filter(series=models.OuterRef("series")).values("start")
+        return upcoming.filter(start=models.Subquery(first_start[:1]))
+
+    def for_series(self, slug: str):
+        return self.filter(series__slug=slug)
+
+    def on_date_key(self, date_key: str):
+        """The meeting a URL's "2020-09-16" or "2020-09-16-2" names."""
+        try:
+            day, ordinal = Meeting.parse_date_key(date_key)
+        except ValueError:
+            return self.none()
+        return self.filter(date=day, ordinal=ordinal)
+
+    def with_counts(self):
+        """Annotate attendee and agenda-item counts without multiplying rows."""
+        return self.annotate(
+            attendee_count=_count_of(Attendance),
+            agenda_item_count=_count_of(
+                self.model._meta.get_field("agenda_items").related_model
+            ),
+        )
+
+
+def _count_of(model) -> models.Expression:
+    """A correlated COUNT of `model` rows pointing at the outer meeting."""
+    rows = (
+        model.objects.filter(meeting=models.OuterRef("pk"))
+        .order_by()
+        .values("meeting")
+        .annotate(n=models.Count("pk"))
+        .values("n")
+    )
+    return Coalesce(models.Subquery(rows), 0)
+
+
+class Meeting(models.Model):
+    """One call of a series: its agenda before, its notes after."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        HELD = "held", _("Held, notes in progress")
+        FINALIZED = "finalized", _("Finalized")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    series = models.ForeignKey(
+        MeetingSeries, on_delete=models.PROTECT, related_name="meetings",
+        verbose_name=_("series"),
+    )  # fmt: skip
+    start = models.DateTimeField(_("start"), help_text=_("When the call starts."))
+    date = models.DateField(
+        _("date"), editable=False, help_text=_("The start's date in the series' zone.")
+    )
+    ordinal = models.PositiveSmallIntegerField(
+        _("ordinal"), default=1, validators=[MinValueValidator(1)],
+        help_text=_("1 normally; 2 for a rare second call on the same date."),
+    )  # fmt: skip
+    title = models.CharField(
+        _("title"), max_length=200, blank=True,
+        help_text=_("Leave empty to use the series title."),
+    )  # fmt: skip
+    length_minutes = models.PositiveSmallIntegerField(
+        _("length (minutes)"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text=_("Leave empty to use the series' default length."),
+    )  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.SCHEDULED,
+        help_text=_("Finalized notes are public and locked."),
+    )  # fmt: skip
+    mc = models.ForeignKey(
+        Attendee, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="mc_meetings", verbose_name=_("MC"),
+        help_text=_("The master of ceremonies of this call."),
+    )  # fmt: skip
+    attendees = models.ManyToManyField(
+        Attendee, through="Attendance", related_name="meetings", blank=True,
+        verbose_name=_("who joined"),
+    )  # fmt: skip
+    highlights = MarkdownxField(
+        _("highlights"), blank=True, help_text=_("This week's highlights (markdown).")
+    )
+    notes = MarkdownxField(
+        _("free notes"), blank=True,
+        help_text=_("Anything that is not an agenda item (markdown)."),
+    )  # fmt: skip
+    info_url = HttpsURLField(
+        _("more information link"), blank=True,
+        help_text=_("Leave empty to use the series' link."),
+    )  # fmt: skip
+    video_url = HttpsURLField(
+        _("video-call link"), blank=True,
+        help_text=_("Leave empty to use the series' standing link."),
+    )  # fmt: skip
+    recording_url = HttpsURLField(
+        _("recording link"), blank=True, help_text=_("Added once the video is up.")
+    )
+    next_mc = models.ForeignKey(
+        Attendee, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="next_mc_meetings", verbose_name=_("MC next call"),
+        help_text=_("Who volunteered to MC the next call."),
+    )  # fmt: skip
+    next_release = models.CharField(
+        _("next release"), max_length=500, blank=True,
+        help_text=_("The closing line, e.g. “lead Ann, help Bo, on 17 Sept”."),
+    )  # fmt: skip
+    finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="finalized_meetings", verbose_name=_("finalized by"),
+    )  # fmt: skip
+    version = models.PositiveIntegerField(
+        _("version"), default=1, editable=False,
+        help_text=_("Bumped on every save; a stale edit form is refused."),
+    )  # fmt: skip
+    source_file = models.CharField(
+        _("imported from"), max_length=300, blank=True,
+        help_text=_("File these notes were imported from, if any."),
+    )  # fmt: skip
+    source_lines = models.CharField(
+        _("source lines"), max_length=40, blank=True, help_text=_("e.g. “12-80”.")
+    )
+    source_hash = models.CharField(
+        _("source hash"), max_length=64, blank=True, db_index=True,
+        help_text=_("SHA-256 of the imported text, to recognise it again."),
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+    objects = MeetingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "-ordinal"]
+        get_latest_by = "start"
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "date", "ordinal"],
+                name="meetings_meeting_unique_series_date_ordinal",
+                violation_error_message=_(
+                    "This series already has a call on this date; use ordinal 2 "
+                    "for a second call."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ordinal__gte=1),
+                name="meetings_meeting_ordinal_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(length_minutes__isnull=True)
+                | models.Q(length_minutes__gte=1),
+                name="meetings_meeting_length_positive",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-start"], name="meetings_status_start"),
+            models.Index(fields=["series", "-start"], name="meetings_series_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_title} — {self.date_key}"
+
+    def save(self, *args, **kwargs):
+        if self.start and self.series_id:
+            self.date = self.start.astimezone(self.series.tzinfo).date()
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse(
+            "meetings:detail",
+            kwargs={"series": self.series.slug, "date_key": self.date_key},
+        )
+
+    def clean(self):
+        super().clean()
+        if self.start and self.series_id:
+            self.date = self.start.astimezone(self.series.tzinfo).date()
+
+    @staticmethod
+    def parse_date_key(date_key: str) -> tuple[dt.date, int]:
+        """Split a URL's date key: "2020-09-16-2" -> (date, 2); ValueError if bad."""
+        day, _sep, ordinal = date_key[:10], date_key[10:11], date_key[11:]
+        parsed = dt.date.fromisoformat(day)
+        if not ordinal:
+            return parsed, 1
+        if not ordinal.isdigit() or int(ordinal) < 2:
+            raise ValueError(f"bad ordinal in {date_key!r}")
+        return parsed, int(ordinal)
+
+    @property
+    def date_key(self) -> str:
+        day = self.date.isoformat() if self.date else ""
+        return day if self.ordinal == 1 else f"{day}-{self.ordinal}"
+
+    @property
+    def display_title(self) -> str:
+        return self.title or self.series.title
+
+    @property
+    def length(self) -> int:
+        return self.length_minutes or self.series.length_minutes
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.length)
+
+    @property
+    def effective_video_url(self) -> str:
+        return self.video_url or self.series.video_url
+
+    @property
+    def effective_info_url(self) -> str:
+        return self.info_url or self.series.info_url
+
+    @property
+    def is_finalized(self) -> bool:
+        return self.status == self.Status.FINALIZED
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def has_started(self, now=None) -> bool:
+        return self.start <= (now or timezone.now())
+
+    def notes_are_public(self) -> bool:
+        """Notes are public once finalized; before that only the agenda is."""
+        return self.is_finalized
+
+
+class Attendance(models.Model):
+    """That a person joined a call, and in what role."""
+
+    class Role(models.TextChoices):
+        ATTENDEE = "attendee", _("Attendee")
+        PRESENTER = "presenter", _("Presenter")
+        GUEST = "guest", _("Guest")
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="attendances"
+    )
+    attendee = models.ForeignKey(
+        Attendee, on_delete=models.PROTECT, related_name="attendances"
+    )
+    role = models.CharField(
+        _("role"), max_length=16, choices=Role, default=Role.ATTENDEE,
+        help_text=_("What the person did on the call."),
+    )  # fmt: skip
+    first_time = models.BooleanField(
+        _("first time"), default=False, help_text=_("Their first call: say welcome!")
+    )
+    position = models.PositiveIntegerField(
+        _("position"), default=0, help_text=_("Order in the “Who joined” list.")
+    )
+
+    class Meta:
+        ordering = ["meeting", "position", "pk"]
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendance")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "attendee"],
+                name="meetings_attendance_unique",
+                violation_error_message=_("This person is already listed as joined."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.attendee} at {self.meeting}"
+
+
+class ReleaseTeam(models.Model):
+    """The people who volunteered to cut one release."""
+
+    version = models.CharField(
+        _("version"), max_length=40, unique=True,
+        help_text=_("The release, e.g. 0.26.0."),
+    )  # fmt: skip
+    lead = models.ForeignKey(
+        Attendee, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="led_release_teams", verbose_name=_("lead"),
+        help_text=_("Who leads the release."),
+    )  # fmt: skip
+    members = models.ManyToManyField(
+        Attendee, related_name="release_teams", blank=True, verbose_name=_("helpers"),
+        help_text=_("Who helps the lead."),
+    )  # fmt: skip
+    planned_date = models.DateField(
+        _("planned date"), null=True, blank=True, help_text=_("When it should ship.")
+    )
+    released_on = models.DateField(
+        _("released on"), null=True, blank=True, help_text=_("When it shipped.")
+    )
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="release_teams", verbose_name=_("formed at"),
+        help_text=_("The call where the team was formed or announced."),
+    )  # fmt: skip
+    notes = MarkdownxField(
+        _("notes"), blank=True, help_text=_("Next steps, links (markdown).")
+    )
+
+    class Meta:
+        ordering = ["-planned_date", "-version"]
+        verbose_name = _("release team")
+        verbose_name_plural = _("release teams")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("version"),
+                name="meetings_releaseteam_unique_version_ci",
+                violation_error_message=_("A team for this release exists."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"Release team {self.version}"
+
+    def get_absolute_url(self):
+        return reverse("meetings:releases") + f"#release-{self.version}"
+
+
+class GitHubReference(models.Model):
+    """An issue or pull request that a meeting's notes mention."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="github_refs"
+    )
+    owner = models.CharField(_("owner"), max_length=39)
+    repo = models.CharField(_("repository"), max_length=100)
+    number = models.PositiveIntegerField(_("number"))
+
+    class Meta:
+        ordering = ["owner", "repo", "number"]
+        verbose_name = _("GitHub reference")
+        verbose_name_plural = _("GitHub references")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "owner", "repo", "number"],
+                name="meetings_githubref_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["owner", "repo", "number"], name="meetings_ref_lookup"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.owner}/{self.repo}#{self.number}"
+
+    def get_absolute_url(self):
+        return reverse(
+            "meetings:ref",
+            kwargs={"owner": self.owner, "repo": self.repo, "number": self.number},
+        )
+
+    @property
+    def github_url(self) -> str:
+        # /issues/N redirects to /pull/N on GitHub, so one form serves both.
+        return f"https://github.com/{self.owner}/{self.repo}/issues/{self.number}"

@@ -1,0 +1,33 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from agenda.models import ActionItem, AgendaItem
+from meetings.models import Attendance, Meeting, MeetingSeries, ReleaseTeam
+from people.models import Alias, Attendee
+
+MODELS = [MeetingSeries, Meeting, Attendance, Attendee, Alias, AgendaItem,
+          ActionItem, ReleaseTeam, get_user_model()]  # fmt: skip
+
+
+def counts():
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
+    call_command("seed_demo")
+    first = counts()
+    out = capsys.readouterr().out
+    assert "user: admin  password: callbook-demo" in out
+
+    call_command("seed_demo")
+    assert counts() == first
+    assert "password: (unchanged)" in capsys.readouterr().out
+
+    assert Meeting.objects.finalized().count() == 3
+    upcoming = Meeting.objects.scheduled().get()
+    assert upcoming.agenda_items.proposed().count() == 2
+    assert ActionItem.objects.open().exists()
+    assert ReleaseTeam.objects.get().members.exists()
+    assert get_user_model().objects.get(username="admin").is_superuser
