@@ -8,7 +8,7 @@
     }
     var format = new Intl.DateTimeFormat(undefined, {
       weekday: "short", day: "numeric", month: "short", year: "numeric",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+      hour: "2-digit", minute: "2-digit"
     });
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "your time zone";
     document.querySelectorAll("time[data-local]").forEach(function (node) {
@@ -19,7 +19,7 @@
       }
       var local = document.createElement("span");
       local.className = "local-time";
-      local.textContent = " (" + format.format(moment) + ", " + zone + ")";
+      local.textContent = " (your time, " + zone + ": " + format.format(moment) + ")";
       node.insertAdjacentElement("afterend", local);
     });
   }

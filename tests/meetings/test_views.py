@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.factories import (
@@ -446,6 +447,15 @@ def test_search_queryset_ranks_and_ignores_drafts(series):
     assert Meeting.objects.search("   ").count() == 0
     assert hasattr(found[0], "headline")
     assert hasattr(found[0], "rank")
+    if connection.vendor == "postgresql":
+        # Ranked: a title match outweighs one in the free notes; stemmed too.
+        assert found == [title_hit, notes_hit]
+        assert found[0].rank > found[1].rank
+        assert "\x02zebra\x03" in found[1].headline
+        assert list(Meeting.objects.search("zebras")) == found
+        # Web-search syntax: a phrase and an exclusion.
+        assert list(Meeting.objects.search('"one zebra"')) == [notes_hit]
+        assert list(Meeting.objects.search("zebra -summit")) == [notes_hit]
 
 
 @pytest.mark.django_db
