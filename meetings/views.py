@@ -13,6 +13,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
 from meetings.forms import ArchiveFilterForm, SearchForm
+from meetings.markdown import GITHUB_REPO_RE
 from meetings.models import (
     Attendance,
     GitHubReference,
@@ -316,6 +317,9 @@ class GitHubReferenceView(ForgivingPaginationMixin, ListView):
     context_object_name = "meetings"
 
     def get_queryset(self):
+        repo = f"{self.kwargs['owner']}/{self.kwargs['repo']}"
+        if not GITHUB_REPO_RE.match(repo):
+            raise Http404("Not a GitHub repository name.")
         return (
             Meeting.objects.finalized()
             .filter(

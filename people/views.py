@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import DetailView, ListView
 
-from people.models import Attendee
+from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
 from people.pagination import ForgivingPaginationMixin
 
 PEOPLE_PAGE_SIZE = 100
@@ -68,6 +68,9 @@ class AttendeeDetailView(DetailView):
         return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_object(self, queryset=None):
+        if not GITHUB_HANDLE_RE.match(normalize_handle(self.kwargs["handle"])):
+            # Not a handle at all (e.g. a NUL byte PostgreSQL refuses): no query.
+            raise Http404("No person with this GitHub handle.")
         meeting = related("meetings")
         finalized = _finalized()
         person = (

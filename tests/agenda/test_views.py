@@ -275,3 +275,12 @@ def test_actions_page_groups_open_items_by_owner_with_age(client):
     assert "Zed</h2>" in html
     assert "Done already" not in html
     assert "In a draft" not in html
+
+
+def test_nul_bytes_in_a_proposal_are_a_field_error(client, coming):
+    response = client.post(
+        propose_url(coming), {**PROPOSAL, "title": "a\x00b", "description": "\x00"}
+    )
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not AgendaItem.objects.exists()

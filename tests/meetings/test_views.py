@@ -465,3 +465,13 @@ def test_unknown_pages_use_the_404_template(client):
     assert "There is no page at this address." in body(response)
     assert client.get("/calls/nope.ics").status_code == 404
     assert client.get("/refs/a/b/x/").status_code == 404
+    assert client.get("/refs/a%00/b/1/").status_code == 404
+    assert client.get("/refs/a/b%20c/1/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_nul_bytes_anywhere_are_refused_without_an_error(client, series):
+    # PostgreSQL rejects NUL in a string; none may reach a query.
+    assert client.get("/search/?q=a%00b").status_code == 200
+    assert client.get("/calls/?series=a%00&year=%00").status_code == 200
+    assert client.get("/people/a%00b/").status_code == 404
