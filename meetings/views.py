@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db.models import Prefetch, Q
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -108,7 +108,9 @@ class HomeView(TemplateView):
             )
             .select_related("meeting__series")
             .prefetch_related("owners")
-            .order_by("due_date", "meeting__start", "position", "pk")
+            .order_by(
+                F("due_date").asc(nulls_last=True), "meeting__start", "position", "pk"
+            )
         )
         by_series = {}
         for action in open_actions:
@@ -116,7 +118,6 @@ class HomeView(TemplateView):
         for meeting in next_meetings:
             summarize_agenda(meeting)
             meeting.open_actions = by_series.get(meeting.series_id, [])
-            meeting.proposals_open = not meeting.has_started(now)
         latest = (
             Meeting.objects.finalized()
             .select_related("series", "mc")
@@ -182,7 +183,9 @@ class SeriesView(ForgivingPaginationMixin, ListView):
     def get_queryset(self):
         self.series = get_object_or_404(MeetingSeries, slug=self.kwargs["series"])
         return (
-            self.series.meetings.exclude(status=Meeting.Status.SCHEDULED)
+            self.series.meetings.exclude(
+                status=Meeting.Status.SCHEDULED, start__gte=timezone.now()
+            )
             .select_related("series", "mc")
             .with_counts()
             .order_by("-start", "-ordinal")
