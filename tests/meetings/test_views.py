@@ -475,3 +475,14 @@ def test_nul_bytes_anywhere_are_refused_without_an_error(client, series):
     assert client.get("/search/?q=a%00b").status_code == 200
     assert client.get("/calls/?series=a%00&year=%00").status_code == 200
     assert client.get("/people/a%00b/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_series_page_keeps_a_past_call_still_marked_scheduled(client, series):
+    overdue = MeetingFactory(
+        series=series, status="scheduled", start=NOW - dt.timedelta(days=1)
+    )
+    html = body(client.get("/calls/community/"))
+    past = html[html.index("<h2>Past calls</h2>") :]
+    assert overdue.get_absolute_url() in past
+    assert "notes pending" in past
