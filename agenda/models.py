@@ -1,5 +1,5 @@
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -176,6 +176,19 @@ class AgendaItem(models.Model):
     @property
     def link_list(self) -> list[str]:
         return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+    @property
+    def web_links(self) -> list[str]:
+        """The links that are http(s) addresses, safe to put in an href."""
+        check = URLValidator(schemes=["http", "https"])
+        links = []
+        for link in self.link_list:
+            try:
+                check(link)
+            except ValidationError:
+                continue
+            links.append(link)
+        return links
 
 
 class ActionItemQuerySet(models.QuerySet):

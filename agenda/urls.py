@@ -1,2 +1,22 @@
+from django.urls import path
+
+from agenda import views
+
+# Importing meetings.urls registers the date_key converter used below.
+from meetings.urls import DateKeyConverter  # noqa: F401
+
 app_name = "agenda"
-urlpatterns = []
+urlpatterns = [
+    path(
+        "calls/<slug:series>/<date_key:date_key>/propose/",
+        views.ProposeView.as_view(),
+        name="propose",
+    ),
+    path("proposals/<str:token>/", views.ProposalView.as_view(), name="proposal"),
+    path(
+        "proposals/<str:token>/withdraw/",
+        views.withdraw_proposal,
+        name="withdraw",
+    ),
+    path("actions/", views.ActionItemListView.as_view(), name="actions"),
+]

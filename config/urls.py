@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from meetings.views import MarkdownPreviewView, markdown_upload_disabled
 
+# A too-large form gets its own message rather than a bare "Bad request".
+handler400 = "meetings.views.bad_request"
+
 urlpatterns = [
     # markdownx's own urls.py is not included: its preview and upload views accept
     # anonymous users. The preview goes through our renderer, staff only; uploads

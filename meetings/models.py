@@ -4,8 +4,8 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models.functions import Coalesce, Lower
+from django.db import connection, models
+from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -185,6 +185,111 @@ class MeetingQuerySet(models.QuerySet):
                 self.model._meta.get_field("agenda_items").related_model
             ),
         )
+
+    def search(self, query: str):
+        """Finalized meetings whose title, notes, highlights or agenda match `query`.
+
+        On PostgreSQL: full-text search (English stemming, web-search syntax), ranked,
+        each row annotated with `rank` and a `headline` whose matches are wrapped in
+        meetings.markdown's HEADLINE_START/STOP sentinels. Elsewhere (SQLite): every
+        word must appear somewhere, case-insensitively, newest first; `headline` is
+        the start of the highlights and notes.
+        """
+        query = " ".join((query or "").split())
+        if not query:
+            return self.none()
+        agenda_item = self.model._meta.get_field("agenda_items").related_model
+        meetings = self.finalized()
+        if connection.vendor == "postgresql":
+            return meetings._full_text_search(query, agenda_item)
+        for word in query.split()[:SEARCH_MAX_WORDS]:
+            in_agenda = agenda_item.objects.filter(
+                models.Q(title__icontains=word)
+                | models.Q(description__icontains=word)
+                | models.Q(discussion_notes__icontains=word),
+                meeting__isnull=False,
+            ).values("meeting")
+            meetings = meetings.filter(
+                models.Q(title__icontains=word)
+                | models.Q(series__title__icontains=word)
+                | models.Q(highlights__icontains=word)
+                | models.Q(notes__icontains=word)
+                | models.Q(pk__in=in_agenda)
+            )
+        return meetings.annotate(
+            rank=models.Value(0.0),
+            headline=Substr(
+                Concat("highlights", models.Value(" "), "notes"),
+                1,
+                SEARCH_SNIPPET_CHARS,
+                output_field=models.TextField(),
+            ),
+        ).order_by("-start", "-ordinal")
+
+    def _full_text_search(self, query: str, agenda_item):
+        from django.contrib.postgres.aggregates import StringAgg
+        from django.contrib.postgres.search import (
+            SearchHeadline,
+            SearchQuery,
+            SearchRank,
+            SearchVector,
+        )
+
+        from meetings.markdown import HEADLINE_START, HEADLINE_STOP
+
+        space = models.Value(" ")
+        agenda_text = Coalesce(
+            models.Subquery(
+                agenda_item.objects.filter(meeting=models.OuterRef("pk"))
+                .order_by()
+                .values("meeting")
+                .annotate(
+                    text=StringAgg(
+                        Concat(
+                            "title", space, "description", space, "discussion_notes",
+                            output_field=models.TextField(),
+                        ),
+                        delimiter=" ",
+                    )
+                )
+                .values("text")
+            ),
+            models.Value(""),
+            output_field=models.TextField(),
+        )  # fmt: skip
+        vector = (
+            SearchVector("title", "series__title", weight="A", config="english")
+            + SearchVector("highlights", weight="B", config="english")
+            + SearchVector("notes", agenda_text, weight="C", config="english")
+        )
+        search_query = SearchQuery(query, search_type="websearch", config="english")
+        document = Concat(
+            "highlights", space, "notes", space, agenda_text,
+            output_field=models.TextField(),
+        )  # fmt: skip
+        return (
+            self.annotate(document_vector=vector)
+            .filter(document_vector=search_query)
+            .annotate(
+                rank=SearchRank(vector, search_query),
+                headline=SearchHeadline(
+                    document,
+                    search_query,
+                    config="english",
+                    start_sel=HEADLINE_START,
+                    stop_sel=HEADLINE_STOP,
+                    max_words=35,
+                    min_words=15,
+                    max_fragments=2,
+                    fragment_delimiter=" … ",
+                ),
+            )
+            .order_by("-rank", "-start", "-ordinal")
+        )
+
+
+SEARCH_MAX_WORDS = 10
+SEARCH_SNIPPET_CHARS = 300
 
 
 def _count_of(model) -> models.Expression:

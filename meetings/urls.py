@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from meetings import views
+from meetings import feeds, views
 
 
 class DateKeyConverter:
@@ -20,7 +20,9 @@ register_converter(DateKeyConverter, "date_key")
 app_name = "meetings"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("calls.ics", feeds.calendar, name="calendar"),
     path("calls/", views.ArchiveView.as_view(), name="archive"),
+    path("calls/<slug:series>.ics", feeds.calendar, name="series_calendar"),
     path("calls/<slug:series>/", views.SeriesView.as_view(), name="series"),
     path(
         "calls/<slug:series>/<date_key:date_key>/",
@@ -28,9 +30,11 @@ urlpatterns = [
         name="detail",
     ),
     path("releases/", views.ReleaseTeamListView.as_view(), name="releases"),
+    path("search/", views.SearchView.as_view(), name="search"),
     path(
         "refs/<str:owner>/<str:repo>/<int:number>/",
         views.GitHubReferenceView.as_view(),
         name="ref",
     ),
+    path("feeds/notes/", feeds.LatestNotesFeed(), name="notes_feed"),
 ]

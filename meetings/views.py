@@ -1,13 +1,19 @@
+import re
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
-from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db.models import F, Prefetch, Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
+from meetings.forms import ArchiveFilterForm, SearchForm
+from meetings.markdown import GITHUB_REPO_RE
 from meetings.models import (
     Attendance,
     GitHubReference,
@@ -15,8 +21,44 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
+from people.pagination import ForgivingPaginationMixin
 
 ARCHIVE_PAGE_SIZE = 50
+SEARCH_PAGE_SIZE = 20
+LATEST_NOTES_ON_HOME = 5
+
+
+def agenda_item_model():
+    # meetings sits below agenda, so the model is reached through the relation.
+    return Meeting._meta.get_field("agenda_items").related_model
+
+
+def action_item_model():
+    return Meeting._meta.get_field("action_items").related_model
+
+
+def agenda_prefetch():
+    """A meeting's public agenda: accepted and discussed in order, then proposals."""
+    return Prefetch(
+        "agenda_items",
+        queryset=agenda_item_model().objects.on_agenda().prefetch_related("presenters"),
+        to_attr="agenda",
+    )
+
+
+def summarize_agenda(meeting):
+    """Set the requested minutes and over-booking on a meeting with `agenda`."""
+    proposed = agenda_item_model().Status.PROPOSED
+    meeting.minutes_requested = sum(item.requested_minutes for item in meeting.agenda)
+    meeting.minutes_accepted = sum(
+        item.requested_minutes for item in meeting.agenda if item.status != proposed
+    )
+    meeting.overbooked_by = max(0, meeting.minutes_requested - meeting.length)
+    return meeting
+
+
+def is_staff(user) -> bool:
+    return user.is_active and user.is_staff
 
 
 class MarkdownPreviewView(UserPassesTestMixin, MarkdownifyView):
@@ -25,7 +67,7 @@ class MarkdownPreviewView(UserPassesTestMixin, MarkdownifyView):
     raise_exception = True
 
     def test_func(self):
-        return self.request.user.is_active and self.request.user.is_staff
+        return is_staff(self.request.user)
 
 
 @require_POST
@@ -33,53 +75,136 @@ def markdown_upload_disabled(request):
     raise PermissionDenied("Image uploads are turned off on this site.")
 
 
+def bad_request(request, exception=None):
+    """The 400 page; an oversized form says so instead of a bare error."""
+    too_big = isinstance(exception, RequestDataTooBig)
+    return render(
+        request,
+        "400.html",
+        {"too_big": too_big, "max_kib": settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024},
+        status=400,
+    )
+
+
 class HomeView(TemplateView):
+    """The next call of each series with its agenda so far, and the latest notes."""
+
     template_name = "meetings/home.html"
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["next_meetings"] = Meeting.objects.next_per_series().select_related(
-            "series", "mc"
+        now = timezone.now()
+        next_meetings = list(
+            Meeting.objects.next_per_series(now)
+            .select_related("series", "mc")
+            .prefetch_related(agenda_prefetch())
+            .order_by("start", "series__title")
         )
-        context["latest_finalized"] = (
+        open_actions = (
+            action_item_model()
+            .objects.open()
+            .filter(
+                meeting__series__in=[m.series_id for m in next_meetings],
+                meeting__status=Meeting.Status.FINALIZED,
+            )
+            .select_related("meeting__series")
+            .prefetch_related("owners")
+            .order_by(
+                F("due_date").asc(nulls_last=True), "meeting__start", "position", "pk"
+            )
+        )
+        by_series = {}
+        for action in open_actions:
+            by_series.setdefault(action.meeting.series_id, []).append(action)
+        for meeting in next_meetings:
+            summarize_agenda(meeting)
+            meeting.open_actions = by_series.get(meeting.series_id, [])
+        latest = (
             Meeting.objects.finalized()
             .select_related("series", "mc")
-            .order_by("-start")[:5]
+            .order_by("-start", "-ordinal")[:LATEST_NOTES_ON_HOME]
         )
-        return context
+        return super().get_context_data(
+            next_meetings=next_meetings, latest_finalized=latest, now=now, **kwargs
+        )
 
 
-class ArchiveView(ListView):
+class ArchiveView(ForgivingPaginationMixin, ListView):
+    """Finalized notes, newest first, grouped by year; filter by series and year."""
+
     template_name = "meetings/meeting_archive.html"
     paginate_by = ARCHIVE_PAGE_SIZE
+    context_object_name = "meetings"
 
     def get_queryset(self):
+        series = list(MeetingSeries.objects.values_list("slug", "title"))
+        meetings = Meeting.objects.finalized()
+        series_filter = self.request.GET.get("series")
+        if series_filter in {slug for slug, _title in series}:
+            meetings = meetings.for_series(series_filter)
+        years = [day.year for day in meetings.dates("date", "year", order="DESC")]
+        self.filters = ArchiveFilterForm(
+            self.request.GET, series_choices=series, years=years
+        )
+        year = self.filters.value("year")
+        if year:
+            meetings = meetings.filter(date__year=year)
+        self.years = years
         return (
-            Meeting.objects.finalized()
-            .select_related("series", "mc")
+            meetings.select_related("series", "mc")
             .with_counts()
             .order_by("-start", "-ordinal")
         )
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            filters=self.filters,
+            years=self.years,
+            page_query=self.filters_query(),
+            **kwargs,
+        )
 
-class SeriesView(ListView):
+    def filters_query(self) -> str:
+        """The active filters as a query string for the pagination links."""
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        for name in list(params):
+            if name not in {"series", "year"} or not self.filters.value(name):
+                params.pop(name)
+        return params.urlencode()
+
+
+class SeriesView(ForgivingPaginationMixin, ListView):
+    """One series: what it is, when it meets, its next call and its calls."""
+
     template_name = "meetings/meetingseries_detail.html"
     paginate_by = ARCHIVE_PAGE_SIZE
+    context_object_name = "meetings"
 
     def get_queryset(self):
         self.series = get_object_or_404(MeetingSeries, slug=self.kwargs["series"])
         return (
-            self.series.meetings.select_related("series", "mc")
+            self.series.meetings.exclude(
+                status=Meeting.Status.SCHEDULED, start__gte=timezone.now()
+            )
+            .select_related("series", "mc")
             .with_counts()
             .order_by("-start", "-ordinal")
         )
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(series=self.series, **kwargs)
+        upcoming = (
+            self.series.meetings.scheduled()
+            .upcoming()
+            .select_related("series", "mc")[:5]
+        )
+        return super().get_context_data(series=self.series, upcoming=upcoming, **kwargs)
 
 
 class MeetingDetailView(DetailView):
+    """A call's permalink: the agenda before it, the notes once finalized."""
+
     template_name = "meetings/meeting_detail.html"
+    context_object_name = "meeting"
 
     def get_object(self, queryset=None):
         meeting = (
@@ -91,42 +216,113 @@ class MeetingDetailView(DetailView):
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
                 ),
-                "agenda_items__presenters",
-                "action_items__owners",
-                "release_teams__lead",
-                "release_teams__members",
+                agenda_prefetch(),
+                Prefetch(
+                    "action_items",
+                    queryset=action_item_model()
+                    .objects.exclude(status="suggested")
+                    .prefetch_related("owners"),
+                ),
+                Prefetch(
+                    "release_teams",
+                    queryset=ReleaseTeam.objects.select_related(
+                        "lead"
+                    ).prefetch_related("members"),
+                ),
             )
             .first()
         )
         if meeting is None:
             raise Http404("No call of this series on this date.")
-        return meeting
+        return summarize_agenda(meeting)
 
     def get_context_data(self, **kwargs):
         meeting = self.object
-        user = self.request.user
+        now = timezone.now()
+        draft = meeting.status == Meeting.Status.HELD
+        in_series = Meeting.objects.filter(series=meeting.series_id).select_related(
+            "series"
+        )
+        earlier = in_series.filter(
+            Q(start__lt=meeting.start)
+            | Q(start=meeting.start, ordinal__lt=meeting.ordinal)
+        )
+        later = in_series.filter(
+            Q(start__gt=meeting.start)
+            | Q(start=meeting.start, ordinal__gt=meeting.ordinal)
+        )
         return super().get_context_data(
-            show_notes=meeting.notes_are_public() or (user.is_active and user.is_staff),
-            now=timezone.now(),
+            show_notes=meeting.notes_are_public()
+            or (draft and is_staff(self.request.user)),
+            is_draft=draft,
+            proposals_open=meeting.status == Meeting.Status.SCHEDULED
+            and not meeting.has_started(now),
+            previous_meeting=earlier.order_by("-start", "-ordinal").first(),
+            next_meeting=later.order_by("start", "ordinal").first(),
+            now=now,
             **kwargs,
         )
 
 
-class ReleaseTeamListView(ListView):
+def release_sort_key(team):
+    """Order versions as numbers where they are numbers: 1.10.0 after 1.9.0."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"[.\-+]", team.version.lower())
+    ]
+
+
+class ReleaseTeamListView(ForgivingPaginationMixin, ListView):
+    """Release teams by version, newest first: lead, helpers, dates, where formed."""
+
     template_name = "meetings/releaseteam_list.html"
     paginate_by = ARCHIVE_PAGE_SIZE
+    context_object_name = "teams"
 
     def get_queryset(self):
-        return ReleaseTeam.objects.select_related(
+        teams = ReleaseTeam.objects.select_related(
             "lead", "meeting__series"
         ).prefetch_related("members")
+        # Release teams number in the tens; a version sort needs them all in hand.
+        return sorted(teams, key=release_sort_key, reverse=True)
 
 
-class GitHubReferenceView(ListView):
-    template_name = "meetings/githubreference_list.html"
-    paginate_by = ARCHIVE_PAGE_SIZE
+class SearchView(ForgivingPaginationMixin, ListView):
+    """Full-text search over finalized notes."""
+
+    template_name = "meetings/search.html"
+    paginate_by = SEARCH_PAGE_SIZE
+    context_object_name = "results"
 
     def get_queryset(self):
+        self.form = SearchForm(self.request.GET or None)
+        self.query = ""
+        if self.form.is_bound and self.form.is_valid():
+            self.query = self.form.cleaned_data["q"]
+        if not self.query:
+            return Meeting.objects.none()
+        return Meeting.objects.search(self.query).select_related("series", "mc")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            form=self.form,
+            query=self.query,
+            page_query=urlencode({"q": self.query}) if self.query else "",
+            **kwargs,
+        )
+
+
+class GitHubReferenceView(ForgivingPaginationMixin, ListView):
+    """Every finalized call that discussed one issue or pull request."""
+
+    template_name = "meetings/githubreference_list.html"
+    paginate_by = ARCHIVE_PAGE_SIZE
+    context_object_name = "meetings"
+
+    def get_queryset(self):
+        repo = f"{self.kwargs['owner']}/{self.kwargs['repo']}"
+        if not GITHUB_REPO_RE.match(repo):
+            raise Http404("Not a GitHub repository name.")
         return (
             Meeting.objects.finalized()
             .filter(
@@ -136,7 +332,7 @@ class GitHubReferenceView(ListView):
             )
             .select_related("series", "mc")
             .distinct()
-            .order_by("-start")
+            .order_by("-start", "-ordinal")
         )
 
     def get_context_data(self, **kwargs):

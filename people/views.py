@@ -1,20 +1,62 @@
+from django.db import models
 from django.db.models import Prefetch
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views.generic import DetailView, ListView
 
-from people.models import Attendee
+from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
+from people.pagination import ForgivingPaginationMixin
+
+PEOPLE_PAGE_SIZE = 100
 
 
-class AttendeeListView(ListView):
+def related(name: str):
+    # people sits below meetings and agenda, so their models are reached by relation.
+    return Attendee._meta.get_field(name).related_model
+
+
+def _finalized():
+    return related("meetings").Status.FINALIZED
+
+
+def _correlated(queryset, value: models.Expression, default) -> models.Expression:
+    """One value per person from `queryset` (filtered on the outer person)."""
+    rows = queryset.order_by().values("attendee").annotate(v=value).values("v")
+    return Coalesce(models.Subquery(rows), default)
+
+
+class AttendeeListView(ForgivingPaginationMixin, ListView):
+    """Everyone with a GitHub handle, with calls attended, MC turns, first call."""
+
     template_name = "people/attendee_list.html"
-    paginate_by = 100
+    paginate_by = PEOPLE_PAGE_SIZE
+    context_object_name = "people"
 
     def get_queryset(self):
-        return Attendee.objects.with_handle()
+        attendance = related("attendances").objects.filter(
+            attendee=models.OuterRef("pk"), meeting__status=_finalized()
+        )
+        mc_turns = (
+            related("mc_meetings")
+            .objects.filter(mc=models.OuterRef("pk"), status=_finalized())
+            .order_by()
+            .values("mc")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return Attendee.objects.with_handle().annotate(
+            calls_attended=_correlated(attendance, models.Count("pk"), 0),
+            first_call=models.Subquery(
+                attendance.order_by("meeting__date").values("meeting__date")[:1]
+            ),
+            mc_turns=Coalesce(models.Subquery(mc_turns), 0),
+        )
 
 
 class AttendeeDetailView(DetailView):
+    """One person's record: calls, MC turns, items, action items, release teams."""
+
     template_name = "people/attendee_detail.html"
     context_object_name = "person"
 
@@ -26,20 +68,68 @@ class AttendeeDetailView(DetailView):
         return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_object(self, queryset=None):
+        if not GITHUB_HANDLE_RE.match(normalize_handle(self.kwargs["handle"])):
+            # Not a handle at all (e.g. a NUL byte PostgreSQL refuses): no query.
+            raise Http404("No person with this GitHub handle.")
+        meeting = related("meetings")
+        finalized = _finalized()
         person = (
             Attendee.objects.handle_is(self.kwargs["handle"])
             .prefetch_related(
                 Prefetch(
                     "meetings",
-                    # people sits below meetings, so reach the model by relation.
-                    queryset=Attendee._meta.get_field("meetings")
-                    .related_model.objects.select_related("series")
-                    .order_by("-start"),
+                    queryset=meeting.objects.finalized()
+                    .select_related("series")
+                    .order_by("-start", "-ordinal"),
                     to_attr="meetings_attended",
+                ),
+                Prefetch(
+                    "mc_meetings",
+                    queryset=meeting.objects.finalized()
+                    .select_related("series")
+                    .order_by("-start", "-ordinal"),
+                    to_attr="mc_turns",
+                ),
+                Prefetch(
+                    "presented_items",
+                    queryset=related("presented_items")
+                    .objects.filter(meeting__status=finalized)
+                    .select_related("meeting__series")
+                    .order_by("-meeting__start", "position"),
+                    to_attr="items_presented",
+                ),
+                Prefetch(
+                    "owned_action_items",
+                    queryset=related("owned_action_items")
+                    .objects.filter(
+                        meeting__status=finalized,
+                        status__in=["open", "done"],
+                    )
+                    .select_related("meeting__series")
+                    .order_by("-meeting__start", "position"),
+                    to_attr="action_items",
+                ),
+                Prefetch(
+                    "led_release_teams",
+                    queryset=related("led_release_teams").objects.select_related(
+                        "meeting__series"
+                    ),
+                    to_attr="teams_led",
+                ),
+                Prefetch(
+                    "release_teams",
+                    queryset=related("release_teams").objects.select_related(
+                        "meeting__series"
+                    ),
+                    to_attr="teams_helped",
                 ),
             )
             .first()
         )
         if person is None:
             raise Http404("No person with this GitHub handle.")
+        person.open_actions = [a for a in person.action_items if a.is_open]
+        person.done_actions = [a for a in person.action_items if not a.is_open]
+        attended = person.meetings_attended
+        person.first_call = attended[-1] if attended else None
         return person

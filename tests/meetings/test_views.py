@@ -1,14 +1,17 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.factories import (
+    ActionItemFactory,
     AgendaItemFactory,
     AttendanceFactory,
     AttendeeFactory,
     MeetingFactory,
     MeetingSeriesFactory,
+    ReleaseTeamFactory,
     UserFactory,
 )
 
@@ -68,3 +71,418 @@ def test_person_handles_are_case_insensitive(client):
     assert response["Location"] == "/people/AdaQuill/"
     assert client.get("/people/AdaQuill/").status_code == 200
     assert client.get("/people/nobody/").status_code == 404
+
+
+# --- The rebuilt public pages -------------------------------------------------
+
+NOW = timezone.now().replace(microsecond=0)
+
+
+def body(response):
+    return response.content.decode()
+
+
+@pytest.fixture
+def series():
+    return MeetingSeriesFactory(
+        slug="community", title="Widget Call", github_repo="example/widget"
+    )
+
+
+@pytest.mark.django_db
+def test_home_shows_each_series_next_call_with_its_agenda_and_bookings(client, series):
+    mc = AttendeeFactory(display_name="Dana Ruiz", github_handle="danaruiz")
+    MeetingFactory(series=series, status="scheduled", start=NOW + dt.timedelta(days=14))
+    coming = MeetingFactory(
+        series=series,
+        status="scheduled",
+        start=NOW + dt.timedelta(days=2),
+        mc=mc,
+        length_minutes=30,
+    )
+    AgendaItemFactory(
+        meeting=coming, title="Proposed thing", status="proposed",
+        requested_minutes=15, position=0,
+    )  # fmt: skip
+    AgendaItemFactory(
+        meeting=coming, title="Accepted thing", status="accepted",
+        requested_minutes=20, position=5,
+    )  # fmt: skip
+    AgendaItemFactory(meeting=coming, title="Declined thing", status="declined")
+    other = MeetingSeriesFactory(slug="docs", title="Docs Call")
+    MeetingFactory(series=other, status="scheduled", start=NOW + dt.timedelta(days=5))
+    past = MeetingFactory(series=series, start=NOW - dt.timedelta(days=5))
+    action = ActionItemFactory(meeting=past, description="Ann to write docs")
+    action.owners.add(mc)
+    ActionItemFactory(meeting=past, description="Already done", status="done")
+    MeetingFactory(series=series, status="held", start=NOW - dt.timedelta(days=1))
+
+    html = body(client.get("/"))
+    assert html.index("Widget Call") < html.index("Docs Call")
+    assert coming.get_absolute_url() in html
+    assert f'<time datetime="{coming.start.isoformat()}" data-local>' in html
+    assert coming.start.strftime("%H:%M") + " UTC" in html
+    assert 'href="https://meet.example.org/call"' in html
+    assert 'MC: <a href="/people/danaruiz/">Dana Ruiz</a>' in html
+    assert html.index("Accepted thing") < html.index("Proposed thing")
+    proposed = html[html.index("Proposed thing") :]
+    assert 'badge-proposed">proposed' in proposed[:120]
+    assert "Declined thing" not in html
+    assert "35 of 30 minutes requested" in html
+    assert "(20 accepted, the rest proposed)" in html
+    assert "Over-booked by 5 minutes." in html
+    assert "Ann to write docs" in html
+    assert "Already done" not in html
+    assert past.get_absolute_url() in html  # latest finalized notes
+    assert f"/calls/community/{coming.date_key}/propose/" in html
+
+
+@pytest.mark.django_db
+def test_home_says_plainly_when_nothing_is_scheduled(client):
+    html = body(client.get("/"))
+    assert "No call is scheduled yet." in html
+    assert "No notes are finalized yet." in html
+    assert "<title>Next calls · Callbook</title>" in html
+
+
+@pytest.mark.django_db
+def test_archive_lists_finalized_calls_newest_first_by_year(client, series):
+    newer = MeetingFactory(
+        series=series, start=dt.datetime(2024, 3, 6, 16, tzinfo=dt.UTC)
+    )
+    older = MeetingFactory(
+        series=series, start=dt.datetime(2023, 5, 3, 16, tzinfo=dt.UTC)
+    )
+    AttendanceFactory(meeting=newer)
+    AttendanceFactory(meeting=newer)
+    AgendaItemFactory(meeting=newer)
+    draft = MeetingFactory(series=series, status="held", start=NOW)
+    html = body(client.get("/calls/"))
+    assert html.index("2024-03-06") < html.index("2023-05-03")
+    assert '<h2 id="year-2024">2024</h2>' in html
+    assert '<h2 id="year-2023">2023</h2>' in html
+    assert draft.date_key not in html
+    row = html[html.index("2024-03-06") : html.index("</tr>", html.index("2024-03-06"))]
+    assert '<td class="num">2</td>' in row
+    assert '<td class="num">1</td>' in row
+    assert older.mc.display_name in html
+
+
+@pytest.mark.django_db
+def test_archive_filters_by_series_and_year(client, series):
+    mine = MeetingFactory(
+        series=series, start=dt.datetime(2024, 3, 6, 16, tzinfo=dt.UTC)
+    )
+    other = MeetingFactory(start=dt.datetime(2024, 4, 6, 16, tzinfo=dt.UTC))
+    old = MeetingFactory(
+        series=series, start=dt.datetime(2022, 1, 5, 16, tzinfo=dt.UTC)
+    )
+    html = body(client.get("/calls/?series=community"))
+    assert mine.get_absolute_url() in html
+    assert old.get_absolute_url() in html
+    assert other.get_absolute_url() not in html
+    html = body(client.get("/calls/?series=community&year=2022"))
+    assert old.get_absolute_url() in html
+    assert mine.get_absolute_url() not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=abc",
+        "page=-1",
+        "page=99999",
+        "page=1e9",
+        "series=unknown",
+        "series=%00",
+        "year=abc",
+        "year=99999999999999999999",
+        "series[]=x&year=",
+        "q=" + "x" * 10_000,
+    ],
+)
+def test_bad_query_strings_never_make_an_error(client, series, query):
+    MeetingFactory(series=series)
+    for path in ("/calls/", "/calls/community/", "/people/", "/releases/", "/search/"):
+        assert client.get(f"{path}?{query}").status_code == 200, path
+    assert client.get(f"/refs/a/b/1/?{query}").status_code == 200
+
+
+@pytest.mark.django_db
+def test_archive_paginates_and_keeps_the_filter_in_page_links(client, series):
+    for weeks in range(55):
+        MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=weeks + 1))
+    html = body(client.get("/calls/?series=community&page=abc"))
+    assert "Page 1 of 2" in html
+    assert 'href="?series=community&amp;page=2"' in html
+    assert 'rel="canonical" href="http://testserver/calls/"' in html
+    html = body(client.get("/calls/?series=community&page=2"))
+    assert "Page 2 of 2" in html
+    assert 'rel="canonical" href="http://testserver/calls/?page=2"' in html
+    assert (
+        html.count('<tr><td><a href="/calls/community/')
+        + html.count('<td><a href="/calls/community/')
+        >= 5
+    )
+
+
+@pytest.mark.django_db
+def test_series_page_shows_schedule_coming_and_past_calls(client, series):
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=3)
+    )
+    past = MeetingFactory(series=series)
+    html = body(client.get("/calls/community/"))
+    assert "<title>Widget Call · Callbook</title>" in html
+    assert coming.get_absolute_url() in html
+    assert past.get_absolute_url() in html
+    assert 'href="/calls/community.ics"' in html
+
+
+@pytest.fixture
+def full_meeting(series):
+    ada = AttendeeFactory(display_name="Ada Quill", github_handle="AdaQuill")
+    bo = AttendeeFactory(display_name="Bo Offline", github_handle="")
+    meeting = MeetingFactory(
+        series=series,
+        start=dt.datetime(2024, 3, 6, 16, tzinfo=dt.UTC),
+        mc=ada,
+        next_mc=ada,
+        highlights="- The **2.0** release is out",
+        notes="Free notes, see #9",
+        next_release="lead Ada on 17 Sept",
+    )
+    AttendanceFactory(meeting=meeting, attendee=ada, position=0)
+    AttendanceFactory(meeting=meeting, attendee=bo, position=1, first_time=True)
+    item = AgendaItemFactory(
+        meeting=meeting,
+        title="Plugin API",
+        presenter_names="Ada",
+        discussion_notes="- agreed on *v2*",
+        links="https://example.org/slides\njavascript:alert(1)",
+    )
+    item.presenters.add(ada)
+    action = ActionItemFactory(meeting=meeting, description="Ada to write the RFC")
+    action.owners.add(ada)
+    ActionItemFactory(meeting=meeting, description="Bot guess", status="suggested")
+    team = ReleaseTeamFactory(version="2.1.0", lead=ada, meeting=meeting)
+    team.members.add(bo)
+    return meeting
+
+
+@pytest.mark.django_db
+def test_meeting_page_is_laid_out_like_the_notes(client, full_meeting):
+    html = body(client.get("/calls/community/2024-03-06/"))
+    assert "<title>Widget Call, 2024-03-06 · Callbook</title>" in html
+    sections = ["MC", "Who joined", "This week highlights", "Agenda", "Notes",
+                "Action items", "Release team", "Closing"]  # fmt: skip
+    positions = [html.index(f"<h3>{name}</h3>") for name in sections]
+    assert positions == sorted(positions)
+    assert 'href="https://video.example.org' not in html
+    assert "Recording: pending" in html
+    assert (
+        '<a href="/people/AdaQuill/">Ada Quill</a> (<a href="https://github.com/AdaQuill">@AdaQuill</a>)'
+        in html
+    )
+    assert "<li>Bo Offline" in html
+    assert "first call" in html
+    assert "<strong>2.0</strong>" in html
+    assert 'href="https://github.com/example/widget/issues/9"' in html
+    assert "<em>v2</em>" in html
+    assert 'Presented by <a href="/people/AdaQuill/">Ada Quill</a>' in html
+    assert 'href="https://example.org/slides"' in html
+    assert "javascript:alert" not in html
+    assert "Ada to write the RFC" in html
+    assert "Bot guess" not in html
+    assert "2.1.0" in html
+    assert "lead Ada on 17 Sept" in html
+
+
+@pytest.mark.django_db
+def test_meeting_page_has_permalinks_open_graph_and_prev_next(client, full_meeting):
+    before = MeetingFactory(
+        series=full_meeting.series, start=full_meeting.start - dt.timedelta(weeks=1)
+    )
+    after = MeetingFactory(
+        series=full_meeting.series, start=full_meeting.start + dt.timedelta(weeks=1)
+    )
+    MeetingFactory(start=full_meeting.start + dt.timedelta(days=1))  # other series
+    html = body(client.get(full_meeting.get_absolute_url()))
+    url = "http://testserver/calls/community/2024-03-06/"
+    assert f'<link rel="canonical" href="{url}">' in html
+    assert f'<meta property="og:url" content="{url}">' in html
+    assert '<meta property="og:title" content="Widget Call, 2024-03-06">' in html
+    assert '<meta property="og:description" content="The 2.0 release is out">' in html
+    assert f'rel="prev" href="{before.get_absolute_url()}"' in html
+    assert f'rel="next" href="{after.get_absolute_url()}"' in html
+
+
+@pytest.mark.django_db
+def test_second_call_on_a_date_has_its_own_permalink(client, series):
+    start = dt.datetime(2024, 3, 6, 10, tzinfo=dt.UTC)
+    first = MeetingFactory(series=series, start=start, title="Morning")
+    second = MeetingFactory(
+        series=series, start=start + dt.timedelta(hours=6), ordinal=2, title="Evening"
+    )
+    assert second.get_absolute_url() == "/calls/community/2024-03-06-2/"
+    assert "Evening" in body(client.get("/calls/community/2024-03-06-2/"))
+    assert "Morning" in body(client.get(first.get_absolute_url()))
+    assert client.get("/calls/community/2024-03-06-3/").status_code == 404
+    assert client.get("/calls/community/2024-03-06-1/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_coming_call_page_shows_the_public_agenda_and_no_notes(client, series):
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=1),
+        highlights="not yet",
+    )  # fmt: skip
+    AgendaItemFactory(
+        meeting=coming, title="Idea", status="proposed", description="Why **now**"
+    )
+    html = body(client.get(coming.get_absolute_url()))
+    assert "Idea" in html
+    assert "<strong>now</strong>" in html
+    assert 'badge-proposed">proposed' in html
+    assert "Propose an agenda item" in html
+    assert "not yet" not in html
+    assert "notes are being finalized" not in html
+    assert "Recording: pending" not in html
+
+
+@pytest.mark.django_db
+def test_draft_notes_show_a_staff_banner_and_are_not_indexed(client, series):
+    meeting = MeetingFactory(series=series, status="held", highlights="draft words")
+    client.force_login(UserFactory(is_staff=True))
+    html = body(client.get(meeting.get_absolute_url()))
+    assert "draft words" in html
+    assert "only staff can see them" in html
+    assert '<meta name="robots" content="noindex">' in html
+
+
+@pytest.mark.django_db
+def test_inactive_staff_do_not_see_drafts(client, series):
+    meeting = MeetingFactory(series=series, status="held", highlights="draft words")
+    client.force_login(UserFactory(is_staff=True, is_active=False))
+    assert "draft words" not in body(client.get(meeting.get_absolute_url()))
+
+
+@pytest.mark.django_db
+def test_releases_are_listed_by_version_with_their_team(client, series):
+    lead = AttendeeFactory(display_name="Eli Novak", github_handle="elinovak")
+    helper = AttendeeFactory(display_name="Dana Ruiz", github_handle="danaruiz")
+    formed = MeetingFactory(series=series)
+    team = ReleaseTeamFactory(
+        version="1.10.0", lead=lead, meeting=formed,
+        planned_date=dt.date(2024, 5, 1), released_on=dt.date(2024, 5, 3),
+    )  # fmt: skip
+    team.members.add(helper)
+    ReleaseTeamFactory(version="1.9.0", lead=None, meeting=None)
+    html = body(client.get("/releases/"))
+    assert html.index("1.10.0") < html.index("1.9.0")
+    assert '<a href="/people/elinovak/">Eli Novak</a>' in html
+    assert '<a href="/people/danaruiz/">Dana Ruiz</a>' in html
+    assert "1 May 2024" in html
+    assert "3 May 2024" in html
+    assert formed.get_absolute_url() in html
+    assert 'id="release-1.10.0"' in html
+
+
+@pytest.mark.django_db
+def test_search_finds_finalized_notes_and_agenda_items_only(client, series):
+    by_highlight = MeetingFactory(series=series, highlights="We adopted the zebra plan")
+    by_item = MeetingFactory(series=series)
+    AgendaItemFactory(meeting=by_item, title="Zebra crossing", discussion_notes="ok")
+    draft = MeetingFactory(series=series, status="held", highlights="zebra draft")
+    MeetingFactory(series=series, highlights="nothing to see")
+    html = body(client.get("/search/?q=zebra"))
+    assert "2 calls found" in html
+    assert by_highlight.get_absolute_url() in html
+    assert by_item.get_absolute_url() in html
+    assert draft.get_absolute_url() not in html
+    assert "<mark>zebra</mark>" in html.lower()
+
+
+@pytest.mark.django_db
+def test_search_snippets_are_escaped(client, series):
+    MeetingFactory(series=series, highlights="<script>alert('zebra')</script> zebra")
+    html = body(client.get("/search/?q=zebra"))
+    assert "<script>alert" not in html
+    assert "<mark>zebra</mark>" in html
+
+
+def test_snippets_escape_text_and_mark_only_matches():
+    from meetings.markdown import HEADLINE_START, HEADLINE_STOP, highlight_snippet
+
+    from_database = f"<b>x</b> {HEADLINE_START}zebra{HEADLINE_STOP} & {HEADLINE_STOP}"
+    assert highlight_snippet(from_database) == (
+        "&lt;b&gt;x&lt;/b&gt; <mark>zebra</mark> &amp; "
+    )
+    assert highlight_snippet("<i>Zebra</i>", ["zebra", ""]) == (
+        "&lt;i&gt;<mark>Zebra</mark>&lt;/i&gt;"
+    )
+    assert highlight_snippet("<i>", []) == "&lt;i&gt;"
+
+
+@pytest.mark.django_db
+def test_search_handles_empty_huge_and_odd_queries(client, series):
+    MeetingFactory(series=series, highlights="zebra")
+    assert "calls found" not in body(client.get("/search/?q="))
+    html = body(client.get("/search/?q=" + "zebra " * 100))
+    assert "Ensure this value has at most 200 characters" in html
+    for odd in ["'", '"', "!", "&", "|", "zebra:*", "(", "-", "%", "\\"]:
+        assert client.get("/search/", {"q": odd}).status_code == 200, odd
+
+
+@pytest.mark.django_db
+def test_search_queryset_ranks_and_ignores_drafts(series):
+    from meetings.models import Meeting
+
+    title_hit = MeetingFactory(series=series, title="Zebra summit")
+    notes_hit = MeetingFactory(series=series, notes="one zebra")
+    MeetingFactory(series=series, status="scheduled", title="Zebra later")
+    found = list(Meeting.objects.search("zebra"))
+    assert set(found) == {title_hit, notes_hit}
+    assert Meeting.objects.search("   ").count() == 0
+    assert hasattr(found[0], "headline")
+    assert hasattr(found[0], "rank")
+    if connection.vendor == "postgresql":
+        # Ranked: a title match outweighs one in the free notes; stemmed too.
+        assert found == [title_hit, notes_hit]
+        assert found[0].rank > found[1].rank
+        assert "\x02zebra\x03" in found[1].headline
+        assert list(Meeting.objects.search("zebras")) == found
+        # Web-search syntax: a phrase and an exclusion.
+        assert list(Meeting.objects.search('"one zebra"')) == [notes_hit]
+        assert list(Meeting.objects.search("zebra -summit")) == [notes_hit]
+
+
+@pytest.mark.django_db
+def test_unknown_pages_use_the_404_template(client):
+    response = client.get("/calls/nope/2024-01-01/")
+    assert response.status_code == 404
+    assert "There is no page at this address." in body(response)
+    assert client.get("/calls/nope.ics").status_code == 404
+    assert client.get("/refs/a/b/x/").status_code == 404
+    assert client.get("/refs/a%00/b/1/").status_code == 404
+    assert client.get("/refs/a/b%20c/1/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_nul_bytes_anywhere_are_refused_without_an_error(client, series):
+    # PostgreSQL rejects NUL in a string; none may reach a query.
+    assert client.get("/search/?q=a%00b").status_code == 200
+    assert client.get("/calls/?series=a%00&year=%00").status_code == 200
+    assert client.get("/people/a%00b/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_series_page_keeps_a_past_call_still_marked_scheduled(client, series):
+    overdue = MeetingFactory(
+        series=series, status="scheduled", start=NOW - dt.timedelta(days=1)
+    )
+    html = body(client.get("/calls/community/"))
+    past = html[html.index("<h2>Past calls</h2>") :]
+    assert overdue.get_absolute_url() in past
+    assert "notes pending" in past

@@ -1,0 +1,109 @@
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy as _
+
+from agenda.models import AgendaItem
+from people.models import normalize_handle, validate_github_handle
+
+MINUTES_CHOICES = [(5, _("5 minutes")), (10, _("10 minutes")), (15, _("15 minutes")),
+                   (30, _("30 minutes"))]  # fmt: skip
+DESCRIPTION_MAX_LENGTH = 5000
+LINKS_MAX_COUNT = 10
+HONEYPOT_FIELD = "website"
+
+
+class ProposalForm(forms.ModelForm):
+    """An agenda item proposed by anyone, without an account."""
+
+    requested_minutes = forms.TypedChoiceField(
+        label=_("Time needed"),
+        choices=MINUTES_CHOICES,
+        coerce=int,
+        initial=5,
+        help_text=_("How long the item needs on the call."),
+    )
+    description = forms.CharField(
+        label=_("Description (markdown)"),
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("What you would like to discuss, and why. Markdown."),
+    )
+    # Hidden from people by CSS and from assistive technology; bots fill it in.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+
+    class Meta:
+        model = AgendaItem
+        fields = [
+            "proposer_name",
+            "proposer_handle",
+            "title",
+            "description",
+            "requested_minutes",
+            "links",
+        ]
+        labels = {
+            "proposer_name": _("Your name"),
+            "proposer_handle": _("Your GitHub handle (optional)"),
+            "title": _("Title"),
+            "links": _("Links (optional)"),
+        }
+        help_texts = {
+            "proposer_name": _("Shown on the agenda next to your item."),
+            "proposer_handle": _("Without the @, e.g. octocat."),
+            "title": _("One line, as it should appear on the agenda."),
+            "links": _("Issues, pull requests, slides: one https:// address a line."),
+        }
+        widgets = {
+            "links": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["proposer_name"].required = True
+        if self.instance.pk:
+            # Editing through the private link: the trap is only for new items.
+            del self.fields[HONEYPOT_FIELD]
+
+    def clean_proposer_handle(self):
+        handle = normalize_handle(self.cleaned_data.get("proposer_handle", ""))
+        if handle:
+            validate_github_handle(handle)
+        return handle
+
+    def clean_links(self):
+        lines = [
+            line.strip()
+            for line in self.cleaned_data.get("links", "").splitlines()
+            if line.strip()
+        ]
+        if len(lines) > LINKS_MAX_COUNT:
+            raise ValidationError(
+                _("Give at most %(max)d links."),
+                code="too_many_links",
+                params={"max": LINKS_MAX_COUNT},
+            )
+        check = URLValidator(schemes=["https", "http"])
+        for line in lines:
+            try:
+                check(line)
+            except ValidationError:
+                raise ValidationError(
+                    _("“%(line)s” is not a web address; start it with https://."),
+                    code="invalid_link",
+                    params={"line": line[:100]},
+                ) from None
+        return "\n".join(lines)
+
+    def clean_website(self):
+        if self.cleaned_data.get(HONEYPOT_FIELD):
+            raise ValidationError(
+                _("This form could not be sent. Leave the last field empty."),
+                code="honeypot",
+            )
+        return ""

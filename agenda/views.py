@@ -1,0 +1,214 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core import signing
+from django.core.cache import cache
+from django.db.models import Max
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView, UpdateView
+from django.views.generic.edit import CreateView
+
+from agenda.forms import ProposalForm
+from agenda.models import ActionItem, AgendaItem
+from meetings.models import Meeting
+
+PROPOSAL_TOKEN_SALT = "agenda.proposal"
+RATE_LIMIT_WINDOW_SECONDS = 3600
+
+
+def proposals_per_hour() -> int:
+    return getattr(settings, "PROPOSALS_PER_HOUR", 5)
+
+
+def proposal_token(item: AgendaItem) -> str:
+    """The signed token of a proposal's private edit link."""
+    return signing.dumps(item.pk, salt=PROPOSAL_TOKEN_SALT)
+
+
+def proposal_from_token(token: str) -> AgendaItem:
+    try:
+        pk = signing.loads(token, salt=PROPOSAL_TOKEN_SALT)
+    except signing.BadSignature:
+        raise Http404("This private link is not valid.") from None
+    item = (
+        AgendaItem.objects.filter(pk=pk, meeting__isnull=False)
+        .select_related("meeting__series")
+        .first()
+    )
+    if item is None:
+        raise Http404("This proposal no longer exists.")
+    return item
+
+
+def proposals_open(meeting: Meeting, now=None) -> bool:
+    """People may propose until the call starts, while it is still scheduled."""
+    return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
+
+
+def _rate_key(request) -> str:
+    # The cache is shared between app servers when it is a shared one (e.g. Redis),
+    # so the count holds across them.
+    return f"agenda:proposals:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def is_rate_limited(request) -> bool:
+    return cache.get(_rate_key(request), 0) >= proposals_per_hour()
+
+
+def count_proposal(request) -> None:
+    key = _rate_key(request)
+    if cache.add(key, 1, RATE_LIMIT_WINDOW_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.set(key, 1, RATE_LIMIT_WINDOW_SECONDS)
+
+
+def meeting_or_404(series: str, date_key: str) -> Meeting:
+    meeting = (
+        Meeting.objects.for_series(series)
+        .on_date_key(date_key)
+        .select_related("series")
+        .first()
+    )
+    if meeting is None:
+        raise Http404("No call of this series on this date.")
+    return meeting
+
+
+class ProposeView(CreateView):
+    """Propose an agenda item for a coming call, without an account."""
+
+    form_class = ProposalForm
+    template_name = "agenda/agendaitem_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
+        if not proposals_open(self.meeting):
+            return render(
+                request,
+                "agenda/proposals_closed.html",
+                {"meeting": self.meeting},
+                status=200 if request.method in ("GET", "HEAD") else 403,
+            )
+        if request.method == "POST" and is_rate_limited(request):
+            response = render(
+                request,
+                "agenda/rate_limited.html",
+                {"meeting": self.meeting, "limit": proposals_per_hour()},
+                status=429,
+            )
+            response["Retry-After"] = str(RATE_LIMIT_WINDOW_SECONDS)
+            return response
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(meeting=self.meeting, **kwargs)
+
+    def form_valid(self, form):
+        item = form.save(commit=False)
+        item.meeting = self.meeting
+        item.series = self.meeting.series
+        item.status = AgendaItem.Status.PROPOSED
+        last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
+        item.position = (last or 0) + 1
+        item.save()
+        count_proposal(self.request)
+        messages.success(
+            self.request,
+            _(
+                "Thank you, your item is on the agenda as proposed. Keep the address "
+                "of this page private: it lets you edit or withdraw the item."
+            ),
+        )
+        return redirect("agenda:proposal", token=proposal_token(item))
+
+
+class ProposalView(UpdateView):
+    """The proposer's private page: status, decline reason, edit while proposed."""
+
+    form_class = ProposalForm
+    template_name = "agenda/proposal_detail.html"
+    context_object_name = "item"
+
+    def get_object(self, queryset=None):
+        return proposal_from_token(self.kwargs["token"])
+
+    def can_edit(self, item) -> bool:
+        return item.is_proposed and proposals_open(item.meeting)
+
+    def post(self, request, *args, **kwargs):
+        self.object = self.get_object()
+        if not self.can_edit(self.object):
+            return self.render_to_response(self.get_context_data(), status=403)
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        item = self.object
+        context = super().get_context_data(**kwargs)
+        context.update(
+            meeting=item.meeting,
+            can_edit=self.can_edit(item),
+            private_url=self.request.build_absolute_uri(),
+            token=self.kwargs["token"],
+        )
+        return context
+
+    def form_valid(self, form):
+        form.save()
+        messages.success(self.request, _("Your changes are saved."))
+        return redirect("agenda:proposal", token=self.kwargs["token"])
+
+
+def withdraw_proposal(request, token):
+    """Withdraw (delete) a proposal through its private link, while still proposed."""
+    item = proposal_from_token(token)
+    if request.method != "POST":
+        return redirect("agenda:proposal", token=token)
+    if not (item.is_proposed and proposals_open(item.meeting)):
+        messages.error(
+            request, _("This item can no longer be withdrawn: the MC has handled it.")
+        )
+        return redirect("agenda:proposal", token=token)
+    meeting = item.meeting
+    item.delete()
+    messages.success(request, _("Your proposal “%s” was withdrawn.") % item.title)
+    return redirect(meeting)
+
+
+class ActionItemListView(TemplateView):
+    """Open action items from published notes, grouped by owner, with their age."""
+
+    template_name = "agenda/actionitem_list.html"
+
+    def get_context_data(self, **kwargs):
+        actions = list(
+            ActionItem.objects.open()
+            .filter(meeting__status=Meeting.Status.FINALIZED)
+            .select_related("meeting__series")
+            .prefetch_related("owners")
+            .order_by("meeting__start", "position", "pk")
+        )
+        now = timezone.now()
+        groups: dict[tuple, dict] = {}
+        for action in actions:
+            action.age = (now - action.meeting.start).days
+            owners = list(action.owners.all())
+            for owner in owners:
+                key = (0, owner.display_name.lower(), owner.pk)
+                groups.setdefault(key, {"owner": owner, "name": "", "actions": []})
+                groups[key]["actions"].append(action)
+            if not owners:
+                # Names from the notes that match nobody yet, or nobody at all.
+                name = action.owner_names.strip()
+                key = (1, name.lower(), 0)
+                groups.setdefault(key, {"owner": None, "name": name, "actions": []})
+                groups[key]["actions"].append(action)
+        return super().get_context_data(
+            groups=[groups[key] for key in sorted(groups)],
+            action_count=len(actions),
+            **kwargs,
+        )

@@ -1,0 +1,119 @@
+"""Feeds: iCalendar for calendars, Atom for finalized notes."""
+
+import datetime as dt
+
+from django.contrib.syndication.views import Feed
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.feedgenerator import Atom1Feed
+from icalendar import Alarm, Calendar, Event
+
+from meetings.models import Meeting, MeetingSeries
+from meetings.views import agenda_prefetch
+
+# Calendars get the coming calls and those of the last weeks, not the whole past.
+CALENDAR_PAST_DAYS = 90
+CALENDAR_MAX_EVENTS = 200
+ALARM_BEFORE = dt.timedelta(minutes=15)
+FEED_ITEMS = 20
+
+
+def calendar_meetings(series: MeetingSeries | None = None, now=None):
+    """Upcoming and recent calls, oldest first: what a subscribed calendar shows."""
+    now = now or timezone.now()
+    meetings = Meeting.objects.filter(
+        start__gte=now - dt.timedelta(days=CALENDAR_PAST_DAYS)
+    )
+    if series is not None:
+        meetings = meetings.filter(series=series)
+    return meetings.select_related("series").order_by("start", "ordinal")[
+        :CALENDAR_MAX_EVENTS
+    ]
+
+
+def meeting_event(meeting: Meeting, request, stamp: dt.datetime) -> Event:
+    page = request.build_absolute_uri(meeting.get_absolute_url())
+    tz = meeting.series.tzinfo
+    event = Event()
+    # The primary key never changes, even when a call moves to another date.
+    event.add("uid", f"callbook-meeting-{meeting.pk}@{request.get_host()}")
+    event.add("dtstamp", stamp)
+    event.add("sequence", meeting.version)
+    event.add("summary", meeting.display_title)
+    event.add("dtstart", meeting.start.astimezone(tz))
+    event.add("dtend", meeting.end.astimezone(tz))
+    event.add("url", page)
+    video = meeting.effective_video_url
+    lines = []
+    if video:
+        event.add("location", video)
+        lines.append(f"Video call: {video}")
+    lines.append(f"Agenda and notes: {page}")
+    event.add("description", "\n".join(lines))
+    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"{meeting.display_title} starts in 15 minutes")
+    alarm.add("trigger", -ALARM_BEFORE)
+    event.add_component(alarm)
+    return event
+
+
+def calendar(request, series=None):
+    """/calls.ics for every series, /calls/<series>.ics for one."""
+    series_obj = get_object_or_404(MeetingSeries, slug=series) if series else None
+    cal = Calendar()
+    cal.add("prodid", "-//Callbook//Community calls//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", series_obj.title if series_obj else "Community calls")
+    stamp = timezone.now()
+    for meeting in calendar_meetings(series_obj, now=stamp):
+        cal.add_component(meeting_event(meeting, request, stamp))
+    cal.add_missing_timezones()
+    response = HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    filename = f"{series_obj.slug if series_obj else 'calls'}.ics"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class LatestNotesFeed(Feed):
+    """An Atom feed of finalized notes, newest first, as sanitized HTML."""
+
+    feed_type = Atom1Feed
+    title = "Community call notes"
+    subtitle = "Finalized notes of the community's calls."
+
+    def link(self):
+        return reverse("meetings:archive")
+
+    def items(self):
+        return (
+            Meeting.objects.finalized()
+            .select_related("series", "mc")
+            .prefetch_related(agenda_prefetch())
+            .order_by("-start", "-ordinal")[:FEED_ITEMS]
+        )
+
+    def item_title(self, item):
+        return f"{item.display_title}, {item.date_key}"
+
+    def item_description(self, item):
+        # Every piece of markdown goes through the sanitizing renderer there.
+        return render_to_string("meetings/feed_item.html", {"meeting": item})
+
+    def item_link(self, item):
+        return item.get_absolute_url()
+
+    def item_pubdate(self, item):
+        return item.finalized_at or item.start
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_author_name(self, item):
+        return item.mc.display_name if item.mc else None

@@ -1,0 +1,36 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+SEARCH_MAX_LENGTH = 200
+
+
+class ArchiveFilterForm(forms.Form):
+    """The archive's filters, read from the query string; bad values are ignored."""
+
+    series = forms.ChoiceField(label=_("Series"), required=False)
+    year = forms.TypedChoiceField(
+        label=_("Year"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args, series_choices=(), years=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["series"].choices = [("", _("All series")), *series_choices]
+        self.fields["year"].choices = [("", _("All years"))] + [
+            (str(year), str(year)) for year in years
+        ]
+
+    def value(self, name):
+        """The cleaned filter, or None when it is missing or not a known choice."""
+        # An invalid field is left out of cleaned_data; the valid ones stay.
+        self.is_valid()
+        return self.cleaned_data.get(name) or None
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search the notes"),
+        max_length=SEARCH_MAX_LENGTH,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )

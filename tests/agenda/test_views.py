@@ -1,0 +1,286 @@
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from agenda.models import AgendaItem
+from agenda.views import proposal_token
+from tests.factories import (
+    ActionItemFactory,
+    AgendaItemFactory,
+    AttendeeFactory,
+    MeetingFactory,
+    MeetingSeriesFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now().replace(microsecond=0)
+PROPOSAL = {
+    "proposer_name": "Sam Visitor",
+    "proposer_handle": "sam-v",
+    "title": "Monthly office hours",
+    "description": "Why not <script>x</script>**monthly**?",
+    "requested_minutes": "10",
+    "links": "https://example.org/a",
+    "website": "",
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def coming():
+    series = MeetingSeriesFactory(slug="community", title="Widget Call")
+    return MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=2)
+    )
+
+
+def propose_url(meeting):
+    return meeting.get_absolute_url() + "propose/"
+
+
+def test_the_propose_page_has_a_labelled_form_with_csrf(client, coming):
+    response = client.get(propose_url(coming))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        f"<title>Propose an item for Widget Call, {coming.date_key} · Callbook" in html
+    )
+    assert "csrfmiddlewaretoken" in html
+    for field in ("proposer_name", "proposer_handle", "title", "description", "links"):
+        assert f'<label for="id_{field}">' in html
+    assert '<div class="form-field trap" aria-hidden="true">' in html
+
+
+def test_a_proposal_lands_as_proposed_and_leads_to_a_private_link(client, coming):
+    AgendaItemFactory(meeting=coming, status="accepted", position=4)
+    response = client.post(propose_url(coming), PROPOSAL)
+    item = AgendaItem.objects.get(title="Monthly office hours")
+    assert item.status == AgendaItem.Status.PROPOSED
+    assert item.meeting == coming
+    assert item.series == coming.series
+    assert item.position == 5
+    assert item.proposer_handle == "sam-v"
+    assert response.status_code == 302
+    assert response["Location"] == f"/proposals/{proposal_token(item)}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "your item is on the agenda as proposed" in page
+    assert f"http://testserver/proposals/{proposal_token(item)}/" in page
+    call_page = client.get(coming.get_absolute_url()).content.decode()
+    assert "Monthly office hours" in call_page
+    assert "<strong>monthly</strong>" in call_page
+    assert "<script>x" not in call_page
+
+
+def test_bad_input_shows_errors_and_keeps_what_was_typed(client, coming):
+    response = client.post(
+        propose_url(coming), {**PROPOSAL, "proposer_handle": "-bad-", "title": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "is not a valid GitHub handle" in html
+    assert "This field is required." in html
+    assert 'value="Sam Visitor"' in html
+    assert "Why not &lt;script&gt;x&lt;/script&gt;**monthly**?</textarea>" in html
+    assert not AgendaItem.objects.exists()
+
+
+def test_the_honeypot_stops_the_proposal(client, coming):
+    response = client.post(propose_url(coming), {**PROPOSAL, "website": "spam"})
+    assert response.status_code == 200
+    assert "This form could not be sent." in response.content.decode()
+    assert not AgendaItem.objects.exists()
+
+
+def test_csrf_is_enforced(coming):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(propose_url(coming), PROPOSAL)
+    assert response.status_code == 403
+    assert not AgendaItem.objects.exists()
+
+
+def test_the_sixth_proposal_in_an_hour_gets_a_polite_429(client, coming):
+    for n in range(5):
+        response = client.post(propose_url(coming), {**PROPOSAL, "title": f"Item {n}"})
+        assert response.status_code == 302
+    response = client.post(propose_url(coming), {**PROPOSAL, "title": "Item 6"})
+    assert response.status_code == 429
+    assert response["Retry-After"] == "3600"
+    assert "at most 5 proposals an hour" in response.content.decode()
+    assert AgendaItem.objects.count() == 5
+    # Another address is not affected.
+    other = client.post(
+        propose_url(coming), {**PROPOSAL, "title": "Other"}, REMOTE_ADDR="10.9.9.9"
+    )
+    assert other.status_code == 302
+
+
+def test_the_rate_limit_is_a_setting(client, coming, settings):
+    settings.PROPOSALS_PER_HOUR = 1
+    assert client.post(propose_url(coming), PROPOSAL).status_code == 302
+    assert client.post(propose_url(coming), PROPOSAL).status_code == 429
+
+
+def test_failed_attempts_do_not_use_up_the_limit(client, coming):
+    for _ in range(6):
+        client.post(propose_url(coming), {**PROPOSAL, "title": ""})
+    assert client.post(propose_url(coming), PROPOSAL).status_code == 302
+
+
+def test_proposals_close_when_the_call_starts(client):
+    started = MeetingFactory(status="scheduled", start=NOW - dt.timedelta(minutes=1))
+    response = client.get(propose_url(started))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Proposals are closed" in html
+    assert "closed when it started" in html
+    response = client.post(propose_url(started), PROPOSAL)
+    assert response.status_code == 403
+    assert not AgendaItem.objects.exists()
+
+
+def test_no_proposals_for_cancelled_or_finalized_calls(client):
+    cancelled = MeetingFactory(status="cancelled", start=NOW + dt.timedelta(days=1))
+    assert "is cancelled" in client.get(propose_url(cancelled)).content.decode()
+    finalized = MeetingFactory()
+    assert client.post(propose_url(finalized), PROPOSAL).status_code == 403
+
+
+def test_propose_for_an_unknown_call_is_404(client, coming):
+    assert client.get("/calls/community/1999-01-01/propose/").status_code == 404
+    assert client.get("/calls/nope/2024-01-01/propose/").status_code == 404
+
+
+def test_an_oversized_body_gets_a_clear_400_page(client, coming):
+    response = client.post(
+        propose_url(coming), {**PROPOSAL, "description": "x" * 1_048_576}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "What you sent is too large" in html
+    assert "at most 256 KiB" in html
+    assert not AgendaItem.objects.exists()
+
+
+def private_url(item):
+    return f"/proposals/{proposal_token(item)}/"
+
+
+@pytest.fixture
+def proposal(coming):
+    return AgendaItemFactory(
+        meeting=coming, status="proposed", title="Old title",
+        proposer_name="Sam", requested_minutes=5,
+    )  # fmt: skip
+
+
+def test_the_private_link_edits_the_proposal(client, proposal):
+    url = private_url(proposal)
+    html = client.get(url).content.decode()
+    assert 'value="Old title"' in html
+    assert '<meta name="robots" content="noindex, nofollow">' in html
+    assert 'rel="canonical"' not in html
+    response = client.post(
+        url, {**PROPOSAL, "title": "New title", "website": "ignored on edit"}
+    )
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.title == "New title"
+    assert proposal.status == "proposed"
+    assert "Your changes are saved." in client.get(url).content.decode()
+
+
+def test_the_private_link_withdraws_the_proposal(client, proposal, coming):
+    response = client.post(private_url(proposal) + "withdraw/")
+    assert response.status_code == 302
+    assert response["Location"] == coming.get_absolute_url()
+    assert not AgendaItem.objects.filter(pk=proposal.pk).exists()
+    assert "was withdrawn" in client.get(response["Location"]).content.decode()
+    assert client.get(private_url(proposal)).status_code == 404
+
+
+def test_withdraw_needs_a_post(client, proposal):
+    response = client.get(private_url(proposal) + "withdraw/")
+    assert response.status_code == 302
+    assert AgendaItem.objects.filter(pk=proposal.pk).exists()
+
+
+def test_a_handled_proposal_can_no_longer_be_changed(client, proposal):
+    proposal.status = "declined"
+    proposal.decline_reason = "Out of scope for this call; try the <docs> call."
+    proposal.save()
+    url = private_url(proposal)
+    html = client.get(url).content.decode()
+    assert "The MC declined this item." in html
+    assert "Out of scope for this call; try the &lt;docs&gt; call." in html
+    assert "<form" not in html.split("</header>", 1)[1]
+    response = client.post(url, {**PROPOSAL, "title": "Sneaky"})
+    assert response.status_code == 403
+    client.post(url + "withdraw/")
+    proposal.refresh_from_db()
+    assert proposal.title == "Old title"
+
+
+def test_a_proposal_cannot_change_after_the_call_starts(client, proposal, coming):
+    coming.start = NOW - dt.timedelta(minutes=5)
+    coming.save()
+    html = client.get(private_url(proposal)).content.decode()
+    assert "The call has started" in html
+    assert client.post(private_url(proposal), PROPOSAL).status_code == 403
+
+
+@pytest.mark.parametrize("token", ["nope", "MQ:1abc:def", "x" * 500, "1", "%00"])
+def test_a_forged_or_mangled_token_is_404(client, proposal, token):
+    assert client.get(f"/proposals/{token}/").status_code == 404
+    assert client.post(f"/proposals/{token}/withdraw/").status_code == 404
+
+
+def test_a_token_for_another_purpose_is_refused(client, proposal):
+    from django.core import signing
+
+    forged = signing.dumps(proposal.pk, salt="something-else")
+    assert client.get(f"/proposals/{forged}/").status_code == 404
+
+
+def test_actions_page_groups_open_items_by_owner_with_age(client):
+    ada = AttendeeFactory(display_name="Ada", github_handle="ada")
+    bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    old = MeetingFactory(start=NOW - dt.timedelta(days=30))
+    new = MeetingFactory(start=NOW - dt.timedelta(days=2))
+    shared = ActionItemFactory(meeting=old, description="Shared task")
+    shared.owners.add(ada, bo)
+    mine = ActionItemFactory(meeting=new, description="Ada alone")
+    mine.owners.add(ada)
+    ActionItemFactory(meeting=new, description="Done already", status="done")
+    ActionItemFactory(meeting=new, description="Nameless", owner_names="Zed")
+    draft = MeetingFactory(status="held")
+    ActionItemFactory(meeting=draft, description="In a draft")
+    html = client.get("/actions/").content.decode()
+    assert "4 open items" not in html
+    assert "3 open items" in html
+    ada_section = html[html.index(">Ada</a></h2>") : html.index(">Bo</a></h2>")]
+    assert ada_section.index("Shared task") < ada_section.index("Ada alone")
+    assert "30 days ago" in ada_section
+    assert "2 days ago" in ada_section
+    assert "Shared task" in html[html.index(">Bo</a></h2>") :]
+    assert "Zed</h2>" in html
+    assert "Done already" not in html
+    assert "In a draft" not in html
+
+
+def test_nul_bytes_in_a_proposal_are_a_field_error(client, coming):
+    response = client.post(
+        propose_url(coming), {**PROPOSAL, "title": "a\x00b", "description": "\x00"}
+    )
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+    assert not AgendaItem.objects.exists()

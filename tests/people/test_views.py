@@ -1,0 +1,97 @@
+import datetime as dt
+
+import pytest
+
+from tests.factories import (
+    ActionItemFactory,
+    AgendaItemFactory,
+    AttendanceFactory,
+    AttendeeFactory,
+    MeetingFactory,
+    ReleaseTeamFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def at(year, month, day):
+    return dt.datetime(year, month, day, 16, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ada():
+    ada = AttendeeFactory(
+        display_name="Ada Quill", github_handle="AdaQuill", affiliation="Lighthouse"
+    )
+    first = MeetingFactory(start=at(2023, 1, 4), mc=ada)
+    second = MeetingFactory(start=at(2024, 2, 7), mc=ada)
+    draft = MeetingFactory(start=at(2024, 3, 6), status="held", mc=ada)
+    for meeting in (first, second, draft):
+        AttendanceFactory(meeting=meeting, attendee=ada)
+    item = AgendaItemFactory(meeting=second, title="Plugin API")
+    item.presenters.add(ada)
+    AgendaItemFactory(meeting=draft, title="Secret draft item").presenters.add(ada)
+    owned = [
+        ("Write RFC", "open"),
+        ("Fix CI", "done"),
+        ("Guessed", "suggested"),
+        ("Dropped one", "dropped"),
+    ]
+    for description, status in owned:
+        ActionItemFactory(
+            meeting=second, description=description, status=status
+        ).owners.add(ada)
+    ReleaseTeamFactory(version="1.5.0", lead=ada, meeting=second)
+    ReleaseTeamFactory(version="1.6.0", meeting=None).members.add(ada)
+    return ada
+
+
+def test_person_page_shows_their_record_from_published_notes(client, ada):
+    html = client.get("/people/AdaQuill/").content.decode()
+    assert "<title>Ada Quill (@AdaQuill) · Callbook</title>" in html
+    assert '<img class="avatar" src="https://github.com/AdaQuill.png?size=80"' in html
+    assert "Lighthouse" in html
+    assert "2 calls joined, the first on" in html
+    assert '<a href="/calls/series-' in html
+    assert ">2023-01-04</a>" in html
+    assert "2 MC turns" in html
+    assert "1 agenda item presented" in html
+    assert "Plugin API" in html
+    assert "Secret draft item" not in html
+    assert "1 open and 1 done action item" in html
+    assert "Write RFC" in html
+    assert "Fix CI" in html
+    assert "Guessed" not in html
+    assert "Dropped one" not in html
+    assert "1.5.0</a>: lead" in html
+    assert "1.6.0</a>: helper" in html
+    assert "2024-03-06" not in html
+
+
+def test_people_list_counts_published_calls_and_mc_turns(client, ada):
+    AttendeeFactory(display_name="No Handle", github_handle="")
+    AttendeeFactory(display_name="Newcomer", github_handle="newbie")
+    html = client.get("/people/").content.decode()
+    row = html[html.index("Ada Quill") : html.index("</tr>", html.index("Ada Quill"))]
+    assert '<td class="num">2</td>' in row
+    assert "2023-01-04" in row
+    assert row.count('<td class="num">2</td>') == 2
+    newbie = html[html.index("Newcomer") : html.index("</tr>", html.index("Newcomer"))]
+    assert newbie.count('<td class="num">0</td>') == 2
+    assert "No Handle" not in html
+
+
+def test_handles_are_case_insensitive_and_unknown_ones_404(client, ada):
+    response = client.get("/people/adaquill/")
+    assert response.status_code == 301
+    assert response["Location"] == "/people/AdaQuill/"
+    assert client.get("/people/@AdaQuill/").status_code == 301
+    assert client.get("/people/nobody-here/").status_code == 404
+    assert client.get("/people/x%00y/").status_code == 404
+
+
+def test_a_person_with_nothing_yet_has_a_plain_page(client):
+    AttendeeFactory(display_name="Fresh", github_handle="fresh")
+    html = client.get("/people/fresh/").content.decode()
+    assert "0 calls joined" in html
+    assert "None yet." in html

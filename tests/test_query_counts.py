@@ -1,0 +1,77 @@
+"""Every public page makes the same number of queries with few rows or many."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from agenda.models import AgendaItem
+from agenda.views import proposal_token
+from tests.public_data import Community
+
+
+def page_urls(community):
+    proposal = AgendaItem.objects.filter(
+        meeting=community.upcoming, status="proposed"
+    ).first()
+    return {
+        "home": "/",
+        "archive": "/calls/",
+        "archive filtered": "/calls/?series=community&year=2020",
+        "series": "/calls/community/",
+        "meeting": community.meeting.get_absolute_url(),
+        "coming call": community.upcoming.get_absolute_url(),
+        "propose": community.upcoming.get_absolute_url() + "propose/",
+        "private proposal": f"/proposals/{proposal_token(proposal)}/",
+        "people": "/people/",
+        "person": "/people/AdaQuill/",
+        "releases": "/releases/",
+        "actions": "/actions/",
+        "search": "/search/?q=widget",
+        "refs": "/refs/example/widget/1/",
+        "calendar": "/calls.ics",
+        "series calendar": "/calls/community.ics",
+        "notes feed": "/feeds/notes/",
+    }
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(queries)
+
+
+@pytest.mark.django_db
+def test_query_counts_hold_as_rows_grow(client):
+    community = Community().grow(2)
+    small = {
+        name: count_queries(client, url) for name, url in page_urls(community).items()
+    }
+    community.grow(6)
+    large = {
+        name: count_queries(client, url) for name, url in page_urls(community).items()
+    }
+    assert large == small
+    # The numbers the report quotes; a new N+1 or a lost prefetch changes them.
+    assert small == EXPECTED
+
+
+EXPECTED = {
+    "home": 6,
+    "archive": 4,
+    "archive filtered": 4,
+    "series": 4,
+    "meeting": 10,
+    "coming call": 8,
+    "propose": 1,
+    "private proposal": 1,
+    "people": 2,
+    "person": 7,
+    "releases": 2,
+    "actions": 2,
+    "search": 2,
+    "refs": 2,
+    "calendar": 1,
+    "series calendar": 2,
+    "notes feed": 3,
+}
