@@ -276,7 +276,8 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         return [*self.inlines, *self.closing_inlines]
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).with_counts()
+        # Not super(): its ordering would come before the annotation it uses.
+        queryset = self.model._default_manager.get_queryset().with_counts()
         if not request.user.has_perm("meetings.edit_any_meeting"):
             # An MC sees their own calls first.
             queryset = queryset.annotate(
@@ -286,11 +287,11 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
                     output_field=IntegerField(),
                 )
             )
-        return queryset
+        return queryset.order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
         if request.user.has_perm("meetings.edit_any_meeting"):
-            return super().get_ordering(request)
+            return super().get_ordering(request) or Meeting._meta.ordering
         return ["-is_mine", "-start"]
 
     def get_list_display(self, request):

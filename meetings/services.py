@@ -106,7 +106,9 @@ def describe_record(record, previous=None) -> str:
     if not delta.changed_fields:
         return "saved without changing the meeting's fields (agenda, action items)"
     names = [
-        str(Meeting._meta.get_field(name).verbose_name) for name in delta.changed_fields
+        str(model_field.verbose_name)
+        for model_field in Meeting._meta.fields  # in the form's order
+        if model_field.name in delta.changed_fields
     ]
     return "changed " + get_text_list(names, "and")
 
