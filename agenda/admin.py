@@ -148,6 +148,9 @@ class AgendaItemInline(MeetingPartInline, admin.StackedInline):
         "decline_reason",
     ]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("presenters")
+
 
 class ActionItemInline(MeetingPartInline, admin.TabularInline):
     model = ActionItem
@@ -157,6 +160,14 @@ class ActionItemInline(MeetingPartInline, admin.TabularInline):
     fields = ["description", "owners", "owner_names", "due_date", "status", "closed_in"]
     readonly_fields = ["closed_in"]
     verbose_name_plural = "action items raised at this call"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("closed_in__series")
+            .prefetch_related("owners")
+        )
 
 
 class CarriedOverFormSet(forms.BaseModelFormSet):
