@@ -80,7 +80,7 @@ def _title(item: AgendaItem) -> str:
 
 def _lock_item(item: AgendaItem) -> AgendaItem:
     return (
-        AgendaItem.objects.select_for_update()
+        AgendaItem.objects.select_for_update(of=("self",))
         .select_related("meeting__series", "series")
         .get(pk=item.pk)
     )
@@ -247,7 +247,7 @@ def move_agenda_item(*, item: AgendaItem, user, offset: int) -> AgendaItem:
         accepted = list(
             AgendaItem.objects.for_meeting(meeting)
             .accepted()
-            .select_for_update()
+            .select_for_update(of=("self",))
             .order_by("position", "pk")
         )
         index = next(i for i, other in enumerate(accepted) if other.pk == item.pk)
@@ -271,7 +271,7 @@ def reorder_agenda(*, meeting: Meeting, user, item_ids: list[int]) -> None:
             item.pk: item
             for item in AgendaItem.objects.for_meeting(meeting)
             .accepted()
-            .select_for_update()
+            .select_for_update(of=("self",))
         }
         if sorted(item_ids) != sorted(accepted) or len(set(item_ids)) != len(item_ids):
             raise ModerationError(
@@ -361,7 +361,7 @@ def finalize_meeting(
     now = now or timezone.now()
     with transaction.atomic():
         current = (
-            Meeting.objects.select_for_update()
+            Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "mc", "next_mc", "finalized_by")
             .get(pk=meeting.pk)
         )
@@ -602,7 +602,7 @@ def restore_meeting_version(
     """
     with transaction.atomic():
         current = (
-            Meeting.objects.select_for_update()
+            Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "finalized_by")
             .get(pk=meeting.pk)
         )
@@ -626,7 +626,9 @@ def restore_meeting_version(
             item.pk: item
             for item in _items_as_of(AgendaItem, meeting_id=current.pk, moment=moment)
         }
-        for item in AgendaItem.objects.for_meeting(current).select_for_update():
+        for item in AgendaItem.objects.for_meeting(current).select_for_update(
+            of=("self",)
+        ):
             old = old_items.get(item.pk)
             if old is not None and old.discussion_notes != item.discussion_notes:
                 item.discussion_notes = old.discussion_notes

@@ -161,7 +161,7 @@ def check_version(*, meeting: Meeting, loaded_version: int | None) -> Meeting:
     same version cannot both pass.
     """
     current = (
-        Meeting.objects.select_for_update()
+        Meeting.objects.select_for_update(of=("self",))
         .select_related("series", "finalized_by")
         .get(pk=meeting.pk)
     )
@@ -217,7 +217,7 @@ def bump_version(*, meeting: Meeting, user, reason: str) -> Meeting:
     """
     with transaction.atomic():
         current = (
-            Meeting.objects.select_for_update()
+            Meeting.objects.select_for_update(of=("self",))
             .select_related("series", "finalized_by")
             .get(pk=meeting.pk)
         )
@@ -308,7 +308,7 @@ def reopen_meeting(*, meeting: Meeting, user, reason: str) -> Meeting:
             code="reason_required",
         )
     with transaction.atomic():
-        current = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         if not current.is_finalized:
             raise MeetingError(
                 "These notes are not finalized: there is nothing to reopen.",
@@ -429,7 +429,7 @@ def record_attendance(*, meeting: Meeting, text: str, user) -> AttendanceResult:
     unless someone changed the people meanwhile. Ambiguous names are skipped.
     """
     with transaction.atomic():
-        current = Meeting.objects.select_for_update().get(pk=meeting.pk)
+        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
         if current.is_finalized:
             current = Meeting.objects.select_related("series", "finalized_by").get(
                 pk=meeting.pk

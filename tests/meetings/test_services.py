@@ -1,7 +1,11 @@
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.db import connection as db_connection
+from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import Attendance, Meeting
@@ -352,3 +356,50 @@ def test_check_in_refuses_a_bad_handle():
     with pytest.raises(CheckInRefused, match="is not a valid GitHub handle") as e:
         check_in(meeting=meeting, handle="no spaces", now=START)
     assert e.value.code == "invalid_handle"
+
+
+# Real concurrency (PostgreSQL: SQLite has no row locks and one writer at a time) ---
+
+
+def _race(meeting_pk: int, *, check_first: bool) -> dict[str, str]:
+    """Two editors, each in their own transaction and connection, save version 1."""
+    barrier = threading.Barrier(2, timeout=10)
+    results: dict[str, str] = {}
+
+    def edit(name: str) -> None:
+        try:
+            with transaction.atomic():
+                mine = Meeting.objects.get(pk=meeting_pk)
+                barrier.wait()
+                if check_first:
+                    check_version(meeting=mine, loaded_version=1)
+                    time.sleep(0.3)  # hold the row lock; the other editor waits
+                mine.highlights = f"{name}'s highlights"
+                save_meeting(meeting=mine, loaded_version=1, user=None)
+            results[name] = "saved"
+        except EditConflict:
+            results[name] = "conflict"
+        finally:
+            db_connection.close()
+
+    threads = [threading.Thread(target=edit, args=(name,)) for name in ("ann", "bo")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    return results
+
+
+@pytest.mark.skipif(
+    db_connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)"
+)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("check_first", [True, False])
+def test_two_concurrent_saves_of_one_version_only_one_wins(check_first):
+    meeting = held()
+    results = _race(meeting.pk, check_first=check_first)
+    assert sorted(results.values()) == ["conflict", "saved"]
+    winner = next(name for name, result in results.items() if result == "saved")
+    meeting.refresh_from_db()
+    assert (meeting.highlights, meeting.version) == (f"{winner}'s highlights", 2)
+    assert meeting.history.count() == 2
