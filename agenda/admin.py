@@ -4,13 +4,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from markdownx.admin import MarkdownxModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from agenda.models import ActionItem, AgendaItem
 from agenda.services import (
+    DECLINE_REASON_REQUIRED,
     FinalizeError,
     FinalizeResult,
     accept_agenda_item,
@@ -45,8 +46,6 @@ from meetings.services import (
     format_moment,
     release_teams_in_progress,
 )
-
-DECLINE_REASON_REQUIRED = "Give a reason for declining: the proposer sees it."
 
 
 class AgendaItemForm(forms.ModelForm):
@@ -292,18 +291,12 @@ class MeetingNotebookAdmin(MeetingAdmin):
     def notebook_context(self, request, meeting):
         context = super().notebook_context(request, meeting)
         opens, closes = check_in_window(meeting)
-        try:
-            check_in_url = request.build_absolute_uri(
-                reverse(
-                    "checkin:checkin",
-                    kwargs={
-                        "series": meeting.series.slug,
-                        "date_key": meeting.date_key,
-                    },
-                )
+        check_in_url = request.build_absolute_uri(
+            reverse(
+                "checkin:checkin",
+                kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
             )
-        except NoReverseMatch:
-            check_in_url = ""
+        )
         context.update(
             budget=agenda_budget(meeting=meeting),
             proposed_count=AgendaItem.objects.for_meeting(meeting).proposed().count(),
@@ -348,8 +341,8 @@ class MeetingNotebookAdmin(MeetingAdmin):
                 next_meeting.mc or "not set yet",
             ),
             format_html(
-                "{} open action items carry over; {} deferred agenda items moved "
-                "onto it.",
+                "Open action items carried over: {}. Deferred agenda items moved "
+                "onto it: {}.",
                 len(result.carried_over),
                 len(result.moved_items),
             ),

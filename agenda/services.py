@@ -31,6 +31,7 @@ from meetings.services import (
 from people.models import Attendee
 
 Status = AgendaItem.Status
+DECLINE_REASON_REQUIRED = "Give a reason for declining: the proposer sees it."
 
 
 class ModerationError(MeetingError):
@@ -135,10 +136,7 @@ def decline_agenda_item(*, item: AgendaItem, user, reason: str) -> AgendaItem:
     """Decline a proposal, with the reason the proposer will read."""
     reason = (reason or "").strip()
     if not reason:
-        raise ModerationError(
-            "Give a reason for declining: the proposer sees it.",
-            code="reason_required",
-        )
+        raise ModerationError(DECLINE_REASON_REQUIRED, code="reason_required")
     limit = AgendaItem._meta.get_field("decline_reason").max_length
     if len(reason) > limit:
         raise ModerationError(

@@ -140,7 +140,10 @@ def test_an_mc_runs_a_call_from_proposals_to_the_next_call(browser, live_server)
     go(page, page.get_by_role("button", name="Finalize notes"))
     done = messages(page)[0]
     assert done.startswith("Notes finalized and locked. Next call: ")
-    assert "MC: Bo Next (@bo-next). 2 open action items carry over; 1 deferred" in done
+    assert done.endswith(
+        "MC: Bo Next (@bo-next). Open action items carried over: 2. Deferred agenda "
+        "items moved onto it: 1."
+    )
     assert "View meeting" in page.locator("h1").inner_text()
     assert page.locator("textarea#id_highlights").count() == 0
     context.close()

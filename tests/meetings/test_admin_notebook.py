@@ -220,8 +220,8 @@ def test_finalize_button_locks_and_prepares_the_next_call(ann):
     next_meeting = Meeting.objects.exclude(pk=meeting.pk).get()
     assert messages_of(response) == [
         f"Notes finalized and locked. Next call: {next_meeting.date_key} (created), "
-        f"MC: {bo}. 1 open action items carry over; 1 deferred agenda items moved "
-        f"onto it. Release teams at work: 2.0.0 (lead {bo})."
+        f"MC: {bo}. Open action items carried over: 1. Deferred agenda items moved "
+        f"onto it: 1. Release teams at work: 2.0.0 (lead {bo})."
     ]
     assert response.context["title"] == "View meeting"
     meeting.refresh_from_db()
