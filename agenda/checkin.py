@@ -22,9 +22,9 @@ from meetings.services import (
 )
 from people.models import normalize_handle, validate_github_handle
 
-# Per client address and call: a team behind one address still fits, a script
-# does not.
-CHECK_INS_PER_ADDRESS = 30
+# Per client address and call: a whole call behind one address (an office, or a
+# proxy that does not pass the client's address on) still fits, a script does not.
+CHECK_INS_PER_ADDRESS = 60
 CHECK_IN_PERIOD_SECONDS = 600
 TOO_MANY = (
     "Too many check-ins from your network for this call. Try again in a few "
