@@ -9,6 +9,7 @@ import datetime as dt
 import difflib
 from dataclasses import dataclass, field
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -67,6 +68,7 @@ class AgendaBudget:
 
 
 def agenda_budget(*, meeting: Meeting) -> AgendaBudget:
+    """Accepted and proposed minutes of the call's agenda, against its length."""
     items = AgendaItem.objects.for_meeting(meeting)
     return AgendaBudget(
         length=meeting.length,
@@ -112,14 +114,18 @@ def _end_position(meeting: Meeting) -> int:
     return (top or 0) + 1
 
 
-def _save(item: AgendaItem, *, user, reason: str) -> AgendaItem:
+def _save(
+    item: AgendaItem, *, user: AbstractBaseUser | None, reason: str
+) -> AgendaItem:
     item._history_user = user
     item._change_reason = reason[:100]
     item.save()
     return item
 
 
-def accept_agenda_item(*, item: AgendaItem, user) -> AgendaItem:
+def accept_agenda_item(
+    *, item: AgendaItem, user: AbstractBaseUser | None
+) -> AgendaItem:
     """Put a proposal on the call's agenda, after the accepted items."""
     with transaction.atomic():
         item = _lock_item(item)
@@ -132,7 +138,9 @@ def accept_agenda_item(*, item: AgendaItem, user) -> AgendaItem:
         return _save(item, user=user, reason="Accepted")
 
 
-def decline_agenda_item(*, item: AgendaItem, user, reason: str) -> AgendaItem:
+def decline_agenda_item(
+    *, item: AgendaItem, user: AbstractBaseUser | None, reason: str
+) -> AgendaItem:
     """Decline a proposal, with the reason the proposer will read."""
     reason = (reason or "").strip()
     if not reason:
@@ -152,7 +160,9 @@ def decline_agenda_item(*, item: AgendaItem, user, reason: str) -> AgendaItem:
         return _save(item, user=user, reason="Declined")
 
 
-def return_agenda_item_to_proposed(*, item: AgendaItem, user) -> AgendaItem:
+def return_agenda_item_to_proposed(
+    *, item: AgendaItem, user: AbstractBaseUser | None
+) -> AgendaItem:
     """Undo an accept or decline: the item waits for a decision again."""
     with transaction.atomic():
         item = _lock_item(item)
@@ -167,7 +177,7 @@ def return_agenda_item_to_proposed(*, item: AgendaItem, user) -> AgendaItem:
 
 
 def defer_agenda_item(
-    *, item: AgendaItem, user, to_backlog: bool = False
+    *, item: AgendaItem, user: AbstractBaseUser | None, to_backlog: bool = False
 ) -> AgendaItem:
     """Move an item to the series' next call (created if needed) or its backlog.
 
@@ -211,7 +221,9 @@ def defer_agenda_item(
         return _save(item, user=user, reason=f"Deferred from {meeting.date_key}")
 
 
-def take_from_backlog(*, item: AgendaItem, meeting: Meeting, user) -> AgendaItem:
+def take_from_backlog(
+    *, item: AgendaItem, meeting: Meeting, user: AbstractBaseUser | None
+) -> AgendaItem:
     """Put an item waiting in the series backlog on this call's agenda."""
     with transaction.atomic():
         item = _lock_item(item)
@@ -229,14 +241,18 @@ def take_from_backlog(*, item: AgendaItem, meeting: Meeting, user) -> AgendaItem
         return _save(item, user=user, reason="Taken from the backlog")
 
 
-def _renumber(items: list[AgendaItem], *, user, reason: str) -> None:
+def _renumber(
+    items: list[AgendaItem], *, user: AbstractBaseUser | None, reason: str
+) -> None:
     for position, item in enumerate(items, start=1):
         if item.position != position:
             item.position = position
             _save(item, user=user, reason=reason)
 
 
-def move_agenda_item(*, item: AgendaItem, user, offset: int) -> AgendaItem:
+def move_agenda_item(
+    *, item: AgendaItem, user: AbstractBaseUser | None, offset: int
+) -> AgendaItem:
     """Move an accepted item up (offset -1) or down (+1) the agenda."""
     with transaction.atomic():
         item = _lock_item(item)
@@ -262,7 +278,9 @@ def move_agenda_item(*, item: AgendaItem, user, offset: int) -> AgendaItem:
     return item
 
 
-def reorder_agenda(*, meeting: Meeting, user, item_ids: list[int]) -> None:
+def reorder_agenda(
+    *, meeting: Meeting, user: AbstractBaseUser | None, item_ids: list[int]
+) -> None:
     """Set the order of the accepted items at once (drag and drop)."""
     with transaction.atomic():
         accepted = {
@@ -346,7 +364,7 @@ def finalize_problems(*, meeting: Meeting, now: dt.datetime) -> list[str]:
 
 
 def finalize_meeting(
-    *, meeting: Meeting, user, now: dt.datetime | None = None
+    *, meeting: Meeting, user: AbstractBaseUser | None, now: dt.datetime | None = None
 ) -> FinalizeResult:
     """Publish and lock the notes and prepare the series' next call.
 
@@ -590,7 +608,11 @@ RESTORED_MEETING_FIELDS = [
 
 
 def restore_meeting_version(
-    *, meeting: Meeting, history_id: int, user, expected_version: int
+    *,
+    meeting: Meeting,
+    history_id: int,
+    user: AbstractBaseUser | None,
+    expected_version: int,
 ) -> Meeting:
     """Bring back the notes of an older version as a new version.
 

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -49,7 +51,7 @@ class CheckInRefused(MeetingError):
 # Who may do what ----------------------------------------------------------------
 
 
-def runs_meeting(user, meeting: Meeting) -> bool:
+def runs_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
     """Whether `user` is the staff account of the meeting's MC."""
     return bool(
         user.is_authenticated
@@ -59,7 +61,7 @@ def runs_meeting(user, meeting: Meeting) -> bool:
     )
 
 
-def can_edit_meeting(user, meeting: Meeting) -> bool:
+def can_edit_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
     """Edit rights on the meeting's page, lock aside: Maintainers and its MC."""
     if not (user.is_active and user.is_staff):
         return False
@@ -68,7 +70,7 @@ def can_edit_meeting(user, meeting: Meeting) -> bool:
     return user.has_perm("meetings.change_meeting") and runs_meeting(user, meeting)
 
 
-def can_view_meeting(user, meeting: Meeting) -> bool:
+def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
     """Who may open the meeting's admin page (read-only while it is locked)."""
     if not (user.is_active and user.is_staff):
         return False
@@ -88,7 +90,8 @@ def format_moment(meeting: Meeting, moment: dt.datetime) -> str:
     return moment.astimezone(meeting.series.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def describe_user(user) -> str:
+def describe_user(user: AbstractBaseUser | None) -> str:
+    """A person's name as messages show it."""
     if user is None:
         return "an automatic change"
     return user.get_full_name() or user.get_username()
@@ -134,6 +137,7 @@ def changes_since(*, meeting: Meeting, version: int) -> list[str]:
 
 
 def conflict_message(*, meeting: Meeting, loaded_version: int) -> str:
+    """The refusal of a stale save: who changed what since `loaded_version`."""
     changes = changes_since(meeting=meeting, version=loaded_version)
     who = "; ".join(changes) or f"now at version {meeting.version}"
     return (
@@ -145,6 +149,7 @@ def conflict_message(*, meeting: Meeting, loaded_version: int) -> str:
 
 
 def locked_message(meeting: Meeting) -> str:
+    """The refusal of an edit to finalized notes."""
     by = describe_user(meeting.finalized_by) if meeting.finalized_by_id else "someone"
     when = format_moment(meeting, meeting.finalized_at) if meeting.finalized_at else ""
     return (
@@ -175,7 +180,9 @@ def check_version(*, meeting: Meeting, loaded_version: int | None) -> Meeting:
     return current
 
 
-def save_meeting(*, meeting: Meeting, loaded_version: int, user) -> Meeting:
+def save_meeting(
+    *, meeting: Meeting, loaded_version: int, user: AbstractBaseUser | None
+) -> Meeting:
     """Save an edited meeting, unless it changed since the form was loaded.
 
     The version moves from `loaded_version` to the next one with a conditional
@@ -208,7 +215,9 @@ def save_meeting(*, meeting: Meeting, loaded_version: int, user) -> Meeting:
     return meeting
 
 
-def bump_version(*, meeting: Meeting, user, reason: str) -> Meeting:
+def bump_version(
+    *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
+) -> Meeting:
     """Record a change made to the meeting's page outside its form.
 
     Moderating the agenda, pasting attendance or restoring a version changes what
@@ -231,7 +240,9 @@ def bump_version(*, meeting: Meeting, user, reason: str) -> Meeting:
     return current
 
 
-def log_meeting_change(*, meeting: Meeting, user, message: str) -> None:
+def log_meeting_change(
+    *, meeting: Meeting, user: AbstractBaseUser | None, message: str
+) -> None:
     """Write the admin's log entry ("Recent actions", object history)."""
     if user is None or not user.is_authenticated:
         return
@@ -268,7 +279,7 @@ def following_meeting(*, meeting: Meeting) -> Meeting | None:
 
 
 def get_or_create_next_meeting(
-    *, meeting: Meeting, user, reason: str
+    *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
 ) -> tuple[Meeting, bool]:
     """The series' next call, scheduled from the recurrence if it does not exist.
 
@@ -299,7 +310,9 @@ def get_or_create_next_meeting(
     return next_meeting, True
 
 
-def reopen_meeting(*, meeting: Meeting, user, reason: str) -> Meeting:
+def reopen_meeting(
+    *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
+) -> Meeting:
     """Unlock finalized notes for editing again; the reason is logged."""
     reason = (reason or "").strip()
     if not reason:
@@ -422,7 +435,9 @@ def _add_attendance(*, meeting: Meeting, attendee: Attendee) -> Attendance | Non
         return None  # listed a moment ago by someone else
 
 
-def record_attendance(*, meeting: Meeting, text: str, user) -> AttendanceResult:
+def record_attendance(
+    *, meeting: Meeting, text: str, user: AbstractBaseUser | None
+) -> AttendanceResult:
     """Add everyone a pasted "Who joined" list names; create the new people.
 
     The list is read again here, so what is saved is what the preview showed
