@@ -164,3 +164,12 @@ def test_moderation_page_query_count_does_not_grow(page):
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+def test_an_unknown_action_is_refused(page):
+    client, meeting, url = page
+    item = proposal(meeting, "Docs")
+    messages, _ = act(client, url, "explode", item)
+    assert messages == ["Unknown action."]
+    item.refresh_from_db()
+    assert item.status == S.PROPOSED

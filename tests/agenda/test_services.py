@@ -88,8 +88,9 @@ def test_decline_needs_a_reason_that_is_stored():
     with pytest.raises(ModerationError) as refused:
         decline_agenda_item(item=item, user=None, reason="  ")
     assert refused.value.message == "Give a reason for declining: the proposer sees it."
-    with pytest.raises(ModerationError, match="Keep the reason under 1000"):
+    with pytest.raises(ModerationError) as refused:
         decline_agenda_item(item=item, user=None, reason="x" * 1001)
+    assert refused.value.message == "Keep the reason under 1000 characters."
     decline_agenda_item(item=item, user=None, reason="Out of scope, try the forum")
     item.refresh_from_db()
     assert (item.status, item.decline_reason) == (
@@ -120,8 +121,11 @@ def test_defer_to_backlog_and_take_it_back():
     item.refresh_from_db()
     assert (item.meeting, item.status) == (None, S.DEFERRED)
     assert list(AgendaItem.objects.backlog(meeting.series)) == [item]
-    with pytest.raises(ModerationError, match="waits in the series backlog"):
+    with pytest.raises(ModerationError) as refused:
         accept_agenda_item(item=item, user=None)
+    assert (
+        refused.value.message == "“Someday” waits in the series backlog, not on a call."
+    )
     other_series_meeting = held(series=MeetingSeriesFactory())
     with pytest.raises(ModerationError) as refused:
         take_from_backlog(item=item, meeting=other_series_meeting, user=None)
@@ -144,10 +148,15 @@ def test_move_up_and_down_and_refuse_past_the_edges():
     with pytest.raises(ModerationError) as refused:
         move_agenda_item(item=a, user=None, offset=-1)
     assert refused.value.message == "“A” is already first on the agenda."
-    with pytest.raises(ModerationError, match="“B” is already last"):
+    with pytest.raises(ModerationError) as refused:
         move_agenda_item(item=b, user=None, offset=1)
-    with pytest.raises(ModerationError, match="cannot be moved"):
+    assert refused.value.message == "“B” is already last on the agenda."
+    with pytest.raises(ModerationError) as refused:
         move_agenda_item(item=proposal(meeting, "D"), user=None, offset=1)
+    assert refused.value.message == (
+        "“D” is proposed now, so it cannot be moved. Reload the page to see the "
+        "current agenda."
+    )
 
 
 def test_reorder_sets_the_order_and_refuses_a_stale_list():
@@ -159,8 +168,11 @@ def test_reorder_sets_the_order_and_refuses_a_stale_list():
                                                          items[1].pk])  # fmt: skip
     titles = [i.title for i in meeting.agenda_items.accepted().order_by("position")]
     assert titles == ["C", "A", "B"]
-    with pytest.raises(ModerationError, match="changed while you were sorting"):
+    with pytest.raises(ModerationError) as refused:
         reorder_agenda(meeting=meeting, user=None, item_ids=[items[0].pk])
+    assert refused.value.message == (
+        "The agenda changed while you were sorting it: reload the page and sort again."
+    )
 
 
 def test_moderation_of_finalized_notes_is_refused():
@@ -396,12 +408,42 @@ def test_restore_refuses_stale_pages_and_locked_notes():
             meeting=meeting, history_id=first.history_id, user=None, expected_version=1
         )
     other = held(series=MeetingSeriesFactory())
-    with pytest.raises(MeetingError, match="does not belong to this meeting"):
+    with pytest.raises(MeetingError) as refused:
         restore_meeting_version(
             meeting=other, history_id=first.history_id, user=None, expected_version=1
         )
+    assert refused.value.message == "This version does not belong to this meeting."
     Meeting.objects.filter(pk=meeting.pk).update(status=Meeting.Status.FINALIZED)
     with pytest.raises(MeetingLocked):
         restore_meeting_version(
             meeting=meeting, history_id=first.history_id, user=None, expected_version=2
         )
+
+
+def test_deferring_to_a_finalized_next_call_is_refused():
+    meeting = held()
+    next_meeting = MeetingFactory(
+        series=meeting.series, start=START + dt.timedelta(weeks=1)
+    )  # finalized
+    item = proposal(meeting, "Later")
+    with pytest.raises(ModerationError) as refused:
+        defer_agenda_item(item=item, user=None)
+    assert refused.value.message == (
+        f"The next call ({next_meeting.date_key}) is finalized already: defer the "
+        "item to the backlog instead."
+    )
+    item.refresh_from_db()
+    assert item.meeting == meeting
+
+
+def test_finalize_sends_deferred_items_to_the_backlog_when_the_next_is_final():
+    meeting = held()
+    MeetingFactory(series=meeting.series, start=START + dt.timedelta(weeks=1))
+    deferred = AgendaItemFactory(meeting=meeting, status=S.DEFERRED)
+    result = finalize_meeting(meeting=meeting, user=None)
+    deferred.refresh_from_db()
+    assert (deferred.meeting, deferred.status) == (None, S.DEFERRED)
+    assert result.notes == [
+        "The next call is finalized already, so the deferred items went to the "
+        "series backlog."
+    ]
