@@ -201,6 +201,22 @@ class ActionItemQuerySet(models.QuerySet):
     def due_by(self, day):
         return self.open().filter(due_date__lte=day)
 
+    def carried_over_to(self, meeting):
+        """Items raised at earlier calls of the series, still open when `meeting` began.
+
+        That is: open now, or closed at this call or a later one. No row is copied
+        when a call is finalized; the next call lists these.
+        """
+        return self.filter(
+            meeting__series_id=meeting.series_id, meeting__start__lt=meeting.start
+        ).filter(
+            models.Q(status=ActionItem.Status.OPEN)
+            | models.Q(
+                status__in=[ActionItem.Status.DONE, ActionItem.Status.DROPPED],
+                closed_in__start__gte=meeting.start,
+            )
+        )
+
 
 class ActionItem(models.Model):
     """Something a person agreed on a call to do ("Ann to update the docs")."""

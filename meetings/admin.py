@@ -1,4 +1,14 @@
-from django.contrib import admin
+import hashlib
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
@@ -11,8 +21,74 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
+from meetings.services import (
+    EditConflict,
+    MeetingError,
+    MeetingLocked,
+    can_edit_meeting,
+    can_view_meeting,
+    check_version,
+    plan_attendance,
+    record_attendance,
+    reopen_meeting,
+    runs_meeting,
+    save_meeting,
+)
 
 MARKDOWNX_OVERRIDES = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
+
+# Set on a POST to a meeting's change page: a finalized meeting's form is then
+# built editable, so that the refusal comes back with what the person typed.
+KEEP_TYPED_TEXT = "_callbook_keep_typed_text"
+
+
+class NoRevertHistoryMixin:
+    """simple-history's history pages, without its revert form.
+
+    Its revert saves past the edit-conflict check and the lock on finalized notes;
+    meetings have their own restore (a new version), other objects none.
+    """
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("Reverting from the history page is turned off.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def meeting_is_editable(request, meeting: Meeting) -> bool:
+    """May this request change the meeting's page (rights, and the lock)?"""
+    if not can_edit_meeting(request.user, meeting):
+        return False
+    return not meeting.is_finalized or getattr(request, KEEP_TYPED_TEXT, False)
+
+
+class MeetingPartInline:
+    """Rows that belong to the meeting's page: whoever may edit it edits them.
+
+    No model permission on the rows is needed, so an MC changes the agenda,
+    attendance and action items of their call and of no other.
+    """
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("meetings.view_meeting") or (
+                request.user.has_perm("meetings.change_meeting")
+            )
+        return can_view_meeting(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("meetings.change_meeting")
+        return meeting_is_editable(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
 
 
 @admin.register(MeetingSeries)
@@ -30,15 +106,98 @@ class MeetingSeriesAdmin(MarkdownxModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
 
 
-class AttendanceInline(admin.TabularInline):
+class AttendanceInline(MeetingPartInline, admin.TabularInline):
     model = Attendance
     extra = 1
     autocomplete_fields = ["attendee"]
     fields = ["attendee", "role", "first_time", "position"]
 
 
+class ReleaseTeamInline(MeetingPartInline, admin.StackedInline):
+    model = ReleaseTeam
+    extra = 0
+    autocomplete_fields = ["lead", "members"]
+    formfield_overrides = MARKDOWNX_OVERRIDES
+    fields = [("version", "planned_date", "released_on"), ("lead", "members"), "notes"]
+    verbose_name_plural = _("release teams formed at this call")
+
+
+class MeetingForm(forms.ModelForm):
+    """The meeting's page, carrying the version it was loaded at."""
+
+    loaded_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, label=_("loaded version")
+    )
+
+    # No Meta: the admin builds it with the fields the person may edit.
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "loaded_version" in self.fields and self.instance.pk:
+            self.fields["loaded_version"].initial = self.instance.version
+            self.fields["loaded_version"].required = True
+        if "status" in self.fields:
+            # Finalizing has its own button and checks; the form never does it.
+            self.fields["status"].choices = [
+                choice
+                for choice in self.fields["status"].choices
+                if choice[0] != Meeting.Status.FINALIZED
+            ]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and "loaded_version" in self.fields:
+            try:
+                check_version(
+                    meeting=self.instance,
+                    loaded_version=cleaned_data.get("loaded_version"),
+                )
+            except EditConflict as conflict:
+                # Saving again means "keep mine": the person has been told.
+                self.data = self.data.copy()
+                self.data[self.add_prefix("loaded_version")] = (
+                    Meeting.objects.values_list("version", flat=True).get(
+                        pk=self.instance.pk
+                    )
+                )
+                raise ValidationError(conflict.message, code=conflict.code) from None
+            except MeetingLocked as locked:
+                raise ValidationError(locked.message, code=locked.code) from None
+        return cleaned_data
+
+
+class AttendancePasteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Who joined"),
+        widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        max_length=20_000,
+        help_text=_(
+            "One person a line, as in the notes: “- Ada Quill (@adaquill)”, "
+            "“@adaquill”, “Ada Quill ([adaquill](https://github.com/adaquill))”."
+        ),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why reopen?"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=90,
+        help_text=_("Kept in the meeting's history and the admin log."),
+    )
+
+
+def text_digest(text: str) -> str:
+    """Ties a save to the pasted text its preview showed."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+MC_READONLY_FIELDS = ["series", "start", "ordinal", "mc"]
+
+
 @admin.register(Meeting)
-class MeetingAdmin(SimpleHistoryAdmin):
+class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
+    form = MeetingForm
     list_display = ["__str__", "series", "start", "status", "mc", "attendee_count"]
     list_filter = ["status", "series"]
     search_fields = [
@@ -55,6 +214,7 @@ class MeetingAdmin(SimpleHistoryAdmin):
                        "source_file", "source_lines", "source_hash"]  # fmt: skip
     formfield_overrides = MARKDOWNX_OVERRIDES
     inlines = [AttendanceInline]
+    closing_inlines = [ReleaseTeamInline]
     fieldsets = [
         (
             None,
@@ -90,12 +250,234 @@ class MeetingAdmin(SimpleHistoryAdmin):
         ),  # fmt: skip
     ]
 
+    # Permissions: model permissions say what a role may do at all; the meeting
+    # decides which ones (an MC's own), and finalized notes are read-only.
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_view_permission(request)
+        return can_view_meeting(request.user, obj)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request)
+        return meeting_is_editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request)
+        return (
+            super().has_delete_permission(request, obj)
+            and request.user.has_perm("meetings.edit_any_meeting")
+            and not obj.is_finalized
+        )
+
+    def get_inlines(self, request, obj):
+        return [*self.inlines, *self.closing_inlines]
+
     def get_queryset(self, request):
-        return super().get_queryset(request).with_counts()
+        # Not super(): its ordering would come before the annotation it uses.
+        queryset = self.model._default_manager.get_queryset().with_counts()
+        if not request.user.has_perm("meetings.edit_any_meeting"):
+            # An MC sees their own calls first.
+            queryset = queryset.annotate(
+                is_mine=Case(
+                    When(mc__user_id=request.user.pk, then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+        return queryset.order_by(*self.get_ordering(request))
+
+    def get_ordering(self, request):
+        if request.user.has_perm("meetings.edit_any_meeting"):
+            return super().get_ordering(request) or Meeting._meta.ordering
+        return ["-is_mine", "-start"]
+
+    def get_list_display(self, request):
+        if request.user.has_perm("meetings.edit_any_meeting"):
+            return self.list_display
+        return ["__str__", "is_mine_display", "start", "status", "mc"]
+
+    @admin.display(description="yours", boolean=True, ordering="is_mine")
+    def is_mine_display(self, obj):
+        return bool(obj.is_mine)
 
     @admin.display(description="who joined", ordering="attendee_count")
     def attendee_count(self, obj):
         return obj.attendee_count
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not request.user.has_perm("meetings.edit_any_meeting"):
+            fields += MC_READONLY_FIELDS
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_change_permission(request, obj):
+            return fieldsets
+        first_name, first = fieldsets[0]
+        return [
+            (first_name, {**first, "fields": [*first["fields"], "loaded_version"]}),
+            *fieldsets[1:],
+        ]
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method != "POST" or object_id is None:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        setattr(request, KEEP_TYPED_TEXT, True)
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (EditConflict, MeetingLocked):
+            # Another save won the race after this form was validated; that
+            # transaction rolled back. Validating again now reports the conflict
+            # and gives the form back with what was typed.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        save_meeting(
+            meeting=obj,
+            loaded_version=form.cleaned_data["loaded_version"],
+            user=request.user,
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        meeting = self.get_object(request, object_id)
+        context = {}
+        if meeting is not None:
+            context = self.notebook_context(request, meeting)
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )
+
+    def notebook_context(self, request, meeting):
+        """What the meeting page shows beside the form (links, state)."""
+        user = request.user
+        return {
+            "is_locked": meeting.is_finalized,
+            "can_edit_meeting": can_edit_meeting(user, meeting),
+            "can_reopen": meeting.is_finalized
+            and user.has_perm("meetings.reopen_meeting")
+            and can_view_meeting(user, meeting),
+            "runs_meeting": runs_meeting(user, meeting),
+        }
+
+    # The MC's extra pages ---------------------------------------------------------
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<path:object_id>/attendance/",
+                wrap(self.attendance_view),
+                name=f"{info}_attendance",
+            ),
+            path(
+                "<path:object_id>/reopen/",
+                wrap(self.reopen_view),
+                name=f"{info}_reopen",
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_meeting_or_403(self, request, object_id, *, edit=True):
+        meeting = get_object_or_404(
+            Meeting.objects.select_related("series", "mc", "finalized_by"),
+            pk=object_id,
+        )
+        allowed = can_edit_meeting if edit else can_view_meeting
+        if not allowed(request.user, meeting):
+            raise PermissionDenied
+        return meeting
+
+    def change_url(self, meeting, anchor=""):
+        return reverse("admin:meetings_meeting_change", args=[meeting.pk]) + anchor
+
+    def page_context(self, request, meeting, title):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": meeting,
+            "title": title,
+            "subtitle": str(meeting),
+            "change_url": self.change_url(meeting),
+        }
+
+    def attendance_view(self, request, object_id):
+        """Paste "Who joined" lines, preview who is known and who is new, save."""
+        meeting = self.get_meeting_or_403(request, object_id)
+        form = AttendancePasteForm(request.POST or None)
+        plan = previewed = None
+        if request.method == "POST" and form.is_valid():
+            text = form.cleaned_data["text"]
+            previewed = text_digest(text)
+            if "_save" in request.POST:
+                if request.POST.get("previewed") != previewed:
+                    self.message_user(
+                        request,
+                        "The list changed since the preview: check it, then save.",
+                        messages.WARNING,
+                    )
+                else:
+                    response = self.save_attendance(request, meeting, text)
+                    if response:
+                        return response
+            plan = plan_attendance(meeting=meeting, text=text)
+        context = {
+            **self.page_context(request, meeting, "Who joined: paste the list"),
+            "form": form,
+            "plan": plan,
+            "previewed": previewed,
+            "is_locked": meeting.is_finalized,
+        }
+        return TemplateResponse(
+            request, "admin/meetings/meeting/attendance.html", context
+        )
+
+    def save_attendance(self, request, meeting, text):
+        try:
+            result = record_attendance(meeting=meeting, text=text, user=request.user)
+        except MeetingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return None
+        self.message_user(
+            request,
+            f"Added {len(result.added)} people to who joined "
+            f"({len(result.created_people)} new); {len(result.skipped)} skipped.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(meeting, "#attendances-group"))
+
+    def reopen_view(self, request, object_id):
+        """A Maintainer unlocks finalized notes, saying why."""
+        meeting = self.get_meeting_or_403(request, object_id, edit=False)
+        if not request.user.has_perm("meetings.reopen_meeting"):
+            raise PermissionDenied
+        form = ReopenForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                reopen_meeting(
+                    meeting=meeting,
+                    user=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except MeetingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request, "The notes are reopened for editing.", messages.SUCCESS
+                )
+            return HttpResponseRedirect(self.change_url(meeting))
+        context = {
+            **self.page_context(request, meeting, "Reopen the notes"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/meetings/meeting/reopen.html", context)
 
 
 @admin.register(ReleaseTeam)

@@ -405,6 +405,11 @@ class Meeting(models.Model):
         get_latest_by = "start"
         verbose_name = _("meeting")
         verbose_name_plural = _("meetings")
+        # change_meeting alone lets an MC edit the calls they MC; these widen it.
+        permissions = [
+            ("edit_any_meeting", _("Can edit any meeting, not only those they MC")),
+            ("reopen_meeting", _("Can reopen finalized notes")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["series", "date", "ordinal"],

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.db.models import Count
+from django.db.models.functions import Lower
 
 from people.models import Alias, Attendee
 
@@ -18,7 +19,13 @@ class AttendeeAdmin(admin.ModelAdmin):
     inlines = [AliasInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_meetings=Count("attendances"))
+        # GROUP BY drops the model's default ordering; the autocomplete paginates.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_meetings=Count("attendances"))
+            .order_by(Lower("display_name"), "pk")
+        )
 
     @admin.display(description="calls joined", ordering="n_meetings")
     def meeting_count(self, obj):

@@ -68,7 +68,7 @@ def parse_attendee_line(line: str) -> ParsedAttendee | None:
         link_text = re.match(r"\[([^\]]+)\]", text)
         if link_text:
             name = _clean_name(link_text.group(1))
-    if not name or name.lstrip("@").lower() == handle.lower():
+    if not name:
         name = handle
     if name.lower() in PLACEHOLDER_NAMES or handle.lower() in PLACEHOLDER_NAMES:
         return None

@@ -4,6 +4,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from meetings.models import Meeting
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -59,7 +60,8 @@ def test_admin_pages_load(admin_client, label):
 
 @pytest.mark.django_db
 def test_meeting_change_page_uses_markdownx_editors(admin_client):
-    meeting = MeetingFactory()
+    # Finalized notes are read-only; the editors are on notes still being kept.
+    meeting = MeetingFactory(status=Meeting.Status.HELD)
     AgendaItemFactory(meeting=meeting)
     response = admin_client.get(
         reverse("admin:meetings_meeting_change", args=[meeting.pk])

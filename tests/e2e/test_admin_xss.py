@@ -2,6 +2,7 @@
 
 import pytest
 
+from meetings.models import Meeting
 from tests.factories import AgendaItemFactory, MeetingFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -23,7 +24,7 @@ def log_in(page, live_server, username, password):
 
 def test_stored_payload_does_not_fire_in_the_admin_preview(page, live_server):
     UserFactory(username="boss", is_staff=True, is_superuser=True)
-    meeting = MeetingFactory(highlights=PAYLOAD)
+    meeting = MeetingFactory(highlights=PAYLOAD, status=Meeting.Status.HELD)
     AgendaItemFactory(meeting=meeting, discussion_notes=PAYLOAD)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -49,7 +50,7 @@ def test_stored_payload_does_not_fire_in_the_admin_preview(page, live_server):
 
 def test_typing_a_payload_into_the_editor_previews_it_sanitized(page, live_server):
     UserFactory(username="boss", is_staff=True, is_superuser=True)
-    meeting = MeetingFactory(highlights="")
+    meeting = MeetingFactory(highlights="", status=Meeting.Status.HELD)
     log_in(page, live_server, "boss", "pw-for-tests")
     page.goto(f"{live_server.url}/admin/meetings/meeting/{meeting.pk}/change/")
     editor = page.locator("textarea#id_highlights")

@@ -65,3 +65,9 @@ def test_block_dedupes_and_reports_unreadable_lines():
     )
     assert people == [ParsedAttendee("Ada", "adaquill"), ParsedAttendee("Bram", "")]
     assert unreadable == [(4, "- [Your Name](https://github.com/your-handle)")]
+
+
+def test_a_name_written_like_the_handle_keeps_its_spelling():
+    # "Lore (@lore)": the person wrote their name capitalized; keep it.
+    assert parse_attendee_line("- Lore (@lore)") == ParsedAttendee("Lore", "lore")
+    assert parse_attendee_line("- @lore") == ParsedAttendee("lore", "lore")

@@ -1,0 +1,113 @@
+"""The public "I'm here" link of a call: people list themselves as joined.
+
+Open only while the call is on (start to 30 minutes after its scheduled end). The
+form takes a GitHub handle; checking in twice is harmless, and a simple per-address
+limit keeps a script from filling the list.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import FormView
+
+from meetings.models import Meeting
+from meetings.services import (
+    CheckInRefused,
+    check_in,
+    check_in_refusal,
+    check_in_window,
+    format_moment,
+)
+from people.models import normalize_handle, validate_github_handle
+
+# Per client address and call: a whole call behind one address (an office, or a
+# proxy that does not pass the client's address on) still fits, a script does not.
+CHECK_INS_PER_ADDRESS = 60
+CHECK_IN_PERIOD_SECONDS = 600
+TOO_MANY = (
+    "Too many check-ins from your network for this call. Try again in a few "
+    "minutes, or ask the MC to add you."
+)
+
+
+class CheckInForm(forms.Form):
+    github_handle = forms.CharField(
+        label=_("Your GitHub handle"),
+        max_length=60,
+        help_text=_("With or without the @, e.g. adaquill."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_github_handle(self):
+        handle = normalize_handle(self.cleaned_data["github_handle"])
+        validate_github_handle(handle)  # ValidationError code invalid_github_handle
+        return handle
+
+
+class CheckInView(FormView):
+    template_name = "agenda/checkin.html"
+    form_class = CheckInForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.meeting = (
+            Meeting.objects.for_series(kwargs["series"])
+            .on_date_key(kwargs["date_key"])
+            .select_related("series")
+            .first()
+        )
+        if self.meeting is None:
+            raise Http404("No call of this series on this date.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        opens, closes = check_in_window(self.meeting)
+        return super().get_context_data(
+            meeting=self.meeting,
+            refusal=check_in_refusal(meeting=self.meeting),
+            opens=format_moment(self.meeting, opens),
+            closes=format_moment(self.meeting, closes),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        refusal = check_in_refusal(meeting=self.meeting)
+        if refusal:
+            return self.render_to_response(self.get_context_data(), status=403)
+        if not self.within_limit():
+            response = self.render_to_response(
+                self.get_context_data(too_many=TOO_MANY), status=429
+            )
+            response["Retry-After"] = str(CHECK_IN_PERIOD_SECONDS)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def within_limit(self) -> bool:
+        address = self.request.META.get("REMOTE_ADDR", "unknown")
+        key = f"checkin:{self.meeting.pk}:{address}"
+        cache.add(key, 0, CHECK_IN_PERIOD_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, CHECK_IN_PERIOD_SECONDS)
+            count = 1
+        return count <= CHECK_INS_PER_ADDRESS
+
+    def form_valid(self, form):
+        try:
+            result = check_in(
+                meeting=self.meeting, handle=form.cleaned_data["github_handle"]
+            )
+        except CheckInRefused as refused:
+            form.add_error("github_handle", forms.ValidationError(refused.message))
+            return self.form_invalid(form)
+        handle = result.attendee.github_handle
+        if result.already:
+            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+        else:
+            messages.success(
+                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+            )
+        # Post/redirect/get: a reload does not send the form again.
+        return HttpResponseRedirect(self.request.path)
