@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Meeting, ReleaseTeam
+from meetings.references import sync_github_references
 from meetings.services import (
     EditConflict,
     MeetingError,
@@ -401,6 +402,8 @@ def finalize_meeting(
         current._change_reason = "Finalized the notes"
         current.save()
         log_meeting_change(meeting=current, user=user, message="Finalized the notes.")
+        # /refs/ pages list finalized calls, so their references are stored now.
+        sync_github_references(current)
 
         result = FinalizeResult(meeting=current)
         next_meeting, created = get_or_create_next_meeting(

@@ -3,7 +3,13 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from agenda.models import ActionItem, AgendaItem
-from meetings.models import Attendance, Meeting, MeetingSeries, ReleaseTeam
+from meetings.models import (
+    Attendance,
+    GitHubReference,
+    Meeting,
+    MeetingSeries,
+    ReleaseTeam,
+)
 from people.models import Alias, Attendee
 
 MODELS = [MeetingSeries, Meeting, Attendance, Attendee, Alias, AgendaItem,
@@ -20,6 +26,7 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     first = counts()
     out = capsys.readouterr().out
     assert "user: admin  password: callbook-demo" in out
+    assert "user: dana  password: callbook-demo" in out
 
     call_command("seed_demo")
     assert counts() == first
@@ -31,3 +38,7 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     assert ActionItem.objects.open().exists()
     assert ReleaseTeam.objects.get().members.exists()
     assert get_user_model().objects.get(username="admin").is_superuser
+    dana = get_user_model().objects.get(username="dana")
+    assert dana.groups.filter(name="MC").exists()
+    assert upcoming.mc.user == dana
+    assert GitHubReference.objects.filter(number=42).exists()

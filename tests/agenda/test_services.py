@@ -288,6 +288,16 @@ def test_finalize_locks_prepares_the_next_call_and_carries_everything_over():
     assert result.release_teams == [team]
 
 
+def test_finalize_stores_the_github_references_of_the_notes():
+    meeting = held(highlights="Fixed in example/widget#12")
+    AgendaItemFactory(meeting=meeting, status=S.DISCUSSED, discussion_notes="See #7")
+    finalize_meeting(meeting=meeting, user=None)
+    assert sorted(str(ref) for ref in meeting.github_refs.all()) == [
+        "example/widget#12",
+        "example/widget#7",
+    ]
+
+
 def test_finalizing_twice_changes_nothing_the_second_time():
     meeting = held(next_mc=AttendeeFactory())
     AgendaItemFactory(meeting=meeting, status=S.DEFERRED)

@@ -3,16 +3,21 @@
 import datetime as dt
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Attendance, Meeting, MeetingSeries, ReleaseTeam
+from meetings.references import sync_github_references
 from people.models import Alias, Attendee
 
 DEMO_ADMIN_USERNAME = "admin"
 DEMO_ADMIN_PASSWORD = "callbook-demo"  # noqa: S105 - printed on purpose, dev only
+# The upcoming call's MC gets a staff login in the MC group, to try the workflow.
+DEMO_MC_USERNAME = "dana"
+DEMO_MC_HANDLE = "danaruiz"
 
 PEOPLE = [
     # display name, handle, aliases, affiliation
@@ -95,11 +100,17 @@ class Command(BaseCommand):
             self.seed_past_calls(series, people)
             self.seed_upcoming_call(series, people)
             admin_created = self.seed_admin(people)
+            mc_created = self.seed_mc_login(people)
         self.stdout.write(self.style.SUCCESS("Demo community ready."))
         password = DEMO_ADMIN_PASSWORD if admin_created else "(unchanged)"
         self.stdout.write(
             f"Admin login: http://127.0.0.1:8000/admin/  "
             f"user: {DEMO_ADMIN_USERNAME}  password: {password}"
+        )
+        password = DEMO_ADMIN_PASSWORD if mc_created else "(unchanged)"
+        self.stdout.write(
+            f"MC login (Dana, MC of the next call): "
+            f"user: {DEMO_MC_USERNAME}  password: {password}"
         )
 
     def seed_people(self) -> dict[str, Attendee]:
@@ -178,6 +189,7 @@ class Command(BaseCommand):
                     position=position,
                 )
                 action.owners.add(people[owner])
+            sync_github_references(meeting)
             if weeks_ago == 2:
                 team = ReleaseTeam.objects.create(
                     version="1.5.0",
@@ -218,4 +230,17 @@ class Command(BaseCommand):
         user_model.objects.create_superuser(
             DEMO_ADMIN_USERNAME, "admin@example.org", DEMO_ADMIN_PASSWORD
         )
+        return True
+
+    def seed_mc_login(self, people) -> bool:
+        user_model = get_user_model()
+        if user_model.objects.filter(username=DEMO_MC_USERNAME).exists():
+            return False
+        user = user_model.objects.create_user(
+            DEMO_MC_USERNAME, "dana@example.org", DEMO_ADMIN_PASSWORD, is_staff=True
+        )
+        user.groups.add(Group.objects.get(name="MC"))
+        person = people[DEMO_MC_HANDLE]
+        person.user = user
+        person.save(update_fields=["user"])
         return True
