@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from people.parsing import GITHUB_URL_RE
 
@@ -334,7 +335,8 @@ def _words(text: str) -> list[str]:
     return out
 
 
-def content_segments(line: str) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=200_000)
+def content_segments(line: str) -> tuple[tuple[str, ...], ...]:
     """The content of one line as word sequences that must survive an export.
 
     Text runs, link labels, URLs and dates are separate segments, so a name and its
@@ -344,14 +346,14 @@ def content_segments(line: str) -> list[tuple[str, ...]]:
     """
     text = strip_markers(line)
     if not text or classify_label(text):
-        return []
+        return ()
     kind, rest = split_label(text)
     if kind:
         text = rest
         if not text:
-            return []
+            return ()
     if _is_placeholder_line(text):
-        return []
+        return ()
     segments: list[tuple[str, ...]] = []
     pos = 0
 
@@ -380,7 +382,7 @@ def content_segments(line: str) -> list[tuple[str, ...]]:
                 segments.append(words)
         pos = link.end()
     add_text(text[pos:])
-    return [segment for segment in segments if segment]
+    return tuple(segment for segment in segments if segment)
 
 
 def _is_placeholder_line(text: str) -> bool:

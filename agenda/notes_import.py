@@ -1006,24 +1006,37 @@ class _SeriesRouter:
 # ---------------------------------------------------------------------------
 
 
-def _save_people(plan: CallPlan) -> None:
-    for person in plan.people():
-        if person.pk is None:
-            attendee = Attendee.objects.create(
-                display_name=person.name[:150], github_handle=person.handle
-            )
+def _save_people(people: list[Person]) -> None:
+    people = list(dict.fromkeys(people))
+    new = [person for person in people if person.pk is None]
+    if new:
+        created = Attendee.objects.bulk_create(
+            [Attendee(display_name=p.name[:150], github_handle=p.handle) for p in new]
+        )
+        for person, attendee in zip(new, created, strict=True):
             person.pk = attendee.pk
-        elif person.handle_added:
+        if any(person.pk is None for person in new):  # a backend without RETURNING
+            for person in new:
+                person.pk = (
+                    Attendee.objects.filter(
+                        display_name=person.name[:150], github_handle=person.handle
+                    )
+                    .order_by("-pk")
+                    .values_list("pk", flat=True)
+                    .first()
+                )
+    for person in people:
+        if person.handle_added:
             Attendee.objects.filter(pk=person.pk).update(github_handle=person.handle)
             person.handle_added = False
-        if person.new_aliases:
-            Alias.objects.bulk_create(
-                [
-                    Alias(attendee_id=person.pk, name=name[:100])
-                    for name in person.new_aliases.values()
-                ],
-                ignore_conflicts=True,
-            )
+    aliases = [
+        Alias(attendee_id=person.pk, name=name[:100])
+        for person in people
+        for name in person.new_aliases.values()
+    ]
+    if aliases:
+        Alias.objects.bulk_create(aliases, ignore_conflicts=True)
+        for person in people:
             person.new_aliases.clear()
 
 
@@ -1034,8 +1047,10 @@ def _coverage(lines: list[tuple[int, str]], export_text: str) -> float:
     return 1 - len(missing_lines(counted, export_text)) / len(counted)
 
 
-def _decide(plan: CallPlan, series: MeetingSeries):
+def _decide(plan: CallPlan, series: MeetingSeries, dates: set):
     """("duplicate"|"updated"|"new", meeting or None, ordinal, old lines to keep)."""
+    if (series.pk, plan.data.date) not in dates:
+        return "new", None, 1, []
     candidates = list(
         meetings_for_export(
             Meeting.objects.filter(series=series, date=plan.data.date)
@@ -1066,122 +1081,162 @@ def _decide(plan: CallPlan, series: MeetingSeries):
     return "new", None, max(m.ordinal for m in candidates) + 1, []
 
 
-def _write(
-    plan: CallPlan,
-    series: MeetingSeries,
-    meeting: Meeting | None,
-    ordinal: int,
-    file: str,
-) -> Meeting:
-    data = plan.data
-    call = plan.call
-    _save_people(plan)
-    fields = {
-        "title": "" if plan.raw_title in ("", series.title) else plan.raw_title[:200],
-        "status": Meeting.Status.CANCELLED
-        if data.cancelled
-        else Meeting.Status.FINALIZED,
-        "mc_id": plan.mc.pk if plan.mc else None,
-        "next_mc_id": plan.next_mc.pk if plan.next_mc else None,
-        "next_release": data.next_release[:500],
-        "highlights": data.highlights,
-        "notes": data.notes,
-        "info_url": data.info_url,
-        "video_url": data.video_url,
-        "recording_url": data.recording_url,
-        "source_file": file[-300:],
-        "source_lines": f"{call.first_line}-{call.last_line}",
-        "source_hash": call.content_hash,
-    }
-    if meeting is None:
-        meeting = Meeting(
-            series=series, start=series.start_on(data.date), ordinal=ordinal
-        )
-        meeting.finalized_at = timezone.now()
-    else:
-        meeting.agenda_items.all().delete()
-        meeting.action_items.all().delete()
-        meeting.attendances.all().delete()
-        meeting.github_refs.all().delete()
-        meeting.version += 1
-    for name, value in fields.items():
-        setattr(meeting, name, value)
-    meeting.save()
+class _Writer:
+    """Writes the calls of one file: meetings one by one (their history records
+    need it), their rows (attendance, agenda, action items, references) in bulk."""
 
-    Attendance.objects.bulk_create(
-        [
-            Attendance(
-                meeting=meeting,
-                attendee_id=person.pk,
-                position=position,
-                written_as=ref.written,
+    def __init__(self, file: str):
+        self.file = file
+        self.pending: list[tuple[CallPlan, Meeting, MeetingSeries]] = []
+
+    def write(
+        self,
+        plan: CallPlan,
+        series: MeetingSeries,
+        meeting: Meeting | None,
+        ordinal: int,
+    ) -> Meeting:
+        data = plan.data
+        call = plan.call
+        fields = {
+            "title": "" if plan.raw_title in ("", series.title) else plan.raw_title,
+            "status": Meeting.Status.CANCELLED
+            if data.cancelled
+            else Meeting.Status.FINALIZED,
+            "mc_id": plan.mc.pk if plan.mc else None,
+            "next_mc_id": plan.next_mc.pk if plan.next_mc else None,
+            "next_release": data.next_release[:500],
+            "highlights": data.highlights,
+            "notes": data.notes,
+            "info_url": data.info_url,
+            "video_url": data.video_url,
+            "recording_url": data.recording_url,
+            "source_file": self.file[-300:],
+            "source_lines": f"{call.first_line}-{call.last_line}",
+            "source_hash": call.content_hash,
+        }
+        fields["title"] = fields["title"][:200]
+        if meeting is None:
+            meeting = Meeting(
+                series=series, start=series.start_on(data.date), ordinal=ordinal
             )
-            for position, (person, ref) in enumerate(
-                zip(plan.attendees, data.attendees, strict=True)
-            )
-        ]
-    )
-    items = bulk_create_with_history(
-        [
-            AgendaItem(
-                series=series,
-                meeting=meeting,
-                title=item.title[:200],
-                presenter_names=item.presenter_names[:200],
-                description=item.description,
-                discussion_notes=item.discussion_notes,
-                links=item.links[:2000],
-                status=AgendaItem.Status.DISCUSSED,
-                position=position,
-            )
-            for position, item in enumerate(data.agenda)
-        ],
-        AgendaItem,
-    )
-    items = list(meeting.agenda_items.order_by("position", "pk"))
-    Through = AgendaItem.presenters.through
-    Through.objects.bulk_create(
-        [
-            Through(agendaitem_id=item.pk, attendee_id=person.pk)
-            for item, people in zip(items, plan.presenters, strict=True)
-            for person in dict.fromkeys(people)
-        ]
-    )
-    bulk_create_with_history(
-        [
-            ActionItem(
-                meeting=meeting,
-                agenda_item=items[action.agenda_index]
-                if action.agenda_index is not None
-                else None,
-                description=action.description[:2000],
-                owner_names=action.owner_names[:200],
-                status=action.status,
-                position=position,
-            )
-            for position, action in enumerate(data.actions)
-        ],
-        ActionItem,
-    )
-    actions = list(meeting.action_items.order_by("position", "pk"))
-    OwnerThrough = ActionItem.owners.through
-    OwnerThrough.objects.bulk_create(
-        [
-            OwnerThrough(actionitem_id=action.pk, attendee_id=person.pk)
-            for action, people in zip(actions, plan.owners, strict=True)
-            for person in dict.fromkeys(people)
-        ]
-    )
-    GitHubReference.objects.bulk_create(
-        [
-            GitHubReference(meeting=meeting, owner=o[:39], repo=r[:100], number=n)
-            for o, r, n in plan.refs
-        ],
-        ignore_conflicts=True,
-    )
-    if plan.release is not None:
-        _write_release(plan.release, meeting)
-    return meeting
+            meeting.finalized_at = timezone.now()
+        else:
+            self.flush()
+            meeting.agenda_items.all().delete()
+            meeting.action_items.all().delete()
+            meeting.attendances.all().delete()
+            meeting.github_refs.all().delete()
+            meeting.version += 1
+        for name, value in fields.items():
+            setattr(meeting, name, value)
+        meeting.save()
+        if plan.release is not None:
+            _write_release(plan.release, meeting)
+        self.pending.append((plan, meeting, series))
+        return meeting
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        pending, self.pending = self.pending, []
+        Attendance.objects.bulk_create(
+            [
+                Attendance(
+                    meeting=meeting,
+                    attendee_id=person.pk,
+                    position=position,
+                    written_as=ref.written,
+                )
+                for plan, meeting, _series in pending
+                for position, (person, ref) in enumerate(
+                    zip(plan.attendees, plan.data.attendees, strict=True)
+                )
+            ]
+        )
+        items = _bulk_with_history(
+            [
+                AgendaItem(
+                    series=series,
+                    meeting=meeting,
+                    title=item.title[:200],
+                    presenter_names=item.presenter_names[:200],
+                    description=item.description,
+                    discussion_notes=item.discussion_notes,
+                    links=item.links[:2000],
+                    status=AgendaItem.Status.DISCUSSED,
+                    position=position,
+                )
+                for plan, meeting, series in pending
+                for position, item in enumerate(plan.data.agenda)
+            ],
+            AgendaItem,
+            AgendaItem.objects.filter(meeting__in=[m for _p, m, _s in pending]),
+        )
+        by_meeting: dict[int, list[AgendaItem]] = {}
+        for item in items:
+            by_meeting.setdefault(item.meeting_id, []).append(item)
+        Through = AgendaItem.presenters.through
+        Through.objects.bulk_create(
+            [
+                Through(agendaitem_id=item.pk, attendee_id=person.pk)
+                for plan, meeting, _series in pending
+                for item, people in zip(
+                    by_meeting.get(meeting.pk, []), plan.presenters, strict=True
+                )
+                for person in dict.fromkeys(people)
+            ]
+        )
+        actions = _bulk_with_history(
+            [
+                ActionItem(
+                    meeting=meeting,
+                    agenda_item=by_meeting[meeting.pk][action.agenda_index]
+                    if action.agenda_index is not None
+                    else None,
+                    description=action.description[:2000],
+                    owner_names=action.owner_names[:200],
+                    status=action.status,
+                    position=position,
+                )
+                for plan, meeting, _series in pending
+                for position, action in enumerate(plan.data.actions)
+            ],
+            ActionItem,
+            ActionItem.objects.filter(meeting__in=[m for _p, m, _s in pending]),
+        )
+        actions_by_meeting: dict[int, list[ActionItem]] = {}
+        for action in actions:
+            actions_by_meeting.setdefault(action.meeting_id, []).append(action)
+        OwnerThrough = ActionItem.owners.through
+        OwnerThrough.objects.bulk_create(
+            [
+                OwnerThrough(actionitem_id=action.pk, attendee_id=person.pk)
+                for plan, meeting, _series in pending
+                for action, people in zip(
+                    actions_by_meeting.get(meeting.pk, []), plan.owners, strict=True
+                )
+                for person in dict.fromkeys(people)
+            ]
+        )
+        GitHubReference.objects.bulk_create(
+            [
+                GitHubReference(meeting=meeting, owner=o[:39], repo=r[:100], number=n)
+                for plan, meeting, _series in pending
+                for o, r, n in plan.refs
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _bulk_with_history(objs: list, model, stored) -> list:
+    """Insert rows with their history records; the rows come back with pks."""
+    if not objs:
+        return []
+    created = bulk_create_with_history(objs, model)
+    if all(obj.pk is not None for obj in created):
+        return list(created)
+    return list(stored.order_by("meeting_id", "position", "pk"))
 
 
 def _write_release(mention: ReleaseMention, meeting: Meeting) -> None:
@@ -1295,6 +1350,7 @@ def import_notes(
         index.preferred_names = preferred
         every_call = [c for _r, f in parsed if f is not None for c in f.calls]
         learn_people(every_call, index)
+        dates = _meeting_dates()
         for position, (file_report, parsed_file) in enumerate(parsed, start=1):
             if progress is not None:
                 progress(position, len(parsed), file_report.file)
@@ -1304,24 +1360,28 @@ def import_notes(
             created_before = len(router.created)
             try:
                 with transaction.atomic():
-                    _import_file(parsed_file, file_report, router, index)
-            except NotesImportError as exc:
-                _failed(file_report, exc.message, exc.line)
+                    _import_file(parsed_file, file_report, router, index, dates)
+            except Exception as exc:
+                # One file's problem is reported with its line; the others go on.
+                if isinstance(exc, NotesImportError):
+                    _failed(file_report, exc.message, exc.line)
+                else:
+                    _failed(file_report, f"{type(exc).__name__}: {exc}", 0)
                 index = PeopleIndex.from_db()
                 index.preferred_names = preferred
                 learn_people(every_call, index)
-                router.forget(router.created[created_before:])
-            except Exception as exc:  # noqa: BLE001 - reported per file, others go on
-                _failed(file_report, f"{type(exc).__name__}: {exc}", 0)
-                index = PeopleIndex.from_db()
-                index.preferred_names = preferred
-                learn_people(every_call, index)
+                dates = _meeting_dates()
                 router.forget(router.created[created_before:])
         report.series = sorted(s.slug for s in router.cache.values())
         report.seconds = time.perf_counter() - started
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _meeting_dates() -> set:
+    """(series pk, date) of every stored meeting: only those need a closer look."""
+    return set(Meeting.objects.values_list("series_id", "date"))
 
 
 def _failed(file_report: FileReport, message: str, line: int) -> None:
@@ -1335,15 +1395,22 @@ def _import_file(
     file_report: FileReport,
     router: _SeriesRouter,
     index: PeopleIndex,
+    dates: set,
 ) -> None:
     for warning in parsed_file.warnings:
         file_report.warnings.append(vars(warning))
+    plans = []
     for call in parsed_file.calls:
         key = router.key_for(call.title)
-        info = router.info(key)
-        plan = plan_call(call, index=index, series=info)
+        plans.append((key, plan_call(call, index=index, series=router.info(key))))
+    _save_people([person for _key, plan in plans for person in plan.people()])
+    writer = _Writer(parsed_file.name)
+    for key, plan in plans:
+        call = plan.call
         series = router.get(key)
-        outcome, meeting, ordinal, keep = _decide(plan, series)
+        if (series.pk, call.date) in dates:
+            writer.flush()  # the comparison below reads complete meetings
+        outcome, meeting, ordinal, keep = _decide(plan, series, dates)
         if outcome == "updated":
             header = (
                 f"Lines only in the version of these notes in {meeting.source_file}"
@@ -1354,7 +1421,7 @@ def _import_file(
                 plan.data.notes = "\n\n".join(
                     part for part in (plan.data.notes, header + "\n\n" + kept) if part
                 )
-            meeting = _write(plan, series, meeting, meeting.ordinal, parsed_file.name)
+            meeting = writer.write(plan, series, meeting, meeting.ordinal)
             file_report.updated += 1
         elif outcome == "new":
             if ordinal > 1:
@@ -1366,7 +1433,8 @@ def _import_file(
                         f"differs from this one: stored as call {ordinal} of that day",
                     )
                 )
-            meeting = _write(plan, series, None, ordinal, parsed_file.name)
+            meeting = writer.write(plan, series, None, ordinal)
+            dates.add((series.pk, meeting.date))
             file_report.new += 1
         else:
             file_report.duplicate += 1
@@ -1391,3 +1459,4 @@ def _import_file(
                 meeting_id=meeting.pk if meeting else None,
             )
         )
+    writer.flush()

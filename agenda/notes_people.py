@@ -151,6 +151,17 @@ class PeopleIndex:
         ]
         return self.unique(candidates)
 
+    def near_handle(self, key: str) -> Person | None:
+        """The one person whose handle is a typo away ("jasondellalce")."""
+        found = []
+        for handle, person in self.by_handle.items():
+            if abs(len(handle) - len(key)) > 2 or handle[:1] != key[:1]:
+                continue
+            matcher = SequenceMatcher(None, key, handle)
+            if matcher.quick_ratio() >= 0.9 and matcher.ratio() >= 0.9:
+                found.append(person)
+        return self.unique(found)
+
     def exact(self, name: str) -> Person | None:
         """By handle, then alias, then full name; None if unknown or ambiguous."""
         text = name.strip()
@@ -252,13 +263,7 @@ class Resolver:
             if found is not None:
                 return found
         if len(key) >= 6:
-            # "jasondellalce": a typo of a handle, when only one is that close.
-            return self.index.unique(
-                p
-                for p in self.index.people
-                if p.handle
-                and SequenceMatcher(None, key, p.handle.lower()).ratio() >= 0.9
-            )
+            return self.index.near_handle(key)
         return None
 
     def _best(self, people: list[Person], text: str) -> tuple[Person | None, bool]:
