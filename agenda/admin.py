@@ -65,3 +65,6 @@ admin.site.unregister(Meeting)
 @admin.register(Meeting)
 class MeetingNotebookAdmin(MeetingAdmin):
     inlines = [*MeetingAdmin.inlines, AgendaItemInline, ActionItemInline]
+
+
+import agenda.notes_admin  # noqa: E402, F401 - the notes upload page

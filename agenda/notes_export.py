@@ -138,10 +138,7 @@ def render_action_item(action: ActionItemData) -> list[str]:
     text = head_lines[0]
     if action.status == "dropped":
         text = f"~~{text}~~"
-    lines = _head(prefix, text, "\n".join(head_lines[1:]))
-    if rest.strip():
-        lines += ["", *indent(rest, "  ").split("\n")]
-    return lines
+    return _head(prefix, text, "\n".join(head_lines[1:])) + _nested(rest)
 
 
 def render_call(data: CallData) -> str:

@@ -851,6 +851,22 @@ class ImportReport:
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
 
+    @property
+    def total_calls(self) -> int:
+        return self.total("calls_found")
+
+    @property
+    def total_new(self) -> int:
+        return self.total("new")
+
+    @property
+    def total_updated(self) -> int:
+        return self.total("updated")
+
+    @property
+    def total_duplicate(self) -> int:
+        return self.total("duplicate")
+
     def warnings_by_kind(self) -> Counter:
         return Counter(w["kind"] for f in self.files for w in f.warnings)
 
@@ -1274,22 +1290,29 @@ Source = tuple[str, bytes]
 
 
 def sources_from_paths(paths: Sequence[str | Path]) -> list[Source]:
-    """(name, bytes) of every .md file in `paths` (files or folders)."""
-    found: list[Path] = []
+    """(name, bytes) of every .md file in `paths` (files or folders).
+
+    Files found in a folder are named from that folder ("meeting-notes/2020-09-16.md"),
+    a file given directly by its own name: that is what meetings record as source.
+    """
+    found: dict[Path, str] = {}
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found += [
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in (".md", ".markdown")
-            ]
-        elif path.exists():
-            found.append(path)
+            for child in path.rglob("*"):
+                if child.is_file() and child.suffix.lower() in (".md", ".markdown"):
+                    found.setdefault(
+                        child,
+                        (
+                            Path(path.resolve().name) / child.relative_to(path)
+                        ).as_posix(),
+                    )
+        elif path.is_file():
+            found.setdefault(path, path.name)
         else:
             raise NotesImportError(f"no such file or folder: {path}")
-    found = sorted(dict.fromkeys(found), key=_natural_key)
-    return [(str(path), path.read_bytes()) for path in found]
+    ordered = sorted(found, key=_natural_key)
+    return [(found[path], path.read_bytes()) for path in ordered]
 
 
 def _natural_key(path: Path):
@@ -1412,11 +1435,17 @@ def _import_file(
             writer.flush()  # the comparison below reads complete meetings
         outcome, meeting, ordinal, keep = _decide(plan, series, dates)
         if outcome == "updated":
+            # A title block or recording link only the stored version had stays.
+            for name in ("info_url", "video_url", "recording_url"):
+                if not getattr(plan.data, name) and getattr(meeting, name):
+                    setattr(plan.data, name, getattr(meeting, name))
+            stream = token_stream(render_call(plan.data))
+            keep = [line for line in keep if not line_is_found(line, stream)]
             header = (
                 f"Lines only in the version of these notes in {meeting.source_file}"
                 f" (lines {meeting.source_lines}):"
             )
-            kept = "\n".join(line for line in keep if line.strip())
+            kept = "\n".join(line.strip() for line in keep if line.strip())
             if kept:
                 plan.data.notes = "\n\n".join(
                     part for part in (plan.data.notes, header + "\n\n" + kept) if part

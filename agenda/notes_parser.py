@@ -44,7 +44,13 @@ from agenda.notes_format import (
     strip_markers,
 )
 
-_MD = MarkdownIt("commonmark", {"maxNesting": 40}).enable("table")
+# Only block structure is read (inline text is taken as written), so markdown-it's
+# inline pass is switched off: it halves the time to read a file.
+_MD = (
+    MarkdownIt("commonmark", {"maxNesting": 40})
+    .enable("table")
+    .disable(["inline", "text_join"], ignoreInvalid=True)
+)
 
 MAX_FILE_CHARS = 5_000_000
 
