@@ -241,7 +241,11 @@ def meetings_for_export(queryset=None):
 def call_data(meeting: Meeting) -> CallData:
     """What a stored meeting's notes say, ready to render."""
     series = meeting.series
-    items = list(meeting.agenda_items.all())
+    # Filtered and sorted here too, for meetings not read by meetings_for_export.
+    items = sorted(
+        (i for i in meeting.agenda_items.all() if i.status in AGENDA_STATUSES),
+        key=lambda i: (i.position, i.pk),
+    )
     index_of = {item.pk: position for position, item in enumerate(items)}
     return CallData(
         date=meeting.date,
@@ -252,7 +256,10 @@ def call_data(meeting: Meeting) -> CallData:
         video_url=meeting.video_url or series.video_url,
         recording_url=meeting.recording_url,
         mc=_ref(meeting.mc),
-        attendees=[_ref(a.attendee, a.written_as) for a in meeting.attendances.all()],
+        attendees=[
+            _ref(a.attendee, a.written_as)
+            for a in sorted(meeting.attendances.all(), key=lambda a: (a.position, a.pk))
+        ],
         highlights=meeting.highlights,
         agenda=[
             AgendaItemData(
@@ -277,7 +284,9 @@ def call_data(meeting: Meeting) -> CallData:
                 status=action.status,
                 agenda_index=index_of.get(action.agenda_item_id),
             )
-            for action in meeting.action_items.all()
+            for action in sorted(
+                meeting.action_items.all(), key=lambda a: (a.position, a.pk)
+            )
         ],
         next_mc=_ref(meeting.next_mc),
         next_release=meeting.next_release,

@@ -352,6 +352,11 @@ def content_segments(line: str) -> tuple[tuple[str, ...], ...]:
         text = rest
         if not text:
             return ()
+    else:
+        key = BOLD_LABEL_RE.match(text) or PLAIN_LABEL_RE.match(text)
+        if key and classify_link(key.group("label")):
+            # "- **Zoom**: https://..." in a list of links: the key is layout.
+            text = text[key.end() :]
     if _is_placeholder_line(text):
         return ()
     segments: list[tuple[str, ...]] = []

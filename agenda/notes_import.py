@@ -26,7 +26,8 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from pathlib import Path
 
 from django.db import transaction
@@ -81,7 +82,7 @@ from people.parsing import ParsedAttendee, parse_attendee_line
 __all__ = ["NotesImportError", "import_notes", "plan_call", "ImportReport"]
 
 TITLE_MAX = 200
-SAME_CALL = 0.5  # share of lines in common above which two versions are one call
+SAME_CALL = 0.6  # likeness of two versions' wording above which they are one call
 
 
 # ---------------------------------------------------------------------------
@@ -740,7 +741,7 @@ def plan_call(
         plan.owners.append(people)
 
     _compose_notes(plan, call.notes)
-    _keep_what_is_missing(plan)
+    _keep_what_is_missing(plan, series)
     plan.refs = find_refs(_all_text(data), series.github_repo)
     return plan
 
@@ -767,10 +768,21 @@ def _compose_notes(plan: CallPlan, entries: list[Entry]) -> None:
     plan._note_chunks = chunks  # type: ignore[attr-defined]
 
 
-def _keep_what_is_missing(plan: CallPlan) -> None:
+def _with_standing_links(data: CallData, series: SeriesInfo) -> CallData:
+    """The call as exported: a series' standing links stand in for missing ones."""
+    return replace(
+        data,
+        info_url=data.info_url or series.info_url,
+        video_url=data.video_url or series.video_url,
+    )
+
+
+def _keep_what_is_missing(plan: CallPlan, series: SeriesInfo) -> None:
     """Lines whose content the export would not show go to the notes, verbatim."""
     source = plan.call.source
-    missing = missing_lines(source, render_call(plan.data))
+    missing = missing_lines(
+        source, render_call(_with_standing_links(plan.data, series))
+    )
     if not missing:
         return
     chunks = list(plan._note_chunks)  # type: ignore[attr-defined]
@@ -1056,11 +1068,10 @@ def _save_people(people: list[Person]) -> None:
             person.new_aliases.clear()
 
 
-def _coverage(lines: list[tuple[int, str]], export_text: str) -> float:
-    counted = [(n, line) for n, line in lines if content_segments(line)]
-    if not counted:
-        return 1.0
-    return 1 - len(missing_lines(counted, export_text)) / len(counted)
+def _words_of(lines) -> list[str]:
+    return [
+        word for line in lines for segment in content_segments(line) for word in segment
+    ]
 
 
 def _decide(plan: CallPlan, series: MeetingSeries, dates: set):
@@ -1077,16 +1088,23 @@ def _decide(plan: CallPlan, series: MeetingSeries, dates: set):
     for meeting in candidates:
         if meeting.source_hash == plan.call.content_hash:
             return "duplicate", meeting, meeting.ordinal, []
-    rendered = render_call(plan.data)
+    info = SeriesInfo(
+        series.title, series.github_repo, series.info_url, series.video_url
+    )
+    rendered = render_call(_with_standing_links(plan.data, info))
+    # Whether two versions are one call is judged on what follows the date
+    # heading (titles, standing links and the date itself are alike anyway), by
+    # how much of their wording they share, in order.
+    body = _words_of(line for n, line in plan.call.source if n > plan.call.date_line)
     best = None
     for meeting in candidates:
         exported = render_call(call_data(meeting))
-        forward = _coverage(plan.call.source, exported)
-        if forward >= 1.0:
+        if not missing_lines(plan.call.source, exported):
             return "duplicate", meeting, meeting.ordinal, []
         old_lines = list(enumerate(exported.split("\n"), start=1))
-        backward = _coverage(old_lines, rendered)
-        score = max(forward, backward)
+        date_at = next((n for n, line in old_lines if line.startswith("## ")), 0)
+        old_body = _words_of(line for n, line in old_lines if n > date_at)
+        score = SequenceMatcher(None, body, old_body, autojunk=False).ratio()
         if best is None or score > best[0]:
             best = (score, meeting, old_lines)
     score, meeting, old_lines = best
@@ -1439,7 +1457,10 @@ def _import_file(
             for name in ("info_url", "video_url", "recording_url"):
                 if not getattr(plan.data, name) and getattr(meeting, name):
                     setattr(plan.data, name, getattr(meeting, name))
-            stream = token_stream(render_call(plan.data))
+            info = SeriesInfo(
+                series.title, series.github_repo, series.info_url, series.video_url
+            )
+            stream = token_stream(render_call(_with_standing_links(plan.data, info)))
             keep = [line for line in keep if not line_is_found(line, stream)]
             header = (
                 f"Lines only in the version of these notes in {meeting.source_file}"

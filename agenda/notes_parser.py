@@ -422,6 +422,8 @@ def parse_notes(text: str, *, name: str = "") -> ParsedFile:
         )
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the newline ending the last line starts no line of its own
     if not text.strip():
         raise NotesImportError("empty file: no call found", line=1, file=name)
 
