@@ -249,7 +249,9 @@ def is_placeholder_url(url: str) -> bool:
 # Leading markers that carry no content: blockquotes, list markers (possibly
 # nested on one line, "1. - Ann"), task checkboxes and ATX heading marks.
 _LEAD_RE = re.compile(r"^\s*(?:>\s*|[-*+]\s+|\d{1,9}[.)]\s+|\[[ xX]\]\s+)+")
-_HEADING_RE = re.compile(r"^\s{0,3}(#{1,6})(?:\s+|$)(.*?)(?:\s+#+\s*)?$")
+# Any indentation: content is compared blind to whitespace, so "    ## Links" (code)
+# and "## Links" (a heading) reduce alike.
+_HEADING_RE = re.compile(r"^\s*(#{1,6})(?:\s+|$)(.*?)(?:\s+#+\s*)?$")
 BOLD_LABEL_RE = re.compile(
     r"^(?:\*\*|__)\s*(?P<label>[^*_\n]{1,60}?)\s*:?\s*(?:\*\*|__)\s*:?\s*"
 )

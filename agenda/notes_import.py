@@ -1130,6 +1130,7 @@ class _Writer:
         meeting: Meeting | None,
         ordinal: int,
     ) -> Meeting:
+        _save_people(plan.people())
         data = plan.data
         call = plan.call
         fields = {
@@ -1387,8 +1388,10 @@ def import_notes(
             handle: max(counter.items(), key=lambda kv: (kv[1], kv[0]))[0]
             for handle, counter in names.items()
         }
+        weights = {handle: sum(counter.values()) for handle, counter in names.items()}
         index = PeopleIndex.from_db()
         index.preferred_names = preferred
+        index.weights = weights
         every_call = [c for _r, f in parsed if f is not None for c in f.calls]
         learn_people(every_call, index)
         dates = _meeting_dates()
@@ -1410,6 +1413,7 @@ def import_notes(
                     _failed(file_report, f"{type(exc).__name__}: {exc}", 0)
                 index = PeopleIndex.from_db()
                 index.preferred_names = preferred
+                index.weights = weights
                 learn_people(every_call, index)
                 dates = _meeting_dates()
                 router.forget(router.created[created_before:])
@@ -1444,7 +1448,6 @@ def _import_file(
     for call in parsed_file.calls:
         key = router.key_for(call.title)
         plans.append((key, plan_call(call, index=index, series=router.info(key))))
-    _save_people([person for _key, plan in plans for person in plan.people()])
     writer = _Writer(parsed_file.name)
     for key, plan in plans:
         call = plan.call

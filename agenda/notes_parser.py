@@ -628,10 +628,12 @@ class _CallReader:
         return self.lines[start:end]
 
     def _note(self, start: int, end: int) -> None:
+        """Lines kept verbatim for the free notes (indentation included: four
+        spaces make code in markdown)."""
         start, end = _trim(self.lines, start, end)
         if start >= end:
             return
-        text = dedent(self.lines[start:end])
+        text = "\n".join(self.lines[start:end])
         if text.strip():
             self.call.notes.append(Entry(text, start + 1))
 
@@ -874,7 +876,7 @@ class _CallReader:
     def _in_highlights(self, block: Node) -> None:
         raw = self._raw(block.start, block.end)
         if raw:
-            self.highlight_parts.append((block.start + 1, dedent(raw)))
+            self.highlight_parts.append((block.start + 1, "\n".join(raw)))
 
     def _in_closing(self, block: Node) -> None:
         if block.type == "paragraph":

@@ -66,6 +66,9 @@ class PeopleIndex:
         # handle -> (name, handle) as most often written together in the files
         # being imported, so a new person's name does not depend on file order.
         self.preferred_names: dict[str, tuple[str, str]] = {}
+        # handle -> how many "Who joined" lines of the batch carry it: when one
+        # full name is two people's, the one the notes mean is usually this one.
+        self.weights: dict[str, int] = {}
         self.people: list[Person] = []
         self.by_handle: dict[str, Person] = {}
         self.by_alias: dict[str, list[Person]] = {}
@@ -177,7 +180,20 @@ class PeopleIndex:
         found = self.unique(self.by_alias.get(key, []))
         if found is not None:
             return found
-        return self.unique(self.by_name.get(key, []))
+        namesakes = list(dict.fromkeys(self.by_name.get(key, [])))
+        if len(namesakes) > 1:
+            # "Loris Degioanni" is the one in thirty "Who joined" lines, not the
+            # one a mistyped link once made.
+            ranked = sorted(
+                namesakes, key=lambda p: self.weights.get(p.handle.lower(), 0)
+            )
+            top, second = ranked[-1], ranked[-2]
+            if self.weights.get(top.handle.lower(), 0) > 2 * self.weights.get(
+                second.handle.lower(), 0
+            ):
+                return top
+            return None
+        return namesakes[0] if namesakes else None
 
 
 def match_strength(person: Person, name: str) -> int:

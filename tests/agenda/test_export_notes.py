@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from agenda.models import ActionItem, AgendaItem
+from agenda.models import ActionItem
 from agenda.notes_export import render_meeting
 from agenda.notes_import import import_notes, sources_from_paths
 from meetings.models import Attendance, Meeting
@@ -144,7 +144,9 @@ def test_the_export_imports_back_to_the_same_fields(meeting, tmp_path):
     )
     assert again.info_url == again.video_url == ""  # the series' standing links
     assert again.recording_url == "https://video.example.org/1"
-    assert list(again.attendances.values_list("attendee__display_name", "written_as")) == [
+    assert list(
+        again.attendances.values_list("attendee__display_name", "written_as")
+    ) == [
         ("Ann Lee", ""),
         ("Bo Chen", ""),
         ("Cy", "Cy - Acme (@cy)"),
@@ -157,7 +159,9 @@ def test_the_export_imports_back_to_the_same_fields(meeting, tmp_path):
         ("Release 2.4 planning", "Ann/Bo", "", "- freeze on Friday"),
         ("Docs overhaul (Bo)", "Bo", "more words", "Discussed at length."),
     ]
-    assert list(again.action_items.values_list("description", "owner_names", "status")) == [
+    assert list(
+        again.action_items.values_list("description", "owner_names", "status")
+    ) == [
         ("write the FAQ", "Bo", "open"),
         ("publish the survey", "", "done"),
     ]
@@ -177,13 +181,17 @@ def test_export_notes_writes_one_file_a_call_or_an_archive(meeting, tmp_path):
     )
     out = StringIO()
     call_command("export_notes", "--series", "widget", "--out", tmp_path, stdout=out)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["2021-02-24.md", "2021-03-03.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "2021-02-24.md",
+        "2021-03-03.md",
+    ]
     assert (tmp_path / "2021-03-03.md").read_text("utf-8") == EXPECTED
     assert "**Cancelled**" in (tmp_path / "2021-02-24.md").read_text("utf-8")
     assert "2 file(s) written" in out.getvalue()
 
+    out_dir = tmp_path / "a"
     call_command(
-        "export_notes", "--series", "widget", "--out", tmp_path / "a", "--archive", "all",
+        "export_notes", "--series", "widget", "--out", out_dir, "--archive", "all",
         stdout=StringIO(),
     )  # fmt: skip
     archive = (tmp_path / "a" / "all.md").read_text("utf-8")

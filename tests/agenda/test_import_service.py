@@ -22,7 +22,12 @@ def run(*names: str, series: str = "widget", **kwargs):
 
 
 def warnings_of(report, kind: str):
-    return [(f.file, w["line"]) for f in report.files for w in f.warnings if w["kind"] == kind]
+    return [
+        (f.file, w["line"])
+        for f in report.files
+        for w in f.warnings
+        if w["kind"] == kind
+    ]
 
 
 @pytest.mark.django_db
@@ -65,7 +70,8 @@ def test_a_call_from_another_community_with_every_part():
         ),
         ("Docs overhaul (Chen)", "Chen"),
         (
-            "[Migration guide](https://docs.example.org/migrate) walkthrough - @danaruiz",
+            "[Migration guide](https://docs.example.org/migrate) walkthrough"
+            " - @danaruiz",
             "@danaruiz",
         ),
         ("plugin API questions", "Dana"),
@@ -94,7 +100,9 @@ def test_a_call_from_another_community_with_every_part():
         ("write the migration FAQ", "open", "Chen", None),
         ("publish the survey results", "done", "Ada", None),
     ]
-    assert [list(a.owners.values_list("github_handle", flat=True)) for a in actions] == [
+    assert [
+        list(a.owners.values_list("github_handle", flat=True)) for a in actions
+    ] == [
         ["brooks"],
         ["chenwu"],
         ["chenwu"],
@@ -145,9 +153,7 @@ def test_archives_keep_two_calls_of_one_day_cancelled_calls_and_notices():
     report = run("gadget/gadget-archive.md", series="gadget")
     by_key = {m.date_key: m for m in Meeting.objects.all()}
     assert sorted(by_key) == ["2022-05-04", "2022-05-04-2", "2022-05-11"]
-    assert warnings_of(report, "second_call_same_date") == [
-        ("gadget-archive.md", 53)
-    ]
+    assert warnings_of(report, "second_call_same_date") == [("gadget-archive.md", 53)]
     assert by_key["2022-05-04"].status == Meeting.Status.CANCELLED
     assert by_key["2022-05-04-2"].status == Meeting.Status.FINALIZED
     latest = by_key["2022-05-11"]
@@ -166,7 +172,9 @@ def test_archives_keep_two_calls_of_one_day_cancelled_calls_and_notices():
         "evepark",
         "gus-dev",
     ]
-    assert latest.notes == "## HOLIDAY NOTICE\n\nNo call next week: see you on May 25th! 🏖️"
+    assert (
+        latest.notes == "## HOLIDAY NOTICE\n\nNo call next week: see you on May 25th! 🏖️"
+    )
     assert set(latest.action_items.values_list("description", "status")) == {
         ("Eve to draft the Q3 plan", "suggested"),
         ("ask the users group", "open"),
@@ -179,7 +187,12 @@ def test_an_overlapping_archive_adds_only_the_new_calls():
     run("gadget/gadget-archive.md", series="gadget")
     report = run("gadget/gadget-older.md", series="gadget")
     (older,) = report.files
-    assert (older.calls_found, older.new, older.updated, older.duplicate) == (2, 1, 0, 1)
+    assert (older.calls_found, older.new, older.updated, older.duplicate) == (
+        2,
+        1,
+        0,
+        1,
+    )
     assert [c.outcome for c in older.calls] == ["duplicate", "new"]
     assert Meeting.objects.count() == 4
     first = Meeting.objects.get(date=dt.date(2022, 4, 27))
@@ -205,9 +218,9 @@ def test_importing_the_same_files_twice_changes_nothing():
         for model in (Meeting, AgendaItem, ActionItem, Attendee, Alias, ReleaseTeam)
     ] == counts
     assert [Meeting.history.count(), AgendaItem.history.count()] == histories
-    assert list(Meeting.objects.order_by("pk").values_list("updated_at", "version")) == (
-        stamps
-    )
+    assert list(
+        Meeting.objects.order_by("pk").values_list("updated_at", "version")
+    ) == (stamps)
 
 
 def _write(folder: Path, name: str, text: str) -> Path:

@@ -79,7 +79,7 @@ def test_title_and_file_name_that_disagree_are_reported():
 
 def test_decoding_errors_name_the_line():
     with pytest.raises(NotesImportError) as error:
-        decode_notes("## 2020-01-01\n\n- caf".encode() + b"\xe9 noir\n", name="f.md")
+        decode_notes(b"## 2020-01-01\n\n- caf" + b"\xe9 noir\n", name="f.md")
     assert error.value.line == 3
     assert "not UTF-8" in error.value.message
     with pytest.raises(NotesImportError, match="binary content"):

@@ -22,7 +22,11 @@ from tests.factories import AliasFactory, AttendeeFactory
             "nat",
         ),
         ("- Aldo Lacuku[alacuku](https://github.com)", "Aldo Lacuku", "alacuku"),
-        ("- Batuhan A (https://github.com/developer-guy)", "Batuhan A", "developer-guy"),
+        (
+            "- Batuhan A (https://github.com/developer-guy)",
+            "Batuhan A",
+            "developer-guy",
+        ),
         (
             "- Furkan [@Dentrax](https://github.com/Dentrax/falco-gpt)",
             "Furkan",
