@@ -10,14 +10,10 @@ from hypothesis import strategies as st
 
 from agenda.notes_export import render_call
 from agenda.notes_format import missing_lines
-from agenda.notes_import import (
-    SeriesInfo,
-    import_notes,
-    learn_people,
-    plan_call,
-)
+from agenda.notes_import import import_notes
 from agenda.notes_parser import NotesImportError, decode_notes, parse_notes
 from agenda.notes_people import PeopleIndex
+from agenda.notes_plan import SeriesInfo, learn_people, plan_call
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = (
