@@ -301,6 +301,7 @@ _WORD_RE = re.compile(r"[^\W_]+|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
 _URL_RE = re.compile(r"<?(?:https?:/*|www\.)[^\s<>()\[\]]+>?", re.I)
 
 
+@lru_cache(maxsize=100_000)
 def fold(text: str) -> str:
     """Lowercase and without accents, so "Nóva" and "Nova" compare equal."""
     text = unicodedata.normalize("NFKD", text)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -239,7 +240,7 @@ class _SeriesRouter:
             self.default_keys = {series_key(self.default_title)}
         self.default_keys.discard("")
 
-    def _most_common(self, wanted) -> str:
+    def _most_common(self, wanted: Callable[[str], bool]) -> str:
         best = [
             (count, title)
             for title, count in self.titles.items()
@@ -345,13 +346,15 @@ def _save_people(people: list[Person]) -> None:
             person.new_aliases.clear()
 
 
-def _words_of(lines) -> list[str]:
+def _words_of(lines: Iterable[str]) -> list[str]:
     return [
         word for line in lines for segment in content_segments(line) for word in segment
     ]
 
 
-def _decide(plan: CallPlan, series: MeetingSeries, dates: set):
+def _decide(
+    plan: CallPlan, series: MeetingSeries, dates: set
+) -> tuple[str, Meeting | None, int, list[str]]:
     """("duplicate"|"updated"|"new", meeting or None, ordinal, old lines to keep)."""
     if (series.pk, plan.data.date) not in dates:
         return "new", None, 1, []
@@ -541,7 +544,7 @@ class _Writer:
         )
 
 
-def _bulk_with_history(objs: list, model, stored) -> list:
+def _bulk_with_history(objs: list, model: type, stored) -> list:
     """Insert rows with their history records; the rows come back with pks."""
     if not objs:
         return []
@@ -611,7 +614,7 @@ def sources_from_paths(paths: Sequence[str | Path]) -> list[Source]:
     return [(found[path], path.read_bytes()) for path in ordered]
 
 
-def _natural_key(path: Path):
+def _natural_key(path: Path) -> tuple[list, str]:
     parts = re.split(r"(\d+)", str(path.with_suffix("")))
     return [int(p) if p.isdigit() else p for p in parts], path.suffix
 
@@ -659,7 +662,9 @@ def import_notes(
                     ] += 1
         parsed.append((file_report, parsed_file))
 
-    with transaction.atomic():
+    # A real import commits each file on its own; a dry run wraps them all in
+    # one transaction rolled back at the end.
+    with transaction.atomic() if dry_run else nullcontext():
         router = _SeriesRouter(series_slug, titles)
         preferred = {
             handle: max(counter.items(), key=lambda kv: (kv[1], kv[0]))[0]

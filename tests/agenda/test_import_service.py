@@ -369,3 +369,27 @@ def test_nothing_is_lost_and_export_then_import_gives_everything_back():
 def test_a_series_slug_is_checked_first():
     with pytest.raises(NotesImportError, match="is not a series slug"):
         import_notes(sources=[], series_slug="not a slug!")
+
+
+@pytest.mark.django_db
+def test_a_file_that_breaks_while_writing_is_rolled_back_alone(monkeypatch):
+    from agenda import notes_import
+
+    real_flush = notes_import._Writer.flush
+
+    def flush(self):
+        if self.file.endswith("gadget-archive.md") and self.pending:
+            raise RuntimeError("disk full")
+        return real_flush(self)
+
+    monkeypatch.setattr(notes_import._Writer, "flush", flush)
+    report = run("widget/2021-03-03.md", "gadget/gadget-archive.md", series="w")
+    failed = {f.file: f.error for f in report.files if f.failed}
+    assert failed == {
+        "gadget-archive.md": {"message": "RuntimeError: disk full", "line": 1}
+    }
+    assert list(Meeting.objects.values_list("date", flat=True)) == [
+        dt.date(2021, 3, 3)
+    ]
+    assert not Attendee.objects.filter(github_handle="evepark").exists()
+    assert not MeetingSeries.objects.filter(title="Gadget Sync").exists()

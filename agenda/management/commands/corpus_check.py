@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from agenda.models import ActionItem, AgendaItem
 from agenda.notes_check import lossless_failures, round_trip
 from agenda.notes_import import NotesImportError, import_notes, sources_from_paths
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, GitHubReference, Meeting, ReleaseTeam
 
 
 class Command(BaseCommand):
@@ -95,6 +95,8 @@ class Command(BaseCommand):
                 f"{ActionItem.objects.filter(~Q(status='suggested')).count()} / "
                 f"{ActionItem.objects.filter(status='suggested').count()}",
             ),
+            ("release teams", ReleaseTeam.objects.count()),
+            ("GitHub references", GitHubReference.objects.count()),
             ("warnings", sum(kinds.values())),
             ("warnings by kind", ", ".join(f"{k}={v}" for k, v in sorted(kinds.items()))),  # noqa: E501
             ("lines checked for loss", lossless.lines_checked),
