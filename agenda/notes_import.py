@@ -285,10 +285,11 @@ class _SeriesRouter:
         series = self._find(key)
         if series is None:
             title = self._title(key)[:200]
+            words = re.sub(r"[/_+&]", " ", title)  # "Build/Release" -> build-release
             slug = (
                 self.slug
                 if not key
-                else self._free_slug(slugify(title)[:70] or "series")
+                else self._free_slug(slugify(words)[:70] or "series")
             )
             series = MeetingSeries.objects.create(slug=slug, title=title)
             self.created.append(key)
