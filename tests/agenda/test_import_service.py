@@ -388,8 +388,6 @@ def test_a_file_that_breaks_while_writing_is_rolled_back_alone(monkeypatch):
     assert failed == {
         "gadget-archive.md": {"message": "RuntimeError: disk full", "line": 1}
     }
-    assert list(Meeting.objects.values_list("date", flat=True)) == [
-        dt.date(2021, 3, 3)
-    ]
+    assert list(Meeting.objects.values_list("date", flat=True)) == [dt.date(2021, 3, 3)]
     assert not Attendee.objects.filter(github_handle="evepark").exists()
     assert not MeetingSeries.objects.filter(title="Gadget Sync").exists()
