@@ -11,7 +11,7 @@ CORPUS ?= ../shared/corpus/falco-community/meeting-notes
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run test test-sqlite test-postgres lint fmt migrate demo clean
+.PHONY: help install run test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ lint: install ## ruff check and format check
 fmt: install ## Format and autofix with ruff
 	$(RUFF) format .
 	$(RUFF) check --fix .
+
+corpus-check: install ## Import the notes in CORPUS= on a throwaway PostgreSQL; check nothing is lost and export-import round-trips
+	@CORPUS_DIR="$(CORPUS)" tests/with_postgres.sh sh -c '$(PY) manage.py migrate --noinput -v 0 && exec $(PY) manage.py corpus_check "$$CORPUS_DIR"'
 
 clean: ## Remove the virtualenv, SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

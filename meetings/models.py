@@ -529,6 +529,13 @@ class Attendance(models.Model):
     position = models.PositiveIntegerField(
         _("position"), default=0, help_text=_("Order in the “Who joined” list.")
     )
+    written_as = models.CharField(
+        _("as written"), max_length=300, blank=True,
+        help_text=_(
+            "The line in imported notes when it says more than the person's name "
+            "and handle (another spelling, a nickname, an affiliation)."
+        ),
+    )  # fmt: skip
 
     class Meta:
         ordering = ["meeting", "position", "pk"]

@@ -4,11 +4,13 @@ Shared by the MC's attendance paste box and the notes importer. The shapes seen 
 real notes include `- Name ([@handle](https://github.com/handle))`, `Name (@handle)`,
 `@handle`, `[Name](https://github.com/handle)`, misplaced brackets
 (`Name([@handle])(https://github.com/handle)`) and typos in the URL
-(`https:github.com/x`). When the displayed handle and the URL disagree, the URL wins.
+(`https:github.com/x`). When the displayed handle and the URL disagree, the URL wins;
+the displayed one is kept as `shown_handle` so callers can learn it as a nickname.
+Affiliations after the name ("Ann Lee - Acme", "Ann Lee, Acme") are not part of it.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from people.models import GITHUB_HANDLE_RE
 
@@ -20,6 +22,15 @@ GITHUB_URL_RE = re.compile(
     re.IGNORECASE,
 )
 AT_HANDLE_RE = re.compile(r"(?<![\w.@/])@(?P<handle>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))")
+# A GitHub link without a user ("[ann](https://github.com)"): the link text is all
+# there is to go on.
+HOST_ONLY_LINK_RE = re.compile(
+    r"\[@?(?P<handle>[A-Za-z0-9-]{1,39})\]\((?:https?:)?/*(?:www\.)?github\.com/?\)",
+    re.IGNORECASE,
+)
+SHOWN_HANDLE_RE = re.compile(r"\[\s*[(@#]?(?P<handle>[A-Za-z0-9-]{1,39})\)?\s*\]")
+NICKNAME_RE = re.compile(r"^\s*\((?P<nick>[a-z0-9][a-z0-9-]{1,38})\)")
+AFFILIATION_RE = re.compile(r"\s+[-\u2013\u2014]\s+|\s*,\s+|\s*,$")
 LIST_MARKER_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 PLACEHOLDER_NAMES = {"your name", "name", "your-handle", "handle", "your handle"}
 
@@ -30,6 +41,13 @@ class ParsedAttendee:
 
     name: str
     handle: str = ""
+    # The handle shown in the link text when it differs from the URL's, and a
+    # nickname in parentheses ("Spencer(nibz)"): hints, not identity.
+    shown_handle: str = field(default="", compare=False)
+    nickname: str = field(default="", compare=False)
+    # True when the handle comes from a GitHub link, not a bare "@mention"
+    # (which may be a Twitter or Slack name).
+    handle_from_url: bool = field(default=False, compare=False)
 
 
 def strip_list_marker(line: str) -> str:
@@ -59,11 +77,17 @@ def parse_attendee_line(line: str) -> ParsedAttendee | None:
     handle = ""
     if url_match:
         handle = _valid(url_match.group("handle"))
+    from_url = bool(handle)
     if not handle and at_match:
         handle = _valid(at_match.group("handle"))
+    if not handle:
+        host_only = HOST_ONLY_LINK_RE.search(text)
+        if host_only:
+            handle = _valid(host_only.group("handle"))
 
     # The name is what stands before the first bracket or @, else the link text.
-    name = _clean_name(re.split(r"[(\[@]|https?:", text, maxsplit=1)[0])
+    head = re.split(r"[(\[@]|https?:", text, maxsplit=1)[0]
+    name = _clean_name(AFFILIATION_RE.split(head, maxsplit=1)[0])
     if not name:
         link_text = re.match(r"\[([^\]]+)\]", text)
         if link_text:
@@ -74,7 +98,28 @@ def parse_attendee_line(line: str) -> ParsedAttendee | None:
         return None
     if not name:
         return None
-    return ParsedAttendee(name=name, handle=handle)
+    shown = nickname = ""
+    shown_match = SHOWN_HANDLE_RE.search(text)
+    if shown_match and handle:
+        candidate = _valid(shown_match.group("handle"))
+        if candidate and candidate.lower() != handle.lower():
+            # "[@ada](github.com/AdaQuill)" shows a wrong handle; "[dub](...)" a
+            # nickname.
+            if "@" in shown_match.group(0):
+                shown = candidate
+            else:
+                nickname = candidate
+    after_name = text[len(head) :] if head else ""
+    nick_match = NICKNAME_RE.match(after_name)
+    if nick_match and not handle:
+        nickname = nick_match.group("nick")
+    return ParsedAttendee(
+        name=name,
+        handle=handle,
+        shown_handle=shown,
+        nickname=nickname,
+        handle_from_url=from_url,
+    )
 
 
 def parse_attendee_lines(

@@ -1,0 +1,173 @@
+"""Admin page: upload markdown notes, read the dry-run report, then import.
+
+Lives at /admin/agenda/import-notes/ (staff only, and only for users who may add
+meetings). The uploaded files are kept in the session between the dry run and
+the import, under a one-time token, so the import is exactly what was previewed.
+Wired in by one import at the end of agenda/admin.py.
+"""
+
+import base64
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from agenda.notes_import import NotesImportError, import_notes
+
+PERMISSION = "meetings.add_meeting"
+SESSION_KEY = "agenda_notes_upload"
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_TOTAL_BYTES = 10 * 1024 * 1024
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".md"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class NotesUploadForm(forms.Form):
+    series = forms.SlugField(
+        label=_("Series"),
+        max_length=80,
+        help_text=_(
+            "Slug of the series the calls belong to; created if it does not exist. "
+            "Calls titled after another recurring call go to a series of that title."
+        ),
+    )
+    files = MultipleFileField(
+        label=_("Notes files"), help_text=_("One or more markdown (.md) files.")
+    )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        total = 0
+        for upload in files:
+            if not upload.name.lower().endswith((".md", ".markdown")):
+                raise forms.ValidationError(
+                    _("“%(name)s” is not a markdown file (.md)."),
+                    code="not_markdown",
+                    params={"name": upload.name},
+                )
+            if upload.size > MAX_FILE_BYTES:
+                raise forms.ValidationError(
+                    _("“%(name)s” is larger than 2 MB."),
+                    code="too_large",
+                    params={"name": upload.name},
+                )
+            total += upload.size
+        if total > MAX_TOTAL_BYTES:
+            raise forms.ValidationError(
+                _("The files together are larger than 10 MB."), code="too_large"
+            )
+        return files
+
+
+def import_notes_view(request):
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied("Importing notes needs the permission to add meetings.")
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Import meeting notes"),
+        "opts": None,
+    }
+    if request.method == "POST" and "confirm" in request.POST:
+        pending = request.session.get(SESSION_KEY)
+        if not pending or not secrets.compare_digest(
+            pending.get("token", ""), request.POST.get("token", "")
+        ):
+            messages.error(request, _("Nothing to import: upload the files again."))
+            return redirect("admin:agenda_import_notes")
+        sources = [(name, base64.b64decode(data)) for name, data in pending["files"]]
+        report = import_notes(sources=sources, series_slug=pending["series"])
+        del request.session[SESSION_KEY]
+        if report.failures:
+            messages.warning(
+                request, _("Imported, but some files failed: see the report.")
+            )
+        else:
+            messages.success(request, _("The notes were imported."))
+        context.update(report=report, series=pending["series"], imported=True)
+        return TemplateResponse(
+            request, "admin/agenda/import_notes_report.html", context
+        )
+    form = NotesUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        sources = [
+            (upload.name, upload.read()) for upload in form.cleaned_data["files"]
+        ]
+        series = form.cleaned_data["series"]
+        try:
+            report = import_notes(sources=sources, series_slug=series, dry_run=True)
+        except NotesImportError as exc:
+            form.add_error("series", exc.message)
+        else:
+            token = secrets.token_urlsafe(16)
+            request.session[SESSION_KEY] = {
+                "token": token,
+                "series": series,
+                "files": [
+                    (name, base64.b64encode(data).decode("ascii"))
+                    for name, data in sources
+                ],
+            }
+            context.update(report=report, series=series, token=token)
+            return TemplateResponse(
+                request, "admin/agenda/import_notes_report.html", context
+            )
+    context["form"] = form
+    return TemplateResponse(request, "admin/agenda/import_notes.html", context)
+
+
+def _with_notes_url(get_urls):
+    def get_urls_with_notes():
+        return [
+            path(
+                "agenda/import-notes/",
+                admin.site.admin_view(import_notes_view),
+                name="agenda_import_notes",
+            ),
+            *get_urls(),
+        ]
+
+    return get_urls_with_notes
+
+
+def _with_notes_entry(get_app_list):
+    def get_app_list_with_notes(request, app_label=None):
+        apps = get_app_list(request, app_label)
+        if request.user.has_perm(PERMISSION):
+            for app in apps:
+                if app["app_label"] == "agenda":
+                    app["models"].append(
+                        {
+                            "name": _("Import meeting notes"),
+                            "object_name": "ImportNotes",
+                            "perms": {"view": True},
+                            "admin_url": reverse("admin:agenda_import_notes"),
+                            "add_url": None,
+                            "view_only": True,
+                        }
+                    )
+        return apps
+
+    return get_app_list_with_notes
+
+
+admin.site.get_urls = _with_notes_url(admin.site.get_urls)
+admin.site.get_app_list = _with_notes_entry(admin.site.get_app_list)

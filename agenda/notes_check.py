@@ -1,0 +1,240 @@
+"""Proofs about an import: nothing lost, and export then import gives it back.
+
+Used by `manage.py corpus_check` and by the tests over the shared corpus.
+
+- `lossless_failures`: every non-blank line of every imported file, reduced to its
+  content words (see `notes_format.content_segments`), must be found in the
+  export of the meeting its call went to.
+- `snapshot`: every structured field of every meeting (and the release teams and
+  people they point to), in a form that compares equal across databases.
+- `round_trip`: export all series, import the export into an emptied database
+  (inside a transaction that is rolled back), snapshot, compare.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+
+from agenda.models import ActionItem, AgendaItem
+from agenda.notes_export import (
+    EXPORTED_STATUSES,
+    call_data,
+    export_series,
+    meetings_for_export,
+    render_call,
+)
+from agenda.notes_format import fold, missing_lines
+from agenda.notes_import import ImportReport, import_notes, sources_from_paths
+from agenda.notes_parser import decode_notes, parse_notes
+from meetings.models import (
+    Attendance,
+    GitHubReference,
+    Meeting,
+    MeetingSeries,
+    ReleaseTeam,
+)
+from people.models import Alias, Attendee
+
+
+def person_key(attendee) -> str:
+    if attendee is None:
+        return ""
+    if attendee.github_handle:
+        return "@" + attendee.github_handle.lower()
+    return "name:" + fold(attendee.display_name)
+
+
+@dataclass
+class LosslessResult:
+    lines_checked: int = 0
+    missing: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing
+
+
+def lossless_failures(
+    report: ImportReport, sources: list[tuple[str, bytes]]
+) -> LosslessResult:
+    """Source lines (file, number, text) whose content no stored meeting shows."""
+    result = LosslessResult()
+    by_name = dict(sources)
+    exports: dict[int, str] = {}
+    meetings = {
+        m.pk: m
+        for m in meetings_for_export(
+            Meeting.objects.filter(
+                pk__in=[
+                    c.meeting_id
+                    for f in report.files
+                    for c in f.calls
+                    if c.meeting_id is not None
+                ]
+            )
+        )
+    }
+    for file_report in report.files:
+        if file_report.failed:
+            continue
+        parsed = parse_notes(
+            decode_notes(by_name[file_report.file], name=file_report.file),
+            name=file_report.file,
+        )
+        for call, outcome in zip(parsed.calls, file_report.calls, strict=True):
+            result.lines_checked += len(call.source)
+            meeting = meetings.get(outcome.meeting_id)
+            if meeting is None:
+                result.missing += [(file_report.file, n, t) for n, t in call.source]
+                continue
+            if meeting.pk not in exports:
+                exports[meeting.pk] = render_call(call_data(meeting))
+            for number, text in missing_lines(call.source, exports[meeting.pk]):
+                result.missing.append((file_report.file, number, text))
+    return result
+
+
+def snapshot() -> dict:
+    """All structured fields of all meetings, release teams and their people."""
+    meetings = {}
+    for meeting in meetings_for_export(Meeting.objects.all()):
+        data = call_data(meeting)
+        items = list(meeting.agenda_items.all())
+        meetings[(meeting.series.slug, meeting.date_key)] = {
+            "series_title": meeting.series.title,
+            "title": meeting.title,
+            "status": meeting.status,
+            "mc": person_key(meeting.mc),
+            "next_mc": person_key(meeting.next_mc),
+            "next_release": meeting.next_release,
+            "highlights": meeting.highlights,
+            "notes": meeting.notes,
+            "info_url": data.info_url,
+            "video_url": data.video_url,
+            "recording_url": meeting.recording_url,
+            "attendees": [
+                (person_key(a.attendee), a.attendee.display_name, a.written_as)
+                for a in meeting.attendances.all()
+            ],
+            "agenda": [
+                (
+                    item.title,
+                    item.presenter_names,
+                    sorted(person_key(p) for p in item.presenters.all()),
+                    item.description,
+                    item.discussion_notes,
+                    item.links,
+                    item.status,
+                )
+                for item in items
+            ],
+            "actions": [
+                (
+                    action.description,
+                    action.owner_names,
+                    sorted(person_key(p) for p in action.owners.all()),
+                    action.status,
+                    items.index(action.agenda_item) if action.agenda_item else None,
+                )
+                for action in meeting.action_items.all()
+            ],
+            "refs": sorted(
+                (r.owner.lower(), r.repo.lower(), r.number)
+                for r in meeting.github_refs.all()
+            ),
+        }
+    teams = {
+        team.version.lower(): (
+            person_key(team.lead),
+            sorted(person_key(m) for m in team.members.all()),
+            (team.meeting.series.slug, team.meeting.date_key) if team.meeting else None,
+            team.planned_date,
+        )
+        for team in ReleaseTeam.objects.select_related(
+            "lead", "meeting__series"
+        ).prefetch_related("members")
+    }
+    return {"meetings": meetings, "release_teams": teams}
+
+
+def compare(before: dict, after: dict, *, limit: int = 20) -> list[str]:
+    """Human-readable differences between two snapshots (empty when equal)."""
+    diffs: list[str] = []
+    for section in ("meetings", "release_teams"):
+        old, new = before[section], after[section]
+        for key in sorted(set(old) | set(new), key=str):
+            if key not in new:
+                diffs.append(f"{section} {key}: missing after the round trip")
+            elif key not in old:
+                diffs.append(f"{section} {key}: appeared after the round trip")
+            elif old[key] != new[key]:
+                if isinstance(old[key], dict):
+                    for name in old[key]:
+                        if old[key][name] != new[key].get(name):
+                            diffs.append(
+                                f"{section} {key} {name}: "
+                                + _difference(old[key][name], new[key].get(name))
+                            )
+                else:
+                    diffs.append(f"{section} {key}: {old[key]} != {new[key]}")
+            if len(diffs) >= limit:
+                return diffs
+    return diffs
+
+
+def _difference(old, new) -> str:
+    if isinstance(old, list) and isinstance(new, list):
+        for position, (a, b) in enumerate(zip(old, new, strict=False)):
+            if a != b:
+                return f"[{position}] {_short(a)} != {_short(b)}"
+        return f"{len(old)} entries != {len(new)} entries"
+    return f"{_short(old)} != {_short(new)}"
+
+
+def _short(value, size: int = 300) -> str:
+    text = repr(value)
+    return text if len(text) <= size else text[:size] + "..."
+
+
+def _empty_database() -> None:
+    ActionItem.owners.through.objects.all().delete()
+    ActionItem.objects.all().delete()
+    AgendaItem.presenters.through.objects.all().delete()
+    AgendaItem.objects.all().delete()
+    ReleaseTeam.objects.all().delete()
+    GitHubReference.objects.all().delete()
+    Attendance.objects.all().delete()
+    Meeting.objects.all().delete()
+    MeetingSeries.objects.all().delete()
+    Alias.objects.all().delete()
+    Attendee.objects.all().delete()
+    for model in (Meeting, AgendaItem, ActionItem):
+        model.history.all().delete()
+
+
+def round_trip(*, default_series: str, limit: int = 20) -> tuple[list[str], dict]:
+    """Export everything, import it into an emptied database, compare; undone.
+
+    The export of every series is imported in one batch with the same default
+    series, as the original files were: calls find their series by title again.
+    """
+    before = snapshot()
+    with tempfile.TemporaryDirectory(prefix="callbook-roundtrip-") as tmp:
+        for one in MeetingSeries.objects.all():
+            export_series(series=one, out_dir=Path(tmp) / one.slug)
+        sources = sources_from_paths([tmp])
+        with transaction.atomic():
+            _empty_database()
+            report = import_notes(sources=sources, series_slug=default_series)
+            after = snapshot()
+            transaction.set_rollback(True)
+    failures = [f"{f.file}: {f.error}" for f in report.files if f.failed]
+    return failures + compare(before, after, limit=limit), after
+
+
+def exported_meetings() -> int:
+    return Meeting.objects.filter(status__in=EXPORTED_STATUSES).count()

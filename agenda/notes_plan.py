@@ -1,0 +1,733 @@
+"""Plan one call: resolve its names and build what will be stored.
+
+`plan_call` turns a `ParsedCall` (what the notes say, as text) into a `CallPlan`:
+people resolved (`notes_people`), agenda items split from their presenters
+("[Lore/Leo] Release plan", "Docs (Chen)", "- @handle", "by Name", "Name:"),
+action items found (checkboxes under an action heading, ACTION:/Action Item:/
+TODO:, and "X to do Y" sentences as suggestions), GitHub references and release
+teams read, and a `CallData` ready to render. It touches no database.
+
+Lossless by construction: the planned call is rendered and every source line
+whose content the rendering does not show is added, verbatim, to the free notes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from agenda.notes_export import render_call
+from agenda.notes_format import (
+    MD_LINK_RE,
+    MONTHS,
+    ActionItemData,
+    AgendaItemData,
+    CallData,
+    PersonRef,
+    first_date,
+    fold,
+    has_content,
+    missing_lines,
+    strip_markers,
+)
+from agenda.notes_parser import Entry, ParsedCall, ParseWarning
+from agenda.notes_people import (
+    NOT_A_PERSON,
+    PeopleIndex,
+    Person,
+    Resolver,
+    person_like,
+)
+from meetings.markdown import github_references
+from people.parsing import ParsedAttendee, parse_attendee_line
+
+TITLE_MAX = 200
+
+
+# ---------------------------------------------------------------------------
+# Presenters, owners, action items
+# ---------------------------------------------------------------------------
+
+_SEP_RE = re.compile(r"\s*(?:/|,|&|\+|;|\band\b|\bor\b)\s*", re.I)
+_LEADING_BRACKET_RE = re.compile(r"^\[(?P<names>[^\[\]\n]{1,100})\](?!\()\s*:?\s*")
+_LEADING_PROFILE_RE = re.compile(
+    r"^\(\[(?P<names>[^\]]{1,60})\]\((?P<url>[^)\s]+)\)\)\s*:?\s*"
+)
+_LEADING_NAME_RE = re.compile(
+    r"^(?:\*\*|__)?(?P<names>[^\s*_:\[\]()][^*_:\[\]()\n]{0,40}?)(?:\*\*|__)?\s*:"
+    r"(?:\*\*|__)?\s+"
+)
+_CHECKBOX_RE = re.compile(r"^\[[ xX]\]\s+")
+_AT_TRAILING_RE = re.compile(
+    r"\s[-\u2013\u2014]\s+(?P<names>@[\w-]+(?:\s*(?:,|/|&|\bor\b|\band\b)\s*@[\w-]+)*)"
+)
+_PAREN_RE = re.compile(r"\((?P<names>[^()\[\]\n]{1,60})\)")
+_BRACKET_RE = re.compile(r"(?<=\S)\s*\[(?P<names>[^\[\]\n]{1,60})\](?!\()")
+_BY_RE = re.compile(
+    r"\bby\s+(?P<names>@?[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2}"
+    r"(?:\s*(?:,|and|&)\s*@?[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*){0,2})*)"
+)
+
+
+@dataclass
+class Names:
+    """Names as written ("Lore/Leo") and the people they resolved to."""
+
+    written: str = ""
+    people: list[Person] = field(default_factory=list)
+    unresolved: list[str] = field(default_factory=list)
+
+
+def _names(text: str, resolver: Resolver) -> Names:
+    result = Names(written=text.strip())
+    for name in _SEP_RE.split(text):
+        name = name.strip()
+        if not name:
+            continue
+        person = resolver.find(name)
+        if person is None:
+            result.unresolved.append(name)
+        elif person not in result.people:
+            result.people.append(person)
+    return result
+
+
+def _all_resolve(text: str, resolver: Resolver) -> Names | None:
+    names = _names(text, resolver)
+    if names.people and not names.unresolved:
+        return names
+    return None
+
+
+def split_presenters(head: str, resolver: Resolver) -> tuple[Names, str]:
+    """(presenters, title) from an agenda line such as "[Lore/Leo] Release plan"."""
+    text = _CHECKBOX_RE.sub("", head.strip(), count=1)
+    profile = _LEADING_PROFILE_RE.match(text)
+    if profile:
+        handle = re.search(r"github\.com/([A-Za-z0-9-]{1,39})/?$", profile.group("url"))
+        names = Names(written=profile.group("names"))
+        person = resolver.index.handle(handle.group(1)) if handle else None
+        if person is None:
+            person = resolver.find(profile.group("names"))
+        if person is not None:
+            names.people.append(person)
+        else:
+            names.unresolved.append(profile.group("names"))
+        # The link stays in the title: it is how the notes credit the presenter.
+        return names, text
+    brackets = []
+    rest = text
+    for _ in range(4):
+        match = _LEADING_BRACKET_RE.match(rest)
+        if not match or not match.group("names").strip(" xX"):
+            break
+        brackets.append(match.group("names").strip())
+        rest = rest[match.end() :]
+    if brackets:
+        written = "/".join(brackets)
+        names = _names(written, resolver)
+        names.written = written
+        return names, rest.strip()
+    leading = _LEADING_NAME_RE.match(text)
+    if leading:
+        names = _all_resolve(leading.group("names"), resolver)
+        if names is not None:
+            return names, text[leading.end() :].strip()
+    at = _AT_TRAILING_RE.search(text)
+    if at:
+        names = _names(at.group("names"), resolver)
+        return names, text
+    for pattern in (_PAREN_RE, _BRACKET_RE, _BY_RE):
+        for match in pattern.finditer(text):
+            names = _all_resolve(match.group("names"), resolver)
+            if names is not None:
+                return names, text
+    return Names(), text
+
+
+_INLINE_ACTION_RE = re.compile(
+    r"(?<![\w])(?:action(?:\s+item)?|todo)\s*:\s*(?P<text>\S[^\n]*)", re.I
+)
+_WHO = r"@?[\w][\w.@-]*(?:\s+[A-Z][\w.-]*)?"
+_TO_DO_RE = re.compile(
+    rf"^(?:\[[^\]]*\]\s*)?(?P<who>{_WHO}(?:\s*(?:,|\band\b|&|/)\s*{_WHO})*)"
+    r"\s+(?:is\s+|are\s+|will\s+)?to\s+(?P<verb>[a-z][a-z-]+)\b"
+)
+_NOT_VERBS = {"be", "the", "a", "an", "do", "me", "us", "them", "it"}
+
+
+def _balanced(text: str) -> str:
+    text = text.strip().strip("*").strip()
+    while text.endswith(")") and text.count(")") > text.count("("):
+        text = text[:-1].rstrip()
+    return text
+
+
+def _sentence_owner(text: str, resolver: Resolver) -> Names | None:
+    match = _TO_DO_RE.match(text)
+    if not match or match.group("verb") in _NOT_VERBS:
+        return None
+    who = match.group("who")
+    if fold(who) in NOT_A_PERSON:
+        return None
+    return _all_resolve(who, resolver)
+
+
+def find_actions(
+    texts: list[tuple[str, int | None]], resolver: Resolver
+) -> list[tuple[ActionItemData, list[Person]]]:
+    """ACTION:/Action Item:/TODO: items, and "X to do Y" suggestions, in order."""
+    found: list[tuple[ActionItemData, list[Person]]] = []
+    seen: set[str] = set()
+    for text, agenda_index in texts:
+        for raw in text.split("\n"):
+            line = re.sub(r"\*\*|__", "", strip_markers(raw)).strip()
+            if not line:
+                continue
+            inline = _INLINE_ACTION_RE.search(line)
+            if inline:
+                description = _balanced(inline.group("text"))[:2000]
+                key = _key(description)
+                if description and key not in seen:
+                    seen.add(key)
+                    owner = _sentence_owner(description, resolver)
+                    found.append(
+                        (
+                            ActionItemData(
+                                description=description,
+                                owner_names=owner.written if owner else "",
+                                owners=[p.ref() for p in owner.people] if owner else [],
+                                status="open",
+                                agenda_index=agenda_index,
+                                origin="inline",
+                            ),
+                            owner.people if owner else [],
+                        )
+                    )
+                continue
+            owner = _sentence_owner(line, resolver)
+            if owner is not None:
+                description = line[:2000]
+                key = _key(description)
+                if key not in seen:
+                    seen.add(key)
+                    found.append(
+                        (
+                            ActionItemData(
+                                description=description,
+                                owner_names=owner.written[:200],
+                                owners=[p.ref() for p in owner.people],
+                                status="suggested",
+                                agenda_index=agenda_index,
+                                origin="sentence",
+                            ),
+                            owner.people,
+                        )
+                    )
+    return found
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", " ", fold(text)).strip()
+
+
+# ---------------------------------------------------------------------------
+# Release teams from "**Next Release**: 0.24.0 on July, 16th (leodido,leogr)"
+# ---------------------------------------------------------------------------
+
+_VERSION_RE = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?(?:-rc\d+)?)(?![\w.])")
+_DAY_MONTH_RE = re.compile(
+    r"(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>[A-Za-z]{3,9})\b"
+    r"|(?P<m2>[A-Za-z]{3,9}),?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?\b)"
+)
+
+
+@dataclass
+class ReleaseMention:
+    version: str
+    lead: Person | None = None
+    members: list[Person] = field(default_factory=list)
+    planned: dt.date | None = None
+
+
+def parse_release(text: str, day: dt.date, resolver: Resolver) -> ReleaseMention | None:
+    plain = MD_LINK_RE.sub(lambda m: f" {m.group('label')} ", text)
+    version = _VERSION_RE.search(plain)
+    if not version:
+        return None
+    mention = ReleaseMention(version=version.group(1)[:40])
+    lead = re.search(r"lead(?:er)?\s*:\s*([^),\n]+)", plain, re.I) or re.search(
+        r"([A-Za-z][\w-]*(?:\s+[A-Z][\w-]*)?)\s*\(lead\)", plain, re.I
+    )
+    if lead:
+        mention.lead = resolver.find(lead.group(1).strip())
+    candidates: list[str] = []
+    for group in re.findall(r"\(([^()]*)\)", plain):
+        candidates += _SEP_RE.split(
+            re.sub(r"(?i)\b(?:lead|help|shadows?)\s*:?", "", group)
+        )
+    for line in plain.split("\n")[1:]:
+        candidates += _SEP_RE.split(strip_markers(line))
+    for name in candidates:
+        name = re.sub(r"(?i)\b(?:shadows?|lead|help)\b", "", name).strip(" .:-")
+        if not name or not person_like(name):
+            continue
+        person = resolver.find(name)
+        if (
+            person is not None
+            and person is not mention.lead
+            and person not in mention.members
+        ):
+            mention.members.append(person)
+    if mention.lead is None and not mention.members:
+        return None
+    full = first_date(plain)
+    if full:
+        mention.planned = full.date
+    else:
+        for match in _DAY_MONTH_RE.finditer(plain):
+            month = MONTHS.get((match["m1"] or match["m2"]).lower())
+            if not month:
+                continue
+            try:
+                planned = dt.date(day.year, month, int(match["d1"] or match["d2"]))
+            except ValueError:
+                continue
+            if planned < day - dt.timedelta(days=60):
+                planned = planned.replace(year=day.year + 1)
+            mention.planned = planned
+            break
+    return mention
+
+
+# ---------------------------------------------------------------------------
+# Planning one call
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class CallPlan:
+    """A parsed call with its people resolved: what will be stored."""
+
+    call: ParsedCall
+    data: CallData
+    raw_title: str = ""
+    mc: Person | None = None
+    next_mc: Person | None = None
+    attendees: list[Person] = field(default_factory=list)
+    presenters: list[list[Person]] = field(default_factory=list)
+    owners: list[list[Person]] = field(default_factory=list)
+    refs: list[tuple[str, str, int]] = field(default_factory=list)
+    release: ReleaseMention | None = None
+    warnings: list[ParseWarning] = field(default_factory=list)
+    kept_as_written: list[int] = field(default_factory=list)
+    written: dict[int, str] = field(default_factory=dict)  # id(person) -> line
+    note_chunks: list[tuple[int, str]] = field(default_factory=list)
+
+    def people(self) -> list[Person]:
+        out = [*self.attendees]
+        for person in (self.mc, self.next_mc):
+            if person is not None:
+                out.append(person)
+        for group in (*self.presenters, *self.owners):
+            out += group
+        if self.release:
+            out += [p for p in (self.release.lead, *self.release.members) if p]
+        return list(dict.fromkeys(out))
+
+
+def _split_title(title: str, description: str) -> tuple[str, str]:
+    """Titles hold 200 characters; the rest goes on as the description."""
+    if len(title) <= TITLE_MAX:
+        return title, description
+    cut = TITLE_MAX
+    while cut > 40:
+        space = title.rfind(" ", 0, cut)
+        if space <= 40:
+            break
+        rest = title[space + 1 :]
+        if not re.match(r"^(?:[-*+#>`~=|<]|\d+[.)])", rest):
+            head, tail = title[:space], rest
+            return head, tail + ("\n" + description if description else "")
+        cut = space
+    head, tail = title[:TITLE_MAX], title[TITLE_MAX:]
+    return head, tail + ("\n" + description if description else "")
+
+
+def _attendee(
+    index: PeopleIndex,
+    parsed: ParsedAttendee,
+    resolver: Resolver,
+    *,
+    create: bool,
+    warnings: list[ParseWarning],
+    line: int,
+    learn: bool = False,
+) -> Person | None:
+    """The person an attendee line names, created if new and `create`.
+
+    Nicknames are learned (`learn`) only in the batch-wide people pass, so what
+    a name resolves to never depends on which call was read first."""
+    person = None
+    if parsed.handle:
+        person = index.handle(parsed.handle)
+        if person is None:
+            namesakes = index.by_name.get(fold(parsed.name), [])
+            if fold(parsed.name) == parsed.handle.lower():
+                namesakes = []
+            bare = [p for p in namesakes if not p.handle]
+            if not parsed.handle_from_url and len(namesakes) == 1:
+                # "Kris Nova @krisnova": an @mention (maybe Twitter) does not
+                # make a second Kris Nova.
+                person = namesakes[0]
+                if learn:
+                    index.learn_alias(person, parsed.handle)
+            elif len(bare) == 1 and create:
+                person = bare[0]
+                index.set_handle(person, parsed.handle)
+            elif create:
+                person = index.new_person(parsed.name or parsed.handle, parsed.handle)
+        if learn and person is not None and fold(parsed.name) != parsed.handle.lower():
+            index.learn_alias(person, parsed.name)
+    else:
+        person = resolver.find(parsed.name) or index.similar_name(parsed.name)
+        if person is not None:
+            if learn:
+                index.learn_alias(person, parsed.name)
+        elif create and person_like(parsed.name):
+            person = index.new_person(parsed.name, "")
+    if person is not None and parsed.shown_handle:
+        warnings.append(
+            ParseWarning(
+                "handle_mismatch",
+                line,
+                f"link text @{parsed.shown_handle} differs from the link "
+                f"(github.com/{parsed.handle}); the link wins",
+            )
+        )
+        if learn:
+            index.learn_alias(person, parsed.shown_handle)
+    if learn and person is not None and parsed.nickname:
+        index.learn_alias(person, parsed.nickname)
+    return person
+
+
+def _person_from_text(
+    text: str,
+    index: PeopleIndex,
+    resolver: Resolver,
+    *,
+    create: bool,
+    warnings: list[ParseWarning],
+    line: int,
+) -> Person | None:
+    parsed = parse_attendee_line(text)
+    if parsed is None:
+        return None
+    if not parsed.handle and not person_like(parsed.name):
+        # "Kris w/ Leogr as backup", "leogr (as backup, if nobody else can)"
+        first = re.split(r"\s+(?:w/|with|or|and|as|\+|&)\s+|[,(]", parsed.name)[0]
+        if first != parsed.name and person_like(first):
+            return resolver.find(first)
+        return None
+    person = _attendee(
+        index, parsed, resolver, create=create, warnings=warnings, line=line
+    )
+    if person is None and not parsed.handle:
+        first = re.split(r"\s+(?:w/|with|or|and|as|\+|&)\s+|[,(]", parsed.name)[0]
+        if first != parsed.name and person_like(first):
+            person = resolver.find(first)
+    return person
+
+
+@dataclass
+class SeriesInfo:
+    title: str
+    github_repo: str = ""
+    info_url: str = ""
+    video_url: str = ""
+
+
+def learn_people(calls: Sequence[ParsedCall], index: PeopleIndex) -> None:
+    """Meet everyone in the "Who joined" and MC lines of a batch, before resolving
+    any other name: first the lines with a handle, then the others, so who is
+    known never depends on which file or call came first."""
+    entries = []
+    for call in calls:
+        for entry in call.attendees:
+            parsed = parse_attendee_line(entry.text)
+            if parsed is not None and (parsed.handle or person_like(parsed.name)):
+                entries.append((call, parsed))
+        for entry in call.mc:
+            # An MC line names someone new only with a handle or a full name:
+            # "Jacque" is the Jacqueline of the "Who joined" list.
+            parsed = parse_attendee_line(entry.text)
+            if parsed is not None and (
+                parsed.handle or (person_like(parsed.name) and " " in parsed.name)
+            ):
+                entries.append((call, parsed))
+
+    def strength(parsed: ParsedAttendee) -> int:
+        # GitHub links first, then @mentions (maybe Twitter), then bare names.
+        return 0 if parsed.handle_from_url else 1 if parsed.handle else 2
+
+    for rank in (0, 1, 2):
+        for _call, parsed in entries:
+            if strength(parsed) == rank:
+                _attendee(
+                    index,
+                    parsed,
+                    Resolver(index, []),
+                    create=True,
+                    learn=True,
+                    warnings=[],
+                    line=0,
+                )
+
+
+def plan_call(
+    call: ParsedCall,
+    *,
+    index: PeopleIndex,
+    series: SeriesInfo,
+) -> CallPlan:
+    """Resolve a parsed call's names and build what will be stored."""
+    warnings = list(call.warnings)
+    plan = CallPlan(call=call, data=CallData(date=call.date), warnings=warnings)
+    data = plan.data
+    scope: list[Person] = []
+    resolver = Resolver(index, scope)
+
+    for entry in call.attendees:
+        text = entry.text.strip()
+        if not has_content(f"- {text}"):
+            continue  # a template placeholder such as "[Your Name](...)"
+        parsed = parse_attendee_line(text)
+        if parsed is None or not (parsed.handle or person_like(parsed.name)):
+            warnings.append(
+                ParseWarning(
+                    "malformed_attendee",
+                    entry.line,
+                    f"not a person, kept in the notes: {text[:80]!r}",
+                )
+            )
+            continue
+        person = _attendee(
+            index, parsed, resolver, create=True, warnings=warnings, line=entry.line
+        )
+        if person is not None and person not in plan.attendees:
+            plan.attendees.append(person)
+            plan.written[id(person)] = re.sub(r"\s*\n\s*", " ", text)
+            scope.append(person)
+
+    for entry in call.mc:
+        text = entry.text.strip()
+        if not has_content(f"- {text}"):
+            continue
+        person = _person_from_text(
+            text, index, resolver, create=True, warnings=warnings, line=entry.line
+        )
+        if person is not None:
+            plan.mc = person
+            if person not in scope:
+                scope.append(person)
+            break
+        warnings.append(
+            ParseWarning(
+                "unresolved_mc", entry.line, f"MC not understood: {text[:80]!r}"
+            )
+        )
+        break
+
+    for entry in call.next_mc:
+        text = entry.text.strip()
+        if not has_content(f"- {text}"):
+            continue
+        person = _person_from_text(
+            text, index, resolver, create=False, warnings=warnings, line=entry.line
+        )
+        if person is not None:
+            plan.next_mc = person
+            break
+    else:
+        texts = [e.text for e in call.next_mc if has_content(f"- {e.text}")]
+        if texts:
+            warnings.append(
+                ParseWarning(
+                    "unresolved_next_mc",
+                    call.next_mc[0].line,
+                    f"next MC not understood: {texts[0][:80]!r}",
+                )
+            )
+
+    agenda_texts: list[tuple[str, int | None]] = []
+    for position, item in enumerate(call.agenda):
+        names, title = split_presenters(item.head, resolver)
+        for name in names.unresolved:
+            warnings.append(
+                ParseWarning(
+                    "unresolved_presenter",
+                    item.line,
+                    f"presenter {name!r} matches nobody (or several people)",
+                )
+            )
+        title, description = _split_title(title, item.description)
+        urls = list(
+            dict.fromkeys(
+                re.findall(r"https?://[^\s<>()\[\]]+", f"{title}\n{description}")
+            )
+        )
+        data.agenda.append(
+            AgendaItemData(
+                title=title,
+                presenter_names=names.written[:200],
+                presenters=[p.ref() for p in names.people],
+                description=description,
+                discussion_notes=item.discussion,
+                links="\n".join(u.rstrip(".,;") for u in urls)[:2000],
+            )
+        )
+        plan.presenters.append(names.people)
+        agenda_texts.append((f"{title}\n{description}\n{item.discussion}", position))
+
+    section_actions: list[tuple[ActionItemData, list[Person]]] = []
+    for action in call.actions:
+        text = action.head.strip()
+        owner = Names()
+        match = re.match(r"^\[(?P<names>[^\[\]]{1,100})\](?!\()\s*", text)
+        if match:
+            owner = _names(match.group("names"), resolver)
+            text = text[match.end() :]
+        status = "done" if action.checked else "open"
+        struck = re.fullmatch(r"~~(.+)~~", text.strip())
+        if struck:
+            text, status = struck.group(1), "dropped"
+        description = text.strip()
+        if action.details:
+            description = f"{description}\n\n{action.details}"
+        section_actions.append(
+            (
+                ActionItemData(
+                    description=description[:2000],
+                    owner_names=owner.written[:200],
+                    owners=[p.ref() for p in owner.people],
+                    status=status,
+                ),
+                owner.people,
+            )
+        )
+
+    links = {}
+    for link in call.links:
+        if link.kind not in links:
+            links[link.kind] = link.url
+    data.info_url = links.get("info", "")[:200]
+    data.video_url = links.get("video", "")[:200]
+    data.recording_url = links.get("recording", "")[:200]
+    if data.info_url and data.info_url == series.info_url:
+        data.info_url = ""
+    if data.video_url and data.video_url == series.video_url:
+        data.video_url = ""
+
+    data.highlights = call.highlights
+    if call.next_release is not None:
+        release = call.next_release.text.strip()
+        single = re.fullmatch(r"[-*+]\s+([^\n]*)", release)
+        if single:
+            release = single.group(1).strip()
+        data.next_release = release[:500]
+        plan.release = parse_release(release, call.date, resolver)
+
+    plan.raw_title = call.title
+    data.title = call.title or series.title
+    data.cancelled = call.cancelled
+    data.mc = plan.mc.ref() if plan.mc else None
+    data.next_mc = plan.next_mc.ref() if plan.next_mc else None
+    data.attendees = [
+        _as_written(person, plan.written.get(id(person), ""))
+        for person in plan.attendees
+    ]
+
+    inline = find_actions([(call.highlights, None), *agenda_texts], resolver)
+    plan.owners = []
+    data.actions = []
+    by_key: dict[str, int] = {}
+    for action, people in inline:
+        by_key[_key(action.description)] = len(data.actions)
+        data.actions.append(action)
+        plan.owners.append(people)
+    for action, people in section_actions:
+        key = _key(action.description)
+        if key in by_key:
+            existing = data.actions[by_key[key]]
+            existing.status = action.status
+            if action.owner_names and not existing.owner_names:
+                existing.owner_names = action.owner_names
+                existing.owners = action.owners
+                plan.owners[by_key[key]] = people
+            continue
+        by_key[key] = len(data.actions)
+        data.actions.append(action)
+        plan.owners.append(people)
+
+    _compose_notes(plan, call.notes)
+    _keep_what_is_missing(plan, series)
+    # The same references the rendered page links to, as /refs/ pages promise.
+    plan.refs = sorted(github_references(_all_text(data), series.github_repo))
+    return plan
+
+
+def _as_written(person: Person, written: str) -> PersonRef:
+    """The person, remembering the attendee line when it says more than the name."""
+    ref = person.ref()
+    if written and re.sub(r"\s+", " ", written).strip() != ref.canonical():
+        return PersonRef(ref.name, ref.handle, written[:300])
+    return ref
+
+
+def _all_text(data: CallData) -> str:
+    parts = [data.title, data.highlights, data.next_release, data.notes]
+    for item in data.agenda:
+        parts += [item.title, item.description, item.discussion_notes]
+    parts += [action.description for action in data.actions]
+    return "\n".join(parts)
+
+
+def _compose_notes(plan: CallPlan, entries: list[Entry]) -> None:
+    chunks = sorted((entry.line, entry.text) for entry in entries if entry.text.strip())
+    plan.data.notes = "\n\n".join(text.strip("\n") for _line, text in chunks)
+    plan.note_chunks = chunks
+
+
+def with_standing_links(data: CallData, series: SeriesInfo) -> CallData:
+    """The call as exported: a series' standing links stand in for missing ones."""
+    return replace(
+        data,
+        info_url=data.info_url or series.info_url,
+        video_url=data.video_url or series.video_url,
+    )
+
+
+def _keep_what_is_missing(plan: CallPlan, series: SeriesInfo) -> None:
+    """Lines whose content the export would not show go to the notes, verbatim."""
+    source = plan.call.source
+    missing = missing_lines(source, render_call(with_standing_links(plan.data, series)))
+    if not missing:
+        return
+    chunks = list(plan.note_chunks)
+    numbers = {number for number, _line in missing}
+    plan.kept_as_written = sorted(numbers)
+    # Adjacent missing lines stay together, as one block.
+    group: list[tuple[int, str]] = []
+    for number, line in missing:
+        if group and number != group[-1][0] + 1:
+            chunks.append((group[0][0], "\n".join(text for _n, text in group)))
+            group = []
+        group.append((number, line.strip()))
+    if group:
+        chunks.append((group[0][0], "\n".join(text for _n, text in group)))
+    chunks.sort(key=lambda chunk: chunk[0])
+    plan.data.notes = "\n\n".join(text.strip("\n") for _line, text in chunks)
+    plan.note_chunks = chunks

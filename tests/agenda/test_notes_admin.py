@@ -1,0 +1,86 @@
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from agenda.notes_admin import SESSION_KEY
+from meetings.models import Meeting
+from tests.factories import UserFactory
+
+FIXTURES = Path(__file__).parent / "fixtures"
+URL = "/admin/agenda/import-notes/"
+
+
+def upload(name: str) -> SimpleUploadedFile:
+    path = FIXTURES / name
+    return SimpleUploadedFile(path.name, path.read_bytes(), "text/markdown")
+
+
+@pytest.mark.django_db
+def test_the_page_is_for_staff_who_may_add_meetings(client):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    assert client.get(URL).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="add_meeting"))
+    assert client.get(URL).status_code == 200
+
+
+def test_the_admin_index_links_to_the_page(admin_client):
+    response = admin_client.get("/admin/")
+    assert response.status_code == 200
+    assert f'href="{URL}"' in response.content.decode()
+    assert "Import meeting notes" in response.content.decode()
+
+
+def test_preview_then_import(admin_client):
+    response = admin_client.post(
+        URL,
+        {
+            "series": "gadget",
+            "files": [upload("gadget/gadget-archive.md"), upload("widget/no-date.md")],
+        },
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Dry run: nothing has been stored yet" in page
+    assert (
+        "2 files into “gadget”: 3 calls, 3 new, 0 updated, 0 duplicate, 1 failed."
+        in (page)
+    )
+    assert "no call found" in page
+    assert "second_call_same_date" in page
+    assert Meeting.objects.count() == 0
+    token = admin_client.session[SESSION_KEY]["token"]
+
+    response = admin_client.post(URL, {"confirm": "1", "token": token})
+    assert response.status_code == 200
+    assert "Import report" in response.content.decode()
+    assert Meeting.objects.count() == 3
+    assert SESSION_KEY not in admin_client.session
+
+
+def test_a_stale_confirmation_imports_nothing(admin_client):
+    admin_client.post(
+        URL, {"series": "gadget", "files": [upload("gadget/gadget-older.md")]}
+    )
+    response = admin_client.post(URL, {"confirm": "1", "token": "not-the-token"})
+    assert response.status_code == 302
+    assert response["Location"] == URL
+    assert Meeting.objects.count() == 0
+
+
+def test_only_markdown_files_are_accepted(admin_client):
+    response = admin_client.post(
+        URL,
+        {
+            "series": "gadget",
+            "files": [SimpleUploadedFile("notes.pdf", b"%PDF", "application/pdf")],
+        },
+    )
+    assert response.status_code == 200
+    assert "“notes.pdf” is not a markdown file (.md)." in response.content.decode()
+    assert SESSION_KEY not in admin_client.session
