@@ -110,7 +110,7 @@ class AttendanceInline(MeetingPartInline, admin.TabularInline):
     model = Attendance
     extra = 1
     autocomplete_fields = ["attendee"]
-    fields = ["attendee", "role", "first_time", "position"]
+    fields = ["attendee", "role", "first_time", "position", "written_as"]
 
 
 class ReleaseTeamInline(MeetingPartInline, admin.StackedInline):

@@ -21,6 +21,7 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
+from meetings.services import check_in_refusal
 from people.pagination import ForgivingPaginationMixin
 
 ARCHIVE_PAGE_SIZE = 50
@@ -251,7 +252,20 @@ class MeetingDetailView(DetailView):
             Q(start__gt=meeting.start)
             | Q(start=meeting.start, ordinal__gt=meeting.ordinal)
         )
+        carried_over = []
+        if meeting.status == Meeting.Status.SCHEDULED:
+            # Open items from earlier calls, which the coming call will go through.
+            carried_over = (
+                action_item_model()
+                .objects.carried_over_to(meeting)
+                .open()
+                .select_related("meeting__series")
+                .prefetch_related("owners")
+                .order_by("meeting__start", "position", "pk")
+            )
         return super().get_context_data(
+            carried_over=carried_over,
+            check_in_open=not check_in_refusal(meeting=meeting, now=now),
             show_notes=meeting.notes_are_public()
             or (draft and is_staff(self.request.user)),
             is_draft=draft,

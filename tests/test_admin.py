@@ -69,6 +69,8 @@ def test_meeting_change_page_uses_markdownx_editors(admin_client):
     html = response.content.decode()
     assert 'data-markdownx-urls-path="/markdownx/markdownify/"' in html
     assert html.count("markdownx-editor") >= 3
+    # An imported attendee line written differently is visible and editable.
+    assert 'name="attendances-0-written_as"' in html
 
 
 @pytest.mark.django_db

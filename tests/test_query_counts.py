@@ -62,7 +62,7 @@ EXPECTED = {
     "archive filtered": 4,
     "series": 4,
     "meeting": 10,
-    "coming call": 8,
+    "coming call": 10,
     "propose": 1,
     "private proposal": 1,
     "people": 2,

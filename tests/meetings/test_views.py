@@ -486,3 +486,55 @@ def test_series_page_keeps_a_past_call_still_marked_scheduled(client, series):
     past = html[html.index("<h2>Past calls</h2>") :]
     assert overdue.get_absolute_url() in past
     assert "notes pending" in past
+
+
+@pytest.mark.django_db
+def test_coming_call_lists_open_action_items_of_earlier_calls(client, series):
+    earlier = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=1)
+    )
+    owner = AttendeeFactory(display_name="Ann Owner")
+    still_open = ActionItemFactory(meeting=earlier, description="Ann to write docs")
+    still_open.owners.add(owner)
+    ActionItemFactory(meeting=earlier, description="Already done", status="done")
+    ActionItemFactory(description="Other series item")
+    html = body(client.get(coming.get_absolute_url()))
+    assert "Open action items" in html
+    assert "Ann to write docs" in html
+    assert "Ann Owner" in html
+    assert f"#action-{still_open.pk}" in html
+    assert "Already done" not in html
+    assert "Other series item" not in html
+    # A finalized page lists its own action items, not the carried-over ones.
+    assert (
+        "Ann to write docs"
+        not in body(client.get(earlier.get_absolute_url()))[
+            : body(client.get(earlier.get_absolute_url())).find("<h3>Action items</h3>")
+        ]
+    )
+
+
+@pytest.mark.django_db
+def test_check_in_link_shows_only_while_the_call_is_on(client, series):
+    on_now = MeetingFactory(
+        series=series, status="scheduled", start=NOW - dt.timedelta(minutes=10)
+    )
+    later = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=1)
+    )
+    checkin = f"{on_now.get_absolute_url()}checkin/"
+    assert checkin in body(client.get(on_now.get_absolute_url()))
+    assert "checkin/" not in body(client.get(later.get_absolute_url()))
+
+
+@pytest.mark.django_db
+def test_finalized_page_links_its_markdown_download(client, series):
+    meeting = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
+    draft = MeetingFactory(
+        series=series, status="held", start=NOW - dt.timedelta(days=1)
+    )
+    link = f'href="/calls/community/{meeting.date_key}.md"'
+    assert link in body(client.get(meeting.get_absolute_url()))
+    assert ".md" not in body(client.get(draft.get_absolute_url()))
+    assert client.get(f"/calls/community/{meeting.date_key}.md").status_code == 200
