@@ -8,9 +8,18 @@ pages (and the archive, people pages and feeds built from them) are rendered onc
 and then served from Django's cache. Every write to a model the site shows bumps
 `SiteGeneration` (people/models.py); the stamp is part of each cache key and ETag,
 so one write invalidates every page at once and no cached page outlives the data it
-was rendered from. A request costs one primary-key lookup for the stamp and one
-cache read (two queries with the database cache), and nothing but the stamp lookup
-when the browser already has the page (304).
+was rendered from.
+
+Two pieces:
+- `public_page(view)`, applied in the urls modules, renders and stores pages and
+  answers conditional requests on the normal request path;
+- `PublicPageCacheMiddleware`, early in MIDDLEWARE, serves a stored page (or a 304)
+  to a visitor without session or messages cookie before sessions, CSRF, auth and
+  messages run: one primary-key lookup for the stamp and a memory read.
+
+Stored pages sit in the shared cache (database or Redis, so every app server can
+use them) and, in front of it, in a small per-process memory of recent pages; both
+are keyed by the stamp, so neither can serve a page older than the last write.
 
 Never cached: logged-in users (staff may see drafts), anything but GET/HEAD, non-200
 answers, responses that set cookies or say private/no-store, pages that carry a CSRF
@@ -18,14 +27,22 @@ token (forms) and pages that showed messages.
 """
 
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.urls import Resolver404, resolve
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
 from django.utils.http import http_date
 
 from people.models import SiteGeneration
@@ -33,6 +50,7 @@ from people.models import SiteGeneration
 # Response headers worth keeping with a cached page; the rest (Vary, CSP, security
 # headers, cookies) are added again by the middleware on every response.
 STORED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link")
+LOCAL_PAGES = 256
 
 
 def public_page(
@@ -59,36 +77,10 @@ def public_page(
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
 
-            stamp, changed_at = SiteGeneration.current()
-            last_modified = int(changed_at.timestamp())  # HTTP dates are whole seconds
-            bucket = 0
-            if refresh_seconds:
-                bucket = int(time.time() // refresh_seconds)
-                last_modified = max(last_modified, bucket * refresh_seconds)
-            key = hashlib.sha256(
-                f"{stamp}|{bucket}|{request.build_absolute_uri()}".encode()
-            ).hexdigest()
-            etag = f'"{key[:32]}"'
-
-            # An ETag is only ever sent for a page stored under this very stamp, so
-            # a match proves the browser holds the current page: no cache read.
-            if request.headers.get("If-None-Match"):
-                not_modified = get_conditional_response(
-                    request, etag=etag, response=HttpResponse()
-                )
-                if not_modified.status_code == 304:
-                    return _with_validators(not_modified, etag, last_modified)
-
-            cache_key = f"page:{key}"
-            entry = cache.get(cache_key)
-            if entry is not None:
-                content, headers = entry
-                response = HttpResponse(content, headers=headers)
-                response = _with_validators(response, etag, last_modified)
-                return get_conditional_response(
-                    request, etag=etag, last_modified=last_modified, response=response
-                )
-
+            page = CachedPage(request, refresh_seconds)
+            response = page.serve()
+            if response is not None:
+                return response
             response = view(request, *args, **kwargs)
             if callable(getattr(response, "render", None)):
                 response = response.render()
@@ -96,26 +88,153 @@ def public_page(
                 only_if is not None and not only_if(request, *args, **kwargs)
             ):
                 return response
-            headers = {h: response[h] for h in STORED_HEADERS if response.has_header(h)}
-            cache.set(
-                cache_key,
-                (response.content, headers),
-                refresh_seconds or settings.PAGE_CACHE_SECONDS,
-            )
-            return _with_validators(response, etag, last_modified)
+            return page.store(response)
 
+        wrapper.public_page = {"refresh_seconds": refresh_seconds}
         return wrapper
 
     return decorate(view) if view is not None else decorate
 
 
-def _with_validators(response, etag: str, last_modified: int):
-    response.headers["ETag"] = etag
-    response.headers["Last-Modified"] = http_date(last_modified)
-    # Browsers and proxies may keep the page but must ask again each time; the
-    # answer is a cheap 304 while nothing changed.
-    patch_cache_control(response, public=True, no_cache=True)
-    return response
+class PublicPageCacheMiddleware:
+    """Serve stored public pages to cookie-less visitors before the session runs.
+
+    Only answers for URLs whose view is wrapped in `public_page` and only from what
+    that wrapper stored; everything else, and every miss, goes down the normal path.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.skip_cookies = {settings.SESSION_COOKIE_NAME, "messages"}
+
+    def __call__(self, request):
+        if (
+            settings.PAGE_CACHE
+            and request.method in ("GET", "HEAD")
+            and not self.skip_cookies.intersection(request.COOKIES)
+        ):
+            try:
+                options = getattr(resolve(request.path_info).func, "public_page", None)
+            except Resolver404:
+                options = None
+            if options is not None:
+                response = CachedPage(request, options["refresh_seconds"]).serve()
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+
+class CachedPage:
+    """One URL's place in the cache under the current site generation."""
+
+    def __init__(self, request, refresh_seconds: int | None):
+        self.request = request
+        self.refresh_seconds = refresh_seconds
+        stamp, changed_at = current_stamp()
+        self.last_modified = int(changed_at.timestamp())  # HTTP dates: whole seconds
+        bucket = 0
+        if refresh_seconds:
+            bucket = int(time.time() // refresh_seconds)
+            self.last_modified = max(self.last_modified, bucket * refresh_seconds)
+        key = hashlib.sha256(
+            f"{stamp}|{bucket}|{request.build_absolute_uri()}".encode()
+        ).hexdigest()
+        self.etag = f'"{key[:32]}"'
+        self.cache_key = f"page:{key}"
+
+    def serve(self) -> HttpResponse | None:
+        """A 304 or the stored page, or None when it must be rendered."""
+        request = self.request
+        # An ETag is only ever sent for a page stored under this very stamp, so a
+        # match proves the browser holds the current page: no cache read at all.
+        if request.headers.get("If-None-Match"):
+            not_modified = get_conditional_response(
+                request, etag=self.etag, response=HttpResponse()
+            )
+            if not_modified.status_code == 304:
+                return self.with_validators(not_modified)
+        entry = local_pages.get(self.cache_key)
+        if entry is None:
+            entry = cache.get(self.cache_key)
+            if entry is None:
+                return None
+            local_pages.set(self.cache_key, entry)
+        content, headers = entry
+        response = self.with_validators(HttpResponse(content, headers=headers))
+        return get_conditional_response(
+            request, etag=self.etag, last_modified=self.last_modified, response=response
+        )
+
+    def store(self, response) -> HttpResponse:
+        headers = {h: response[h] for h in STORED_HEADERS if response.has_header(h)}
+        entry = (response.content, headers)
+        cache.set(
+            self.cache_key,
+            entry,
+            self.refresh_seconds or settings.PAGE_CACHE_SECONDS,
+        )
+        local_pages.set(self.cache_key, entry)
+        return self.with_validators(response)
+
+    def with_validators(self, response):
+        response.headers["ETag"] = self.etag
+        response.headers["Last-Modified"] = http_date(self.last_modified)
+        # Browsers and proxies may keep the page but must ask again each time; the
+        # answer is a cheap 304 while nothing changed. A logged-in visitor's page
+        # differs, hence Vary: Cookie even when no session was looked at.
+        patch_cache_control(response, public=True, no_cache=True)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+def current_stamp():
+    """SiteGeneration.current() in one plain primary-key SELECT (the hot path)."""
+    table = connection.ops.quote_name(SiteGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stamp, changed_at FROM {table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return SiteGeneration.current()
+    stamp, changed_at = row
+    if not hasattr(changed_at, "timestamp"):  # SQLite hands back text
+        changed_at = connection.ops.convert_datetimefield_value(
+            changed_at, None, connection
+        )
+    return stamp, changed_at
+
+
+class LocalPages:
+    """A small per-process memory of recent pages in front of the shared cache.
+
+    Keys carry the site generation, so nothing here can go stale; it only saves the
+    shared cache's round trip. Another app server never needs what it holds.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.pages: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.pages.get(key)
+            if entry is not None:
+                self.pages.move_to_end(key)
+            return entry
+
+    def set(self, key, entry) -> None:
+        with self.lock:
+            self.pages[key] = entry
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
+
+
+local_pages = LocalPages(LOCAL_PAGES)
 
 
 def _storable(request, response) -> bool:

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from agenda.models import AgendaItem
 from meetings.models import Meeting
-from people.caching import public_page
+from people.caching import local_pages, public_page
 from people.models import Attendee, SiteGeneration
 from tests.factories import (
     AgendaItemFactory,
@@ -31,8 +31,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _empty_cache():
     cache.clear()
+    local_pages.clear()
     yield
     cache.clear()
+    local_pages.clear()
 
 
 def get(client, url, **headers):
@@ -320,3 +322,31 @@ def test_a_bump_changes_the_stamp_and_time():
     assert new_stamp != stamp
     assert new_changed_at >= changed_at
     assert SiteGeneration.objects.count() == 1
+
+
+def test_another_app_server_serves_the_page_from_the_shared_cache(client, finalized):
+    url = finalized.get_absolute_url()
+    first = get(client, url)
+    local_pages.clear()  # a second app server: an empty process memory
+    again = get(client, url)
+    assert again.queries == 1
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+
+
+def test_a_visitor_with_a_stale_session_cookie_still_gets_the_cached_page(
+    client, finalized
+):
+    url = finalized.get_absolute_url()
+    first = get(client, url)
+    client.cookies["sessionid"] = "no-such-session"
+    again = get(client, url)
+    assert again.status_code == 200
+    assert again.content == first.content
+    assert again.queries == 2  # the session lookup, then the stamp
+
+
+def test_cached_pages_vary_on_cookie(client, finalized):
+    url = finalized.get_absolute_url()
+    get(client, url)
+    assert "Cookie" in get(client, url)["Vary"]
