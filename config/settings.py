@@ -142,6 +142,9 @@ CACHES = {
 # cache to anonymous visitors (meetings/caching.py); PAGE_CACHE=false turns it off.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
+# Reuse the generation stamp this many seconds per process instead of reading it
+# on every request (0: read every time, so a write shows everywhere at once).
+PAGE_CACHE_STAMP_SECONDS = float(os.environ.get("PAGE_CACHE_STAMP_SECONDS", "0"))
 # Sessions stay in the database (Django's default): no app server keeps state.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

@@ -187,7 +187,44 @@ class CachedPage:
         return response
 
 
+class StampMemo:
+    """The stamp as last read, reused for PAGE_CACHE_STAMP_SECONDS (0: never).
+
+    With 0, the default, every request reads the stamp, so a write shows on every
+    app server at once. A second or so trades that for one query less per cached
+    page: other processes may serve the previous page for up to that long after a
+    write (never to staff, who bypass the cache).
+    """
+
+    def __init__(self):
+        self.value = None
+        self.read_at = 0.0
+        self.bumps_seen = -1
+
+    def get(self):
+        seconds = settings.PAGE_CACHE_STAMP_SECONDS
+        if (
+            seconds
+            and self.value
+            and self.bumps_seen == SiteGeneration.local_bumps
+            and time.monotonic() - self.read_at < seconds
+        ):
+            return self.value
+        self.bumps_seen = SiteGeneration.local_bumps
+        self.value = _read_stamp()
+        self.read_at = time.monotonic()
+        return self.value
+
+
+stamp_memo = StampMemo()
+
+
 def current_stamp():
+    """The current site generation (stamp, changed_at) for the page cache."""
+    return stamp_memo.get()
+
+
+def _read_stamp():
     """SiteGeneration.current() in one plain primary-key SELECT (the hot path)."""
     table = connection.ops.quote_name(SiteGeneration._meta.db_table)
     with connection.cursor() as cursor:

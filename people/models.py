@@ -44,6 +44,9 @@ class SiteGeneration(models.Model):
     stamp = models.CharField(_("stamp"), max_length=32)
     changed_at = models.DateTimeField(_("changed at"))
 
+    # Bumps made by this process, so that a stamp it remembers is dropped at once.
+    local_bumps = 0
+
     class Meta:
         verbose_name = _("site generation")
         verbose_name_plural = _("site generations")
@@ -54,6 +57,7 @@ class SiteGeneration(models.Model):
     @classmethod
     def bump(cls) -> None:
         """Start a new generation: a fresh random stamp, never a reused one."""
+        cls.local_bumps += 1
         values = {"stamp": secrets.token_hex(16), "changed_at": timezone.now()}
         if not cls.objects.filter(pk=1).update(**values):
             _row, created = cls.objects.get_or_create(pk=1, defaults=values)

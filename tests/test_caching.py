@@ -1,5 +1,7 @@
 """The public page cache: ETag/Last-Modified, 304s, and invalidation by any write."""
 
+import time
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import add_message, constants
@@ -15,7 +17,7 @@ from django.urls import reverse
 
 from agenda.models import AgendaItem
 from meetings.models import Meeting
-from people.caching import local_pages, public_page
+from people.caching import local_pages, public_page, stamp_memo
 from people.models import Attendee, SiteGeneration
 from tests.factories import (
     AgendaItemFactory,
@@ -32,6 +34,7 @@ pytestmark = pytest.mark.django_db
 def _empty_cache():
     cache.clear()
     local_pages.clear()
+    stamp_memo.value = None
     yield
     cache.clear()
     local_pages.clear()
@@ -350,3 +353,30 @@ def test_cached_pages_vary_on_cookie(client, finalized):
     url = finalized.get_absolute_url()
     get(client, url)
     assert "Cookie" in get(client, url)["Vary"]
+
+
+def test_a_remembered_stamp_still_sees_this_process_writes_at_once(
+    client, finalized, settings
+):
+    settings.PAGE_CACHE_STAMP_SECONDS = 60
+    url = finalized.get_absolute_url()
+    get(client, url)
+    assert get(client, url).queries == 0  # stamp remembered, page in memory
+    finalized.highlights = "- edited here"
+    finalized.save()
+    assert "edited here" in get(client, url).content.decode()
+
+
+def test_a_remembered_stamp_sees_other_servers_writes_when_it_expires(
+    client, finalized, settings, monkeypatch
+):
+    settings.PAGE_CACHE_STAMP_SECONDS = 1
+    url = finalized.get_absolute_url()
+    get(client, url)
+    # Another app server's write: the row changes, this process did not bump.
+    Meeting.objects.filter(pk=finalized.pk).update(highlights="- edited elsewhere")
+    SiteGeneration.local_bumps -= 1
+    assert "edited elsewhere" not in get(client, url).content.decode()
+    later = time.monotonic() + 2
+    monkeypatch.setattr("people.caching.time.monotonic", lambda: later)
+    assert "edited elsewhere" in get(client, url).content.decode()
