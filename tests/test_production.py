@@ -230,13 +230,15 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
         subprocess.run(
             [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True
         )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -248,7 +250,7 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
             except OSError:
                 time.sleep(0.1)
         else:
-            pytest.fail("gunicorn did not start: " + server.stderr.read1().decode())
+            pytest.fail("gunicorn did not start: " + log.read_text())
         assert status == 200
         assert "Content-Security-Policy" in headers
         assert headers["ETag"]
@@ -267,6 +269,7 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
         opener = urllib.request.build_opener(NoRedirect)
         with pytest.raises(urllib.error.HTTPError) as redirect:
             opener.open(base + "/calls/", timeout=10)
+        redirect.value.close()
         assert redirect.value.code == 301
         assert redirect.value.headers["Location"].startswith("https://")
     finally:
