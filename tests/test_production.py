@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from config.settings import cache_from_url
+from meetings.models import Meeting
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -275,3 +276,22 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+@pytest.mark.django_db
+def test_meeting_search_can_use_the_gin_index():
+    from django.contrib.postgres.search import SearchQuery, SearchVector
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The full-text index exists on PostgreSQL only.")
+    vector = SearchVector("title", "highlights", "notes", config="english")
+    query = (
+        Meeting.objects.annotate(sv=vector)
+        .filter(sv=SearchQuery("plugin release", config="english"))
+        .values("pk")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = query.explain()
+    assert "meetings_meeting_search" in plan

@@ -537,6 +537,17 @@ def main() -> int:
                 if size == SELECTED_SIZES[-1] and cache == "on":
                     extras["writes"] = writes(server, pages["propose form"], db_env)
                 server.stop()
+            if size == "large":
+                extras["search_sql"] = json.loads(
+                    subprocess.run(
+                        [PY, str(HERE / "search_sql.py")],
+                        cwd=ROOT,
+                        env=db_env,
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                    ).stdout  # fmt: skip
+                )
         extras["import"] = import_throughput(env, tmp, base_url)
     finally:
         for server in servers:
@@ -616,6 +627,12 @@ def print_report(rows: list[dict], extras: dict) -> None:
         )
     else:
         print(f"Import: {imported['status']} {imported.get('output', '')}".rstrip())
+    sql = extras.get("search_sql")
+    if sql:
+        print(
+            f"Search query on the GIN index (large set, ORM, first 20 hits): "
+            f"p50 {sql['p50_ms']} ms, p95 {sql['p95_ms']} ms over {sql['queries']}"
+        )
     print_targets(rows)
     print(f"Total bench time: {extras['total_seconds']:.0f} s")
 
