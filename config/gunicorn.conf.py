@@ -2,8 +2,8 @@
 
 gunicorn reads WEB_CONCURRENCY itself as well; the default here is the usual
 2 x cores + 1 sync workers. Each worker holds one persistent database connection
-(CONN_MAX_AGE), so workers x app servers must stay below PostgreSQL's
-max_connections.
+(CONN_MAX_AGE) and one for the page cache's LISTEN, so 2 x workers x app servers
+must stay below PostgreSQL's max_connections.
 """
 
 import multiprocessing

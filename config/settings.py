@@ -145,6 +145,10 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
 # Reuse the generation stamp this many seconds per process instead of reading it
 # on every request (0: read every time, so a write shows everywhere at once).
 PAGE_CACHE_STAMP_SECONDS = float(os.environ.get("PAGE_CACHE_STAMP_SECONDS", "0"))
+# On PostgreSQL, each app process LISTENs for changes on one extra connection and
+# reads the stamp only after one (people/caching.py). Off behind a PgBouncer in
+# transaction mode, and in development and tests.
+PAGE_CACHE_LISTEN = env_bool("PAGE_CACHE_LISTEN", default=not DEBUG)
 # Sessions stay in the database (Django's default): no app server keeps state.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 

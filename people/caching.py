@@ -15,7 +15,8 @@ Two pieces:
   answers conditional requests on the normal request path;
 - `PublicPageCacheMiddleware`, early in MIDDLEWARE, serves a stored page (or a 304)
   to a visitor without session or messages cookie before sessions, CSRF, auth and
-  messages run: one primary-key lookup for the stamp and a memory read.
+  messages run: a memory read, plus a primary-key lookup of the stamp unless the
+  process's LISTEN link to PostgreSQL vouches that it has not changed.
 
 Stored pages sit in the shared cache (database or Redis, so every app server can
 use them) and, in front of it, in a small per-process memory of recent pages; both
@@ -27,6 +28,9 @@ token (forms) and pages that showed messages.
 """
 
 import hashlib
+import logging
+import os
+import select
 import threading
 import time
 from collections import OrderedDict
@@ -51,6 +55,7 @@ from people.models import SiteGeneration
 # headers, cookies) are added again by the middleware on every response.
 STORED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link")
 LOCAL_PAGES = 256
+logger = logging.getLogger(__name__)
 
 
 def public_page(
@@ -187,29 +192,115 @@ class CachedPage:
         return response
 
 
-class StampMemo:
-    """The stamp as last read, reused for PAGE_CACHE_STAMP_SECONDS (0: never).
+class StampListener:
+    """One thread per app process that LISTENs for bumps on PostgreSQL.
 
-    With 0, the default, every request reads the stamp, so a write shows on every
-    app server at once. A second or so trades that for one query less per cached
-    page: other processes may serve the previous page for up to that long after a
-    write (never to staff, who bypass the cache).
+    `SiteGeneration.bump()` sends NOTIFY in the writing transaction; PostgreSQL
+    delivers it on commit to every listener, on every app server, which counts it.
+    While the listener is connected, the remembered stamp is reused until such a
+    count changes, so a cached page costs no query at all and a write still shows
+    everywhere within milliseconds. Without a connection (SQLite, PgBouncer in
+    transaction mode, a dropped link) it reports unhealthy and the stamp is read on
+    every request instead.
+    """
+
+    def __init__(self):
+        self.version = 0
+        self.healthy = False
+        self.pid = None
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = None
+        self.link = None
+
+    def ensure_started(self) -> None:
+        if self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.pid == os.getpid():
+                return
+            # A new process (gunicorn forks workers): its own thread and connection.
+            self.pid, self.healthy = os.getpid(), False
+            self.stopping.clear()
+            self.thread = threading.Thread(
+                target=self.run, name="site-generation-listener", daemon=True
+            )
+            self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.pid, self.thread, self.healthy = None, None, False
+
+    def run(self) -> None:
+        params = connection.get_connection_params()
+        while not self.stopping.is_set():
+            try:
+                self.link = connection.Database.connect(**params)
+                self.link.autocommit = True
+                with self.link.cursor() as cursor:
+                    cursor.execute(f"LISTEN {SiteGeneration.CHANNEL}")
+                self.version += 1  # bumps before LISTEN went unheard: read again
+                self.healthy = True
+                self.listen()
+            except Exception:  # noqa: BLE001 - any failure means: fall back, retry
+                logger.warning("Site generation listener lost its link", exc_info=True)
+            finally:
+                self.healthy = False
+                if self.link is not None:
+                    self.link.close()
+                    self.link = None
+            self.stopping.wait(1)
+
+    def listen(self) -> None:
+        while not self.stopping.is_set():
+            if select.select([self.link], [], [], 1.0) == ([], [], []):
+                with self.link.cursor() as cursor:  # a dead link fails here
+                    cursor.execute("SELECT 1")
+                continue
+            self.link.poll()
+            if self.link.notifies:
+                self.link.notifies.clear()
+                self.version += 1
+
+
+stamp_listener = StampListener()
+
+
+class StampMemo:
+    """The stamp as last read, and when it may be reused instead of read again.
+
+    Reused while the listener above is connected and has heard no bump since the
+    read (PAGE_CACHE_LISTEN, on by default in production on PostgreSQL), or for
+    PAGE_CACHE_STAMP_SECONDS after the read (0 by default: otherwise another
+    process's write would show up to that late). A bump in this very process always
+    forces a new read. Otherwise the stamp is read on every request.
     """
 
     def __init__(self):
         self.value = None
         self.read_at = 0.0
         self.bumps_seen = -1
+        self.version_seen = -1
 
     def get(self):
-        seconds = settings.PAGE_CACHE_STAMP_SECONDS
+        listener = None
         if (
-            seconds
-            and self.value
-            and self.bumps_seen == SiteGeneration.local_bumps
-            and time.monotonic() - self.read_at < seconds
+            settings.PAGE_CACHE_LISTEN
+            and connection.vendor == "postgresql"
+            and connection.Database.__name__ == "psycopg2"
         ):
-            return self.value
+            listener = stamp_listener
+            listener.ensure_started()
+        if self.value and self.bumps_seen == SiteGeneration.local_bumps:
+            if listener and listener.healthy and self.version_seen == listener.version:
+                return self.value
+            seconds = settings.PAGE_CACHE_STAMP_SECONDS
+            if seconds and time.monotonic() - self.read_at < seconds:
+                return self.value
+        # Take the counts before the read: a bump heard meanwhile forces another.
+        self.version_seen = listener.version if listener else -1
         self.bumps_seen = SiteGeneration.local_bumps
         self.value = _read_stamp()
         self.read_at = time.monotonic()

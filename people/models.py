@@ -4,7 +4,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
@@ -46,6 +46,8 @@ class SiteGeneration(models.Model):
 
     # Bumps made by this process, so that a stamp it remembers is dropped at once.
     local_bumps = 0
+    # The PostgreSQL channel on which every bump is announced.
+    CHANNEL = "callbook_site_generation"
 
     class Meta:
         verbose_name = _("site generation")
@@ -63,6 +65,11 @@ class SiteGeneration(models.Model):
             _row, created = cls.objects.get_or_create(pk=1, defaults=values)
             if not created:
                 cls.objects.filter(pk=1).update(**values)
+        if connection.vendor == "postgresql":
+            # Delivered when the transaction commits, to every app process that
+            # listens (people/caching.py), so they drop the stamp they remember.
+            with connection.cursor() as cursor:
+                cursor.execute(f"NOTIFY {cls.CHANNEL}")
 
     @classmethod
     def current(cls) -> tuple[str, dt.datetime]:

@@ -17,7 +17,13 @@ from django.urls import reverse
 
 from agenda.models import AgendaItem
 from meetings.models import Meeting
-from people.caching import local_pages, public_page, stamp_memo
+from people.caching import (
+    current_stamp,
+    local_pages,
+    public_page,
+    stamp_listener,
+    stamp_memo,
+)
 from people.models import Attendee, SiteGeneration
 from tests.factories import (
     AgendaItemFactory,
@@ -380,3 +386,49 @@ def test_a_remembered_stamp_sees_other_servers_writes_when_it_expires(
     later = time.monotonic() + 2
     monkeypatch.setattr("people.caching.time.monotonic", lambda: later)
     assert "edited elsewhere" in get(client, url).content.decode()
+
+
+def wait_for(condition, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_listener_saves_the_stamp_query_and_hears_other_servers(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL.")
+    settings.PAGE_CACHE_LISTEN = True
+    stamp_memo.value = None
+    other = connection.Database.connect(**connection.get_connection_params())
+    other.autocommit = True
+    try:
+        SiteGeneration.bump()
+        current_stamp()
+        assert wait_for(lambda: stamp_listener.healthy)
+        first = current_stamp()
+        with CaptureQueriesContext(connection) as queries:
+            assert current_stamp() == first
+        assert len(queries) == 0
+
+        # Another app server's write: its own connection, its own NOTIFY.
+        with other.cursor() as cursor:
+            cursor.execute(
+                "UPDATE people_sitegeneration SET stamp = 'elsewhere' WHERE id = 1;"
+                f"NOTIFY {SiteGeneration.CHANNEL}"
+            )
+        assert wait_for(lambda: current_stamp()[0] == "elsewhere", seconds=2)
+
+        # Without its link the listener vouches for nothing: read every time.
+        stamp_listener.stop()
+        settings.PAGE_CACHE_LISTEN = False
+        with CaptureQueriesContext(connection) as queries:
+            current_stamp()
+            current_stamp()
+        assert len(queries) == 2
+    finally:
+        stamp_listener.stop()
+        other.close()
