@@ -11,7 +11,7 @@ CORPUS ?= ../shared/corpus/falco-community/meeting-notes
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
+.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,24 @@ demo: migrate ## Load the demo community and create the admin login
 
 run: demo ## Set up everything and serve the site on http://127.0.0.1:8000
 	$(PY) manage.py runserver 127.0.0.1:8000
+
+# `make serve` is production: DEBUG off unless set in the environment or on the command line.
+serve: DEBUG := $(if $(filter environment command,$(firstword $(origin DEBUG))),$(DEBUG),false)
+serve: install ## Production server: collectstatic, migrate, cache table, gunicorn (env: .env.example)
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py
+
+bench: install ## Load-test small and large synthetic communities with wrk; writes bench-results.json
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "bench: installing wrk from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "bench: wrk is missing: sudo apt-get install wrk"; exit 2; fi; }
+	@status=0; tests/with_postgres.sh $(PY) tests/bench/run.py || status=$$?; \
+	if [ $$status -eq 3 ]; then echo "!!! bench needs PostgreSQL server binaries (apt-get install postgresql) !!!"; fi; \
+	exit $$status
 
 test: install ## Run the whole suite on SQLite, then on a throwaway PostgreSQL
 	@$(MAKE) --no-print-directory test-sqlite

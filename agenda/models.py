@@ -7,12 +7,17 @@ from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
 from meetings.models import Meeting, MeetingSeries
-from people.models import Attendee, validate_github_handle
+from people.models import (
+    Attendee,
+    PublicModel,
+    PublicQuerySet,
+    validate_github_handle,
+)
 
 MAX_REQUESTED_MINUTES = 120
 
 
-class AgendaItemQuerySet(models.QuerySet):
+class AgendaItemQuerySet(PublicQuerySet):
     def for_meeting(self, meeting):
         return self.filter(meeting=meeting)
 
@@ -46,7 +51,7 @@ class AgendaItemQuerySet(models.QuerySet):
         return self.aggregate(total=models.Sum("requested_minutes"))["total"] or 0
 
 
-class AgendaItem(models.Model):
+class AgendaItem(PublicModel):
     """A topic for a call: proposed by anyone, then moderated and discussed."""
 
     class Status(models.TextChoices):
@@ -191,7 +196,7 @@ class AgendaItem(models.Model):
         return links
 
 
-class ActionItemQuerySet(models.QuerySet):
+class ActionItemQuerySet(PublicQuerySet):
     def open(self):
         return self.filter(status=ActionItem.Status.OPEN)
 
@@ -218,7 +223,7 @@ class ActionItemQuerySet(models.QuerySet):
         )
 
 
-class ActionItem(models.Model):
+class ActionItem(PublicModel):
     """Something a person agreed on a call to do ("Ann to update the docs")."""
 
     class Status(models.TextChoices):

@@ -61,8 +61,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.middleware.QueryCountHeaderMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Stored public pages go out here, before sessions, CSRF, auth and messages.
+    "people.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,6 +105,53 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_from_url(url: str) -> dict:
+    """CACHES["default"] from a URL: db://TABLE, redis[s]://..., locmem://, dummy://."""
+    scheme, _sep, rest = url.partition("://")
+    backends = {
+        "db": "django.core.cache.backends.db.DatabaseCache",
+        "redis": "django.core.cache.backends.redis.RedisCache",
+        "rediss": "django.core.cache.backends.redis.RedisCache",
+        "locmem": "django.core.cache.backends.locmem.LocMemCache",
+        "dummy": "django.core.cache.backends.dummy.DummyCache",
+    }
+    if scheme not in backends:
+        raise ImproperlyConfigured(
+            f"CACHE_URL {url!r}: use db://TABLE, redis://HOST:PORT/DB, locmem:// or "
+            "dummy://."
+        )
+    config = {"BACKEND": backends[scheme], "KEY_PREFIX": "callbook"}
+    if scheme == "db":
+        config["LOCATION"] = rest or "callbook_cache"
+        config["OPTIONS"] = {"MAX_ENTRIES": 20000}
+    elif scheme.startswith("redis"):
+        config["LOCATION"] = url
+    return config
+
+
+# The cache lives outside the app process (the database by default, Redis when
+# configured) so that any number of app servers share it; `manage.py
+# createcachetable` creates the table. Development and tests use process memory.
+CACHES = {
+    "default": cache_from_url(
+        os.environ.get("CACHE_URL", "locmem://" if DEBUG else "db://callbook_cache")
+    )
+}
+# Finalized meeting pages, the archive, people pages and feeds are served from the
+# cache to anonymous visitors (meetings/caching.py); PAGE_CACHE=false turns it off.
+PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
+# Reuse the generation stamp this many seconds per process instead of reading it
+# on every request (0: read every time, so a write shows everywhere at once).
+PAGE_CACHE_STAMP_SECONDS = float(os.environ.get("PAGE_CACHE_STAMP_SECONDS", "0"))
+# On PostgreSQL, each app process LISTENs for changes on one extra connection and
+# reads the stamp only after one (people/caching.py). Off behind a PgBouncer in
+# transaction mode, and in development and tests.
+PAGE_CACHE_LISTEN = env_bool("PAGE_CACHE_LISTEN", default=not DEBUG)
+# Sessions stay in the database (Django's default): no app server keeps state.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
     for name in [
@@ -117,7 +168,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -160,6 +211,17 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere, the admin included; images may come from any
+# https host because notes embed them and avatars come from GitHub.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' https: data:; font-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
+# `make bench` only: answer every request with an X-Queries header (SQL count).
+BENCH_QUERY_HEADER = env_bool("BENCH_QUERY_HEADER", default=False)
 
 LOGGING = {
     "version": 1,

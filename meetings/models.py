@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from people.models import Attendee
+from people.models import Attendee, PublicModel, PublicQuerySet
 
 
 def validate_time_zone(value: str) -> None:
@@ -38,7 +38,7 @@ validate_github_repo = RegexValidator(
 )
 
 
-class MeetingSeries(models.Model):
+class MeetingSeries(PublicModel):
     """A recurring call, e.g. the weekly community call."""
 
     class Weekday(models.IntegerChoices):
@@ -147,7 +147,7 @@ class MeetingSeries(models.Model):
         return self.start_on(local_day + dt.timedelta(weeks=self.interval_weeks))
 
 
-class MeetingQuerySet(models.QuerySet):
+class MeetingQuerySet(PublicQuerySet):
     def finalized(self):
         return self.filter(status=Meeting.Status.FINALIZED)
 
@@ -304,7 +304,7 @@ def _count_of(model) -> models.Expression:
     return Coalesce(models.Subquery(rows), 0)
 
 
-class Meeting(models.Model):
+class Meeting(PublicModel):
     """One call of a series: its agenda before, its notes after."""
 
     class Status(models.TextChoices):
@@ -505,7 +505,7 @@ class Meeting(models.Model):
         return self.is_finalized
 
 
-class Attendance(models.Model):
+class Attendance(PublicModel):
     """That a person joined a call, and in what role."""
 
     class Role(models.TextChoices):
@@ -553,7 +553,7 @@ class Attendance(models.Model):
         return f"{self.attendee} at {self.meeting}"
 
 
-class ReleaseTeam(models.Model):
+class ReleaseTeam(PublicModel):
     """The people who volunteered to cut one release."""
 
     version = models.CharField(
@@ -603,7 +603,7 @@ class ReleaseTeam(models.Model):
         return reverse("meetings:releases") + f"#release-{self.version}"
 
 
-class GitHubReference(models.Model):
+class GitHubReference(PublicModel):
     """An issue or pull request that a meeting's notes mention."""
 
     meeting = models.ForeignKey(

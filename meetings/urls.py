@@ -1,6 +1,8 @@
 from django.urls import path, register_converter
 
 from meetings import feeds, views
+from meetings.caching import meeting_is_finalized
+from people.caching import public_page
 
 
 class DateKeyConverter:
@@ -20,21 +22,37 @@ register_converter(DateKeyConverter, "date_key")
 app_name = "meetings"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
-    path("calls.ics", feeds.calendar, name="calendar"),
-    path("calls/", views.ArchiveView.as_view(), name="archive"),
-    path("calls/<slug:series>.ics", feeds.calendar, name="series_calendar"),
-    path("calls/<slug:series>/", views.SeriesView.as_view(), name="series"),
+    path(
+        "calls.ics",
+        # Lists upcoming calls, which move relative to today.
+        public_page(feeds.calendar, refresh_seconds=300),
+        name="calendar",
+    ),
+    path("calls/", public_page(views.ArchiveView.as_view()), name="archive"),
+    path(
+        "calls/<slug:series>/",
+        # Lists scheduled calls too, which may be shown relative to today.
+        public_page(views.SeriesView.as_view(), refresh_seconds=300),
+        name="series",
+    ),
+    path(
+        "calls/<slug:series>.ics",
+        public_page(feeds.calendar, refresh_seconds=300),
+        name="series_calendar",
+    ),
     path(
         "calls/<slug:series>/<date_key:date_key>/",
-        views.MeetingDetailView.as_view(),
+        public_page(views.MeetingDetailView.as_view(), only_if=meeting_is_finalized),
         name="detail",
     ),
-    path("releases/", views.ReleaseTeamListView.as_view(), name="releases"),
+    path(
+        "releases/", public_page(views.ReleaseTeamListView.as_view()), name="releases"
+    ),
     path("search/", views.SearchView.as_view(), name="search"),
     path(
         "refs/<str:owner>/<str:repo>/<int:number>/",
-        views.GitHubReferenceView.as_view(),
+        public_page(views.GitHubReferenceView.as_view()),
         name="ref",
     ),
-    path("feeds/notes/", feeds.LatestNotesFeed(), name="notes_feed"),
+    path("feeds/notes/", public_page(feeds.LatestNotesFeed()), name="notes_feed"),
 ]

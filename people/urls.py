@@ -1,9 +1,12 @@
 from django.urls import path
 
 from people import views
+from people.caching import public_page
 
 app_name = "people"
 urlpatterns = [
-    path("", views.AttendeeListView.as_view(), name="list"),
-    path("<str:handle>/", views.AttendeeDetailView.as_view(), name="detail"),
+    path("", public_page(views.AttendeeListView.as_view()), name="list"),
+    path(
+        "<str:handle>/", public_page(views.AttendeeDetailView.as_view()), name="detail"
+    ),
 ]

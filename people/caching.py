@@ -1,0 +1,380 @@
+"""The public page cache: conditional GET and cached renders for anonymous visitors.
+
+It lives in `people`, the lowest app, beside `SiteGeneration`, so that people's own
+urls can use it without importing upwards (people <- meetings <- agenda).
+
+Finalized notes change only when someone edits, finalizes or reopens them, so their
+pages (and the archive, people pages and feeds built from them) are rendered once
+and then served from Django's cache. Every write to a model the site shows bumps
+`SiteGeneration` (people/models.py); the stamp is part of each cache key and ETag,
+so one write invalidates every page at once and no cached page outlives the data it
+was rendered from.
+
+Two pieces:
+- `public_page(view)`, applied in the urls modules, renders and stores pages and
+  answers conditional requests on the normal request path;
+- `PublicPageCacheMiddleware`, early in MIDDLEWARE, serves a stored page (or a 304)
+  to a visitor without session or messages cookie before sessions, CSRF, auth and
+  messages run: a memory read, plus a primary-key lookup of the stamp unless the
+  process's LISTEN link to PostgreSQL vouches that it has not changed.
+
+Stored pages sit in the shared cache (database or Redis, so every app server can
+use them) and, in front of it, in a small per-process memory of recent pages; both
+are keyed by the stamp, so neither can serve a page older than the last write.
+
+Never cached: logged-in users (staff may see drafts), anything but GET/HEAD, non-200
+answers, responses that set cookies or say private/no-store, pages that carry a CSRF
+token (forms) and pages that showed messages.
+"""
+
+import hashlib
+import logging
+import os
+import select
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpResponse
+from django.urls import Resolver404, resolve
+from django.utils.cache import (
+    get_conditional_response,
+    patch_cache_control,
+    patch_vary_headers,
+)
+from django.utils.http import http_date
+
+from people.models import SiteGeneration
+
+# Response headers worth keeping with a cached page; the rest (Vary, CSP, security
+# headers, cookies) are added again by the middleware on every response.
+STORED_HEADERS = ("Content-Type", "Content-Disposition", "Content-Language", "Link")
+LOCAL_PAGES = 256
+logger = logging.getLogger(__name__)
+
+
+def public_page(
+    view: Callable | None = None,
+    *,
+    only_if: Callable[..., bool] | None = None,
+    refresh_seconds: int | None = None,
+):
+    """Wrap a public view with conditional GET and the generation-keyed page cache.
+
+    only_if(request, *args, **kwargs): consulted once per render, before storing;
+    False keeps that page out of the cache (e.g. a meeting that is not finalized,
+    whose page changes when the call starts). refresh_seconds: for pages that also
+    depend on the clock (an "upcoming calls" feed), start a new key that often.
+    """
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not settings.PAGE_CACHE or request.method not in ("GET", "HEAD"):
+                return view(request, *args, **kwargs)
+            if request.user.is_authenticated:
+                response = view(request, *args, **kwargs)
+                patch_cache_control(response, private=True, no_cache=True)
+                return response
+
+            page = CachedPage(request, refresh_seconds)
+            response = page.serve()
+            if response is not None:
+                return response
+            response = view(request, *args, **kwargs)
+            if callable(getattr(response, "render", None)):
+                response = response.render()
+            if not _storable(request, response) or (
+                only_if is not None and not only_if(request, *args, **kwargs)
+            ):
+                return response
+            return page.store(response)
+
+        wrapper.public_page = {"refresh_seconds": refresh_seconds}
+        return wrapper
+
+    return decorate(view) if view is not None else decorate
+
+
+class PublicPageCacheMiddleware:
+    """Serve stored public pages to cookie-less visitors before the session runs.
+
+    Only answers for URLs whose view is wrapped in `public_page` and only from what
+    that wrapper stored; everything else, and every miss, goes down the normal path.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.skip_cookies = {settings.SESSION_COOKIE_NAME, "messages"}
+
+    def __call__(self, request):
+        if (
+            settings.PAGE_CACHE
+            and request.method in ("GET", "HEAD")
+            and not self.skip_cookies.intersection(request.COOKIES)
+        ):
+            try:
+                options = getattr(resolve(request.path_info).func, "public_page", None)
+            except Resolver404:
+                options = None
+            if options is not None:
+                response = CachedPage(request, options["refresh_seconds"]).serve()
+                if response is not None:
+                    return response
+        return self.get_response(request)
+
+
+class CachedPage:
+    """One URL's place in the cache under the current site generation."""
+
+    def __init__(self, request, refresh_seconds: int | None):
+        self.request = request
+        self.refresh_seconds = refresh_seconds
+        stamp, changed_at = current_stamp()
+        self.last_modified = int(changed_at.timestamp())  # HTTP dates: whole seconds
+        bucket = 0
+        if refresh_seconds:
+            bucket = int(time.time() // refresh_seconds)
+            self.last_modified = max(self.last_modified, bucket * refresh_seconds)
+        key = hashlib.sha256(
+            f"{stamp}|{bucket}|{request.build_absolute_uri()}".encode()
+        ).hexdigest()
+        self.etag = f'"{key[:32]}"'
+        self.cache_key = f"page:{key}"
+
+    def serve(self) -> HttpResponse | None:
+        """A 304 or the stored page, or None when it must be rendered."""
+        request = self.request
+        # An ETag is only ever sent for a page stored under this very stamp, so a
+        # match proves the browser holds the current page: no cache read at all.
+        if request.headers.get("If-None-Match"):
+            not_modified = get_conditional_response(
+                request, etag=self.etag, response=HttpResponse()
+            )
+            if not_modified.status_code == 304:
+                return self.with_validators(not_modified)
+        entry = local_pages.get(self.cache_key)
+        if entry is None:
+            entry = cache.get(self.cache_key)
+            if entry is None:
+                return None
+            local_pages.set(self.cache_key, entry)
+        content, headers = entry
+        response = self.with_validators(HttpResponse(content, headers=headers))
+        return get_conditional_response(
+            request, etag=self.etag, last_modified=self.last_modified, response=response
+        )
+
+    def store(self, response) -> HttpResponse:
+        headers = {h: response[h] for h in STORED_HEADERS if response.has_header(h)}
+        entry = (response.content, headers)
+        cache.set(
+            self.cache_key,
+            entry,
+            self.refresh_seconds or settings.PAGE_CACHE_SECONDS,
+        )
+        local_pages.set(self.cache_key, entry)
+        return self.with_validators(response)
+
+    def with_validators(self, response):
+        response.headers["ETag"] = self.etag
+        response.headers["Last-Modified"] = http_date(self.last_modified)
+        # Browsers and proxies may keep the page but must ask again each time; the
+        # answer is a cheap 304 while nothing changed. A logged-in visitor's page
+        # differs, hence Vary: Cookie even when no session was looked at.
+        patch_cache_control(response, public=True, no_cache=True)
+        patch_vary_headers(response, ["Cookie"])
+        return response
+
+
+class StampListener:
+    """One thread per app process that LISTENs for bumps on PostgreSQL.
+
+    `SiteGeneration.bump()` sends NOTIFY in the writing transaction; PostgreSQL
+    delivers it on commit to every listener, on every app server, which counts it.
+    While the listener is connected, the remembered stamp is reused until such a
+    count changes, so a cached page costs no query at all and a write still shows
+    everywhere within milliseconds. Without a connection (SQLite, PgBouncer in
+    transaction mode, a dropped link) it reports unhealthy and the stamp is read on
+    every request instead.
+    """
+
+    def __init__(self):
+        self.version = 0
+        self.healthy = False
+        self.pid = None
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = None
+        self.link = None
+
+    def ensure_started(self) -> None:
+        if self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.pid == os.getpid():
+                return
+            # A new process (gunicorn forks workers): its own thread and connection.
+            self.pid, self.healthy = os.getpid(), False
+            self.stopping.clear()
+            self.thread = threading.Thread(
+                target=self.run, name="site-generation-listener", daemon=True
+            )
+            self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+        self.pid, self.thread, self.healthy = None, None, False
+
+    def run(self) -> None:
+        params = connection.get_connection_params()
+        while not self.stopping.is_set():
+            try:
+                self.link = connection.Database.connect(**params)
+                self.link.autocommit = True
+                with self.link.cursor() as cursor:
+                    cursor.execute(f"LISTEN {SiteGeneration.CHANNEL}")
+                self.version += 1  # bumps before LISTEN went unheard: read again
+                self.healthy = True
+                self.listen()
+            except Exception:  # noqa: BLE001 - any failure means: fall back, retry
+                logger.warning("Site generation listener lost its link", exc_info=True)
+            finally:
+                self.healthy = False
+                if self.link is not None:
+                    self.link.close()
+                    self.link = None
+            self.stopping.wait(1)
+
+    def listen(self) -> None:
+        while not self.stopping.is_set():
+            if select.select([self.link], [], [], 1.0) == ([], [], []):
+                with self.link.cursor() as cursor:  # a dead link fails here
+                    cursor.execute("SELECT 1")
+                continue
+            self.link.poll()
+            if self.link.notifies:
+                self.link.notifies.clear()
+                self.version += 1
+
+
+stamp_listener = StampListener()
+
+
+class StampMemo:
+    """The stamp as last read, and when it may be reused instead of read again.
+
+    Reused while the listener above is connected and has heard no bump since the
+    read (PAGE_CACHE_LISTEN, on by default in production on PostgreSQL), or for
+    PAGE_CACHE_STAMP_SECONDS after the read (0 by default: otherwise another
+    process's write would show up to that late). A bump in this very process always
+    forces a new read. Otherwise the stamp is read on every request.
+    """
+
+    def __init__(self):
+        self.value = None
+        self.read_at = 0.0
+        self.bumps_seen = -1
+        self.version_seen = -1
+
+    def get(self):
+        listener = None
+        if (
+            settings.PAGE_CACHE_LISTEN
+            and connection.vendor == "postgresql"
+            and connection.Database.__name__ == "psycopg2"
+        ):
+            listener = stamp_listener
+            listener.ensure_started()
+        if self.value and self.bumps_seen == SiteGeneration.local_bumps:
+            if listener and listener.healthy and self.version_seen == listener.version:
+                return self.value
+            seconds = settings.PAGE_CACHE_STAMP_SECONDS
+            if seconds and time.monotonic() - self.read_at < seconds:
+                return self.value
+        # Take the counts before the read: a bump heard meanwhile forces another.
+        self.version_seen = listener.version if listener else -1
+        self.bumps_seen = SiteGeneration.local_bumps
+        self.value = _read_stamp()
+        self.read_at = time.monotonic()
+        return self.value
+
+
+stamp_memo = StampMemo()
+
+
+def current_stamp():
+    """The current site generation (stamp, changed_at) for the page cache."""
+    return stamp_memo.get()
+
+
+def _read_stamp():
+    """SiteGeneration.current() in one plain primary-key SELECT (the hot path)."""
+    table = connection.ops.quote_name(SiteGeneration._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT stamp, changed_at FROM {table} WHERE id = 1")  # noqa: S608
+        row = cursor.fetchone()
+    if row is None:
+        return SiteGeneration.current()
+    stamp, changed_at = row
+    if not hasattr(changed_at, "timestamp"):  # SQLite hands back text
+        changed_at = connection.ops.convert_datetimefield_value(
+            changed_at, None, connection
+        )
+    return stamp, changed_at
+
+
+class LocalPages:
+    """A small per-process memory of recent pages in front of the shared cache.
+
+    Keys carry the site generation, so nothing here can go stale; it only saves the
+    shared cache's round trip. Another app server never needs what it holds.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self.pages: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.pages.get(key)
+            if entry is not None:
+                self.pages.move_to_end(key)
+            return entry
+
+    def set(self, key, entry) -> None:
+        with self.lock:
+            self.pages[key] = entry
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
+
+
+local_pages = LocalPages(LOCAL_PAGES)
+
+
+def _storable(request, response) -> bool:
+    if request.method != "GET" or response.status_code != 200:
+        return False
+    if response.streaming or response.cookies:
+        return False
+    cache_control = response.get("Cache-Control", "")
+    if any(word in cache_control for word in ("private", "no-store")):
+        return False
+    # A CSRF token in the page would be shared with every visitor.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE"):
+        return False
+    messages = getattr(request, "_messages", None)
+    return not (messages is not None and (messages.used or len(messages)))

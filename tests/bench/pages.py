@@ -1,0 +1,30 @@
+"""The pages `make bench` loads. Add a page here and it gets a row in the table.
+
+Each path is a format string filled from the facts that `discover.py` reads from
+the database (a finalized meeting in the middle of the archive, the person with the
+longest history, the next call's propose form). A page that answers 404 today (the
+public site not merged yet) is reported as "missing", never loaded.
+"""
+
+from typing import NamedTuple
+
+
+class Page(NamedTuple):
+    name: str
+    path: str
+
+
+PAGES = [
+    Page("home", "/"),
+    Page("archive", "/calls/"),
+    Page("archive deep", "/calls/?page=last"),
+    Page("meeting", "{meeting}"),
+    Page("person", "{person}"),
+    Page("search", "/search/?q=plugin+release"),
+    Page("ics feed", "/calls.ics"),
+    Page("atom feed", "/feeds/notes/"),
+    Page("propose form", "{propose}"),
+]
+# Pages whose figures are held to the static-file target (0.7x rps, p99 < 50 ms).
+STATIC_TARGET_PAGES = {"meeting", "archive", "archive deep", "person"}
+STATIC_PAGE = Page("static file", "/static/bench/baseline.html")

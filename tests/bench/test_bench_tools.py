@@ -1,0 +1,128 @@
+"""The bench's own tools, on local stand-ins until the real pages exist.
+
+The proposal writer must fill a form the way a person does (honeypot untouched),
+carry the CSRF cookie, and count accepted, rejected and failed posts exactly; the
+notes archive must hold the requested number of files.
+"""
+
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.bench.run import (
+    FormParser,
+    Server,
+    fill_proposal,
+    propose_under_load,
+    write_notes_archive,
+)
+
+FORM = """<html><body><form method="get" action="/search/"><input name="q"></form>
+<form method="post">
+<input type="hidden" name="csrfmiddlewaretoken" value="tok123">
+<input name="proposer_name"><input name="proposer_handle">
+<input name="title"><textarea name="description"></textarea>
+<select name="requested_minutes"><option value="5">5</option>
+<option value="10">10</option></select>
+<input name="website" class="hp"><input type="submit" value="Propose">
+</form></body></html>"""
+
+
+def test_the_form_parser_reads_the_post_form_only():
+    parser = FormParser()
+    parser.feed(FORM)
+    assert "q" not in parser.fields
+    assert parser.fields["csrfmiddlewaretoken"] == "tok123"
+    assert parser.fields["requested_minutes"] == "5"
+    assert parser.kinds["description"] == "textarea"
+
+
+def test_a_proposal_is_filled_like_a_person_would():
+    parser = FormParser()
+    parser.feed(FORM)
+    values = fill_proposal(parser.fields, parser.kinds, "Bench proposal x")
+    assert values["title"] == "Bench proposal x"
+    assert values["proposer_name"] == "Bench Visitor"
+    assert values["csrfmiddlewaretoken"] == "tok123"
+    assert values["website"] == ""  # the honeypot stays empty
+    assert values["proposer_handle"] == ""
+
+
+class FakeProposals(BaseHTTPRequestHandler):
+    """Accepts every third post with a 302, refuses one with 429, fails one."""
+
+    stored: list[str] = []
+    posts = 0
+    lock = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = FORM.encode()
+        self.send_response(200)
+        self.send_header("Set-Cookie", "csrftoken=abc; Path=/")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers["Content-Length"])
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        with self.lock:
+            type(self).posts += 1
+            turn = self.posts % 3
+        ok = (
+            "csrftoken=abc" in self.headers.get("Cookie", "")
+            and form["csrfmiddlewaretoken"] == ["tok123"]
+            and "website" not in form
+        )
+        status = 500 if not ok else (302, 429, 200)[turn]
+        if status == 302:
+            with self.lock:
+                self.stored.append(form["title"][0])
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        if status == 302:
+            self.send_header("Location", "/thanks/")
+        self.end_headers()
+
+
+class Backlogged(ThreadingHTTPServer):
+    request_queue_size = 64  # 16 clients connect at once, as on gunicorn
+
+
+@pytest.fixture
+def fake_server():
+    httpd = Backlogged(("127.0.0.1", 0), FakeProposals)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    server = Server({}, log_path=None)
+    server.port = httpd.server_address[1]
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_the_writer_counts_every_answer_and_remembers_accepted_titles(fake_server):
+    FakeProposals.stored, FakeProposals.posts = [], 0
+    result = propose_under_load(fake_server, "/calls/x/2030-01-01/propose/", 0.5)
+    assert result["5xx"] == 0
+    assert result["failed"] == 0
+    assert result["accepted"] > 0
+    total = result["accepted"] + result["rate_limited"] + result["rejected"]
+    assert total == FakeProposals.posts
+    assert sorted(result["titles"]) == sorted(FakeProposals.stored)
+    assert abs(result["accepted"] - result["rate_limited"]) <= 16
+
+
+def test_the_notes_archive_has_one_file_per_call(tmp_path):
+    write_notes_archive(tmp_path / "notes", 12)
+    files = sorted((tmp_path / "notes").glob("*.md"))
+    assert len(files) == 12
+    text = files[0].read_text()
+    assert text.startswith("# Community Call - Meeting 2019-06-05")
+    assert "**Who joined**:" in text
+    assert "([@person0](https://github.com/person0))" in text
