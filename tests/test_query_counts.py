@@ -42,7 +42,9 @@ def count_queries(client, url):
 
 
 @pytest.mark.django_db
-def test_query_counts_hold_as_rows_grow(client):
+def test_query_counts_hold_as_rows_grow(client, settings):
+    # The render path; what the page cache adds is counted in tests/test_caching.py.
+    settings.PAGE_CACHE = False
     community = Community().grow(2)
     small = {
         name: count_queries(client, url) for name, url in page_urls(community).items()
