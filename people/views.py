@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
@@ -54,6 +55,9 @@ class AttendeeListView(ForgivingPaginationMixin, ListView):
         )
 
 
+CALLS_PER_PAGE = 50
+
+
 class AttendeeDetailView(DetailView):
     """One person's record: calls, MC turns, items, action items, release teams."""
 
@@ -76,13 +80,6 @@ class AttendeeDetailView(DetailView):
         person = (
             Attendee.objects.handle_is(self.kwargs["handle"])
             .prefetch_related(
-                Prefetch(
-                    "meetings",
-                    queryset=meeting.objects.finalized()
-                    .select_related("series")
-                    .order_by("-start", "-ordinal"),
-                    to_attr="meetings_attended",
-                ),
                 Prefetch(
                     "mc_meetings",
                     queryset=meeting.objects.finalized()
@@ -130,6 +127,24 @@ class AttendeeDetailView(DetailView):
             raise Http404("No person with this GitHub handle.")
         person.open_actions = [a for a in person.action_items if a.is_open]
         person.done_actions = [a for a in person.action_items if not a.is_open]
-        attended = person.meetings_attended
-        person.first_call = attended[-1] if attended else None
         return person
+
+    def get_context_data(self, **kwargs):
+        # A long history (thousands of calls) is paged so the page's cost does not
+        # grow with the archive.
+        calls = (
+            related("meetings")
+            .objects.finalized()
+            .filter(attendances__attendee=self.object)
+            .select_related("series")
+            .order_by("-start", "-ordinal")
+        )
+        paginator = Paginator(calls, CALLS_PER_PAGE)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return super().get_context_data(
+            calls_joined=paginator.count,
+            first_call=calls.order_by("start", "ordinal").first(),
+            page_obj=page,
+            is_paginated=page.has_other_pages(),
+            **kwargs,
+        )

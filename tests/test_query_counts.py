@@ -68,7 +68,7 @@ EXPECTED = {
     "propose": 1,
     "private proposal": 1,
     "people": 2,
-    "person": 7,
+    "person": 9,
     "releases": 2,
     "actions": 2,
     "search": 2,
