@@ -155,7 +155,25 @@ class AgendaItem(PublicModel):
     def save(self, *args, **kwargs):
         if self.meeting_id and not self.series_id:
             self.series_id = self.meeting.series_id
+        previous_meeting_id = None
+        if self.pk and not kwargs.get("force_insert"):
+            previous_meeting_id = (
+                AgendaItem.objects.filter(pk=self.pk)
+                .values_list("meeting_id", flat=True)
+                .first()
+            )
         super().save(*args, **kwargs)
+        # The meeting's search text includes its agenda; an item that moved to
+        # another call leaves the old one's text too.
+        Meeting.objects.filter(
+            pk__in={self.meeting_id, previous_meeting_id} - {None}
+        ).refresh_search_documents()
+
+    def delete(self, *args, **kwargs):
+        meeting_id = self.meeting_id
+        deleted = super().delete(*args, **kwargs)
+        Meeting.objects.filter(pk=meeting_id).refresh_search_documents()
+        return deleted
 
     def get_absolute_url(self):
         if self.meeting_id is None:

@@ -543,6 +543,11 @@ class _Writer:
             ],
             ignore_conflicts=True,
         )
+        # Bulk-created agenda items bypass AgendaItem.save(), which keeps the
+        # search text up to date.
+        Meeting.objects.filter(
+            pk__in=[meeting.pk for _plan, meeting, _series in pending]
+        ).refresh_search_documents()
 
 
 def _bulk_with_history(objs: list, model: type, stored) -> list:

@@ -2,6 +2,7 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models
@@ -186,35 +187,48 @@ class MeetingQuerySet(PublicQuerySet):
             ),
         )
 
+    def refresh_search_documents(self) -> int:
+        """Recompose the search text of these meetings (after bulk writes)."""
+        meetings = list(
+            self.select_related("series").prefetch_related("agenda_items").order_by()
+        )
+        for meeting in meetings:
+            meeting.search_document = meeting.compose_search_document(
+                meeting.agenda_items.all()
+            )
+        rows = self.model.objects.bulk_update(
+            meetings, ["search_document"], batch_size=500
+        )
+        self.model.objects.filter(
+            pk__in=[m.pk for m in meetings]
+        ).update_search_vectors()
+        return rows
+
+    def update_search_vectors(self) -> None:
+        """Store each meeting's tsvector (PostgreSQL), so search never recomputes it."""
+        if connection.vendor == "postgresql":
+            self.update(search_vector=search_vector())
+
     def search(self, query: str):
         """Finalized meetings whose title, notes, highlights or agenda match `query`.
 
-        On PostgreSQL: full-text search (English stemming, web-search syntax), ranked,
-        each row annotated with `rank` and a `headline` whose matches are wrapped in
-        meetings.markdown's HEADLINE_START/STOP sentinels. Elsewhere (SQLite): every
-        word must appear somewhere, case-insensitively, newest first; `headline` is
-        the start of the highlights and notes.
+        Both backends read the stored `search_document`. On PostgreSQL: full-text
+        search (English stemming, web-search syntax) answered from the GIN index on
+        SEARCH_VECTOR, ranked, each row annotated with `rank` and a `headline` whose
+        matches are wrapped in meetings.markdown's HEADLINE_START/STOP sentinels.
+        Elsewhere (SQLite): every word must appear, case-insensitively, newest
+        first; `headline` is the start of the highlights and notes.
         """
         query = " ".join((query or "").split())
         if not query:
             return self.none()
-        agenda_item = self.model._meta.get_field("agenda_items").related_model
         meetings = self.finalized()
         if connection.vendor == "postgresql":
-            return meetings._full_text_search(query, agenda_item)
+            return meetings._full_text_search(query)
         for word in query.split()[:SEARCH_MAX_WORDS]:
-            in_agenda = agenda_item.objects.filter(
-                models.Q(title__icontains=word)
-                | models.Q(description__icontains=word)
-                | models.Q(discussion_notes__icontains=word),
-                meeting__isnull=False,
-            ).values("meeting")
             meetings = meetings.filter(
                 models.Q(title__icontains=word)
-                | models.Q(series__title__icontains=word)
-                | models.Q(highlights__icontains=word)
-                | models.Q(notes__icontains=word)
-                | models.Q(pk__in=in_agenda)
+                | models.Q(search_document__icontains=word)
             )
         return meetings.annotate(
             rank=models.Value(0.0),
@@ -226,54 +240,22 @@ class MeetingQuerySet(PublicQuerySet):
             ),
         ).order_by("-start", "-ordinal")
 
-    def _full_text_search(self, query: str, agenda_item):
-        from django.contrib.postgres.aggregates import StringAgg
+    def _full_text_search(self, query: str):
         from django.contrib.postgres.search import (
             SearchHeadline,
             SearchQuery,
             SearchRank,
-            SearchVector,
         )
 
         from meetings.markdown import HEADLINE_START, HEADLINE_STOP
 
-        space = models.Value(" ")
-        agenda_text = Coalesce(
-            models.Subquery(
-                agenda_item.objects.filter(meeting=models.OuterRef("pk"))
-                .order_by()
-                .values("meeting")
-                .annotate(
-                    text=StringAgg(
-                        Concat(
-                            "title", space, "description", space, "discussion_notes",
-                            output_field=models.TextField(),
-                        ),
-                        delimiter=" ",
-                    )
-                )
-                .values("text")
-            ),
-            models.Value(""),
-            output_field=models.TextField(),
-        )  # fmt: skip
-        vector = (
-            SearchVector("title", "series__title", weight="A", config="english")
-            + SearchVector("highlights", weight="B", config="english")
-            + SearchVector("notes", agenda_text, weight="C", config="english")
-        )
         search_query = SearchQuery(query, search_type="websearch", config="english")
-        document = Concat(
-            "highlights", space, "notes", space, agenda_text,
-            output_field=models.TextField(),
-        )  # fmt: skip
         return (
-            self.annotate(document_vector=vector)
-            .filter(document_vector=search_query)
+            self.filter(search_vector=search_query)
             .annotate(
-                rank=SearchRank(vector, search_query),
+                rank=SearchRank(models.F("search_vector"), search_query),
                 headline=SearchHeadline(
-                    document,
+                    "search_document",
                     search_query,
                     config="english",
                     start_sel=HEADLINE_START,
@@ -286,6 +268,18 @@ class MeetingQuerySet(PublicQuerySet):
             )
             .order_by("-rank", "-start", "-ordinal")
         )
+
+
+def search_vector():
+    """What a meeting's stored `search_vector` is computed from.
+
+    The meeting's own title weighs most; everything else is in `search_document`.
+    """
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("title", weight="A", config="english") + SearchVector(
+        "search_document", weight="C", config="english"
+    )
 
 
 SEARCH_MAX_WORDS = 10
@@ -397,7 +391,18 @@ class Meeting(PublicModel):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    search_document = models.TextField(
+        _("search document"), blank=True, editable=False,
+        help_text=_("Notes and agenda as plain text, for full-text search."),
+    )  # fmt: skip
+
+    # PostgreSQL's tsvector of the title and `search_document`, kept by
+    # refresh_search_documents(); NULL (unused) on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "search_document", "search_vector"]
+    )
     objects = MeetingQuerySet.as_manager()
 
     class Meta:
@@ -440,7 +445,13 @@ class Meeting(PublicModel):
     def save(self, *args, **kwargs):
         if self.start and self.series_id:
             self.date = self.start.astimezone(self.series.tzinfo).date()
+        if self.series_id:
+            items = self.agenda_items.all() if self.pk else []
+            self.search_document = self.compose_search_document(items)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "search_document"}
         super().save(*args, **kwargs)
+        Meeting.objects.filter(pk=self.pk).update_search_vectors()
 
     def get_absolute_url(self):
         return reverse(
@@ -499,6 +510,13 @@ class Meeting(PublicModel):
 
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
+
+    def compose_search_document(self, agenda_items) -> str:
+        """The text search looks in besides the title: series, notes and agenda."""
+        parts = [self.series.title, self.highlights, self.notes]
+        for item in agenda_items:
+            parts += [item.title, item.description, item.discussion_notes]
+        return "\n".join(part for part in parts if part)
 
     def notes_are_public(self) -> bool:
         """Notes are public once finalized; before that only the agenda is."""

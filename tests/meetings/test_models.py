@@ -176,3 +176,39 @@ def test_meeting_edits_are_kept_in_history():
     meeting.highlights = "second"
     meeting.save()
     assert [h.highlights for h in meeting.history.all()] == ["second", "first"]
+
+
+@pytest.mark.django_db
+def test_search_text_follows_the_notes_and_the_agenda():
+    from agenda.models import AgendaItem
+
+    meeting = MeetingFactory(title="Kickoff", highlights="Shipped widgets")
+    assert "Kickoff" not in meeting.search_document  # the title is indexed apart
+    assert "Shipped widgets" in meeting.search_document
+    item = AgendaItemFactory(meeting=meeting, title="Plugin API")
+    meeting.refresh_from_db()
+    assert "Plugin API" in meeting.search_document
+
+    # Moving the item to another call moves its words too.
+    other = MeetingFactory(series=meeting.series)
+    item.meeting = other
+    item.save()
+    meeting.refresh_from_db()
+    other.refresh_from_db()
+    assert "Plugin API" not in meeting.search_document
+    assert "Plugin API" in other.search_document
+
+    item.delete()
+    other.refresh_from_db()
+    assert "Plugin API" not in other.search_document
+
+    # Bulk writes bypass save(); the queryset method catches up.
+    AgendaItem.objects.bulk_create(
+        [AgendaItem(meeting=meeting, series=meeting.series, title="Bulk topic")]
+    )
+    meeting.refresh_from_db()
+    assert "Bulk topic" not in meeting.search_document
+    assert Meeting.objects.filter(pk=meeting.pk).refresh_search_documents() == 1
+    meeting.refresh_from_db()
+    assert "Bulk topic" in meeting.search_document
+    assert list(Meeting.objects.search("bulk topic")) == [meeting]

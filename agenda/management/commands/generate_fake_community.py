@@ -95,6 +95,10 @@ class Command(BaseCommand):
                 items_per_meeting=options["items_per_meeting"],
                 actions_per_meeting=options["actions_per_meeting"],
             ).run()
+            # bulk_create bypasses save(), which composes the search text.
+            Meeting.objects.filter(
+                series__slug__startswith="fake-"
+            ).refresh_search_documents()
         elapsed = time.monotonic() - began
         summary = ", ".join(f"{n:,} {label}" for label, n in counts.items())
         self.stdout.write(
