@@ -19,7 +19,7 @@ RATE_LIMIT_WINDOW_SECONDS = 3600
 
 
 def proposals_per_hour() -> int:
-    return getattr(settings, "PROPOSALS_PER_HOUR", 5)
+    return settings.PROPOSALS_PER_HOUR
 
 
 def proposal_token(item: AgendaItem) -> str:

@@ -187,6 +187,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
 
+# Agenda proposals accepted per client address per hour (the next gets a 429 page).
+PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))
+
 # A public request body larger than this is refused with a clear 400 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(
     os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", "262144")

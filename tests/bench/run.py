@@ -482,6 +482,8 @@ def main() -> int:
         "BENCH_QUERY_HEADER": "true",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "ERROR",
+        # The writes test sends hundreds of proposals from one address.
+        "PROPOSALS_PER_HOUR": "1000000",
     }
     # BENCH_ENV_X=Y passes X=Y to the servers, e.g. to lift a proposal rate limit.
     env |= {
