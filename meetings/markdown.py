@@ -10,7 +10,9 @@ they are never looked for inside code or inside an existing link; the HTML they
 produce goes through the same nh3 allow-list as everything else, last.
 """
 
+import functools
 import re
+import threading
 import xml.etree.ElementTree as etree
 
 import markdown as markdown_lib
@@ -135,14 +137,39 @@ def render_markdown(text: str, default_repo: str = "") -> SafeString:
     """
     if not text:
         return mark_safe("")  # noqa: S308 - empty string
-    html = markdown_lib.markdown(
-        text,
-        extensions=[
-            *MARKDOWN_EXTENSIONS,
-            GitHubReferenceExtension(_valid_default_repo(default_repo)),
-        ],
-    )
-    return mark_safe(sanitize_html(html))  # noqa: S308 - sanitized just above
+    if len(text) > MEMO_MAX_CHARS:
+        return mark_safe(_render(text, default_repo))  # noqa: S308 - sanitized
+    return mark_safe(_render_memo(text, default_repo))  # noqa: S308 - sanitized
+
+
+# Rendering is a pure function of (text, default_repo), and a page renders the same
+# notes again and again: remember recent results (per process; nothing another app
+# server would need). Long texts are rendered every time to bound the memory.
+MEMO_MAX_CHARS = 20_000
+MEMO_ENTRIES = 2048
+_converters = threading.local()
+
+
+def _converter(default_repo: str) -> markdown_lib.Markdown:
+    """A Markdown instance per thread and default repository: building one (loading
+    its extensions) cost a third of a render."""
+    converters = _converters.__dict__.setdefault("by_repo", {})
+    if default_repo not in converters:
+        converters[default_repo] = markdown_lib.Markdown(
+            extensions=[*MARKDOWN_EXTENSIONS, GitHubReferenceExtension(default_repo)]
+        )
+    return converters[default_repo]
+
+
+def _render(text: str, default_repo: str) -> str:
+    converter = _converter(_valid_default_repo(default_repo))
+    converter.reset()
+    return sanitize_html(converter.convert(text))
+
+
+@functools.lru_cache(maxsize=MEMO_ENTRIES)
+def _render_memo(text: str, default_repo: str) -> str:
+    return _render(text, default_repo)
 
 
 def github_references(text: str, default_repo: str = "") -> set[tuple[str, str, int]]:

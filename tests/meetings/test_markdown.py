@@ -103,3 +103,25 @@ def test_ordinary_markdown_still_renders():
 
 def test_empty_input_renders_empty():
     assert render_markdown("") == ""
+
+
+def test_one_text_never_leaks_into_the_next():
+    # The converter is reused between renders; link definitions must not carry over.
+    with_definition = str(
+        render_markdown("see [docs]\n\n[docs]: https://example.org/d")
+    )
+    assert 'href="https://example.org/d"' in with_definition
+    assert "href" not in str(render_markdown("see [docs] again"))
+
+
+def test_repeated_renders_are_remembered_and_identical():
+    from meetings.markdown import _render_memo
+
+    text = "Same notes, #12 and **bold**"
+    first = render_markdown(text, "example/widget")
+    hits = _render_memo.cache_info().hits
+    again = render_markdown(text, "example/widget")
+    assert again == first
+    assert _render_memo.cache_info().hits == hits + 1
+    # The default repository is part of the key.
+    assert "example/other/issues/12" in str(render_markdown(text, "example/other"))
