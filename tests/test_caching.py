@@ -16,7 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agenda.models import AgendaItem
+from agenda.services import finalize_meeting
 from meetings.models import Meeting
+from meetings.services import reopen_meeting, save_meeting
 from people.caching import (
     current_stamp,
     local_pages,
@@ -104,17 +106,16 @@ def test_reopen_edit_and_finalize_shows_the_new_text_at_once(client, finalized):
     assert "shipped" in get(client, url).content.decode()
     old_etag = get(client, url)["ETag"]
 
-    # The MC's reopen path: back to held, edit, finalize again.
-    finalized.status = Meeting.Status.HELD
-    finalized.save()
-    reopened = get(client, url).content.decode()
-    assert "notes are being finalized" in reopened
-    assert "shipped" not in reopened
+    # The MC workflow's own services: a Maintainer reopens, the MC edits, finalizes.
+    maintainer = UserFactory(username="maintainer")
+    reopened = reopen_meeting(meeting=finalized, user=maintainer, reason="Typo")
+    html = get(client, url).content.decode()
+    assert "notes are being finalized" in html
+    assert "shipped" not in html
 
-    finalized.highlights = "- shipped **2.0** instead"
-    finalized.save()
-    finalized.status = Meeting.Status.FINALIZED
-    finalized.save()
+    reopened.highlights = "- shipped **2.0** instead"
+    save_meeting(meeting=reopened, loaded_version=reopened.version, user=maintainer)
+    finalize_meeting(meeting=reopened, user=maintainer)
 
     response = get(client, url)
     html = response.content.decode()
