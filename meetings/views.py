@@ -4,7 +4,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -87,6 +88,9 @@ def bad_request(request, exception=None):
     )
 
 
+HOME_ACTIONS_PER_SERIES = 10
+
+
 class HomeView(TemplateView):
     """The next call of each series with its agenda so far, and the latest notes."""
 
@@ -100,25 +104,51 @@ class HomeView(TemplateView):
             .prefetch_related(agenda_prefetch())
             .order_by("start", "series__title")
         )
-        open_actions = (
+        # The first few open items of each series, due soonest first; the rest
+        # are counted and linked (/actions/), so the page does not grow with them.
+        series_ids = [m.series_id for m in next_meetings]
+        open_in_series = (
             action_item_model()
             .objects.open()
             .filter(
-                meeting__series__in=[m.series_id for m in next_meetings],
+                meeting__series__in=series_ids,
                 meeting__status=Meeting.Status.FINALIZED,
             )
+        )
+        first_open = (
+            open_in_series.annotate(
+                row=Window(
+                    RowNumber(),
+                    partition_by=F("meeting__series_id"),
+                    order_by=[
+                        F("due_date").asc(nulls_last=True),
+                        F("meeting__start").asc(),
+                        F("position").asc(),
+                        F("pk").asc(),
+                    ],
+                )
+            )
+            .filter(row__lte=HOME_ACTIONS_PER_SERIES)
             .select_related("meeting__series")
             .prefetch_related("owners")
             .order_by(
                 F("due_date").asc(nulls_last=True), "meeting__start", "position", "pk"
             )
         )
+        open_counts = dict(
+            open_in_series.order_by()
+            .values_list("meeting__series_id")
+            .annotate(n=Count("pk"))
+        )
         by_series = {}
-        for action in open_actions:
+        for action in first_open:
             by_series.setdefault(action.meeting.series_id, []).append(action)
         for meeting in next_meetings:
             summarize_agenda(meeting)
             meeting.open_actions = by_series.get(meeting.series_id, [])
+            meeting.more_open_actions = open_counts.get(meeting.series_id, 0) - len(
+                meeting.open_actions
+            )
         latest = (
             Meeting.objects.finalized()
             .select_related("series", "mc")

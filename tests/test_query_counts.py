@@ -59,7 +59,7 @@ def test_query_counts_hold_as_rows_grow(client, settings):
 
 
 EXPECTED = {
-    "home": 6,
+    "home": 7,
     "archive": 4,
     "archive filtered": 4,
     "series": 4,

@@ -538,3 +538,20 @@ def test_finalized_page_links_its_markdown_download(client, series):
     assert link in body(client.get(meeting.get_absolute_url()))
     assert ".md" not in body(client.get(draft.get_absolute_url()))
     assert client.get(f"/calls/community/{meeting.date_key}.md").status_code == 200
+
+
+@pytest.mark.django_db
+def test_home_lists_the_first_open_action_items_and_counts_the_rest(client, series):
+    from meetings.views import HOME_ACTIONS_PER_SERIES
+
+    past = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
+    MeetingFactory(series=series, status="scheduled", start=NOW + dt.timedelta(days=1))
+    soon = ActionItemFactory(
+        meeting=past, description="Due first", due_date=NOW.date()
+    )  # fmt: skip
+    for number in range(HOME_ACTIONS_PER_SERIES + 2):
+        ActionItemFactory(meeting=past, description=f"Undated {number}")
+    html = body(client.get("/"))
+    assert html.index(soon.description) < html.index("Undated 0")
+    assert html.count("Undated ") == HOME_ACTIONS_PER_SERIES - 1
+    assert '<a href="/actions/">3 more open action items</a>' in html
