@@ -842,20 +842,18 @@ class _CallReader:
         return None
 
     def _in_mc(self, block: Node) -> None:
-        entries = self._entries(block)
-        if entries is None:
-            self._note_block(block)
-            return
-        for text, line in entries:
-            self.call.mc.append(Entry(text, line))
+        self._collect_entries(block, self.call.mc)
 
     def _in_next_mc(self, block: Node) -> None:
+        self._collect_entries(block, self.call.next_mc)
+
+    def _collect_entries(self, block: Node, into: list[Entry]) -> None:
+        """One entry a line or list item; anything else stays in the notes."""
         entries = self._entries(block)
         if entries is None:
             self._note_block(block)
             return
-        for text, line in entries:
-            self.call.next_mc.append(Entry(text, line))
+        into.extend(Entry(text, line) for text, line in entries)
 
     def _in_attendees(self, block: Node) -> None:
         if block.type == "paragraph":

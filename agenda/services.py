@@ -29,6 +29,7 @@ from meetings.services import (
     locked_message,
     log_meeting_change,
     release_teams_in_progress,
+    save_new_version,
 )
 from people.models import Attendee
 
@@ -397,10 +398,7 @@ def finalize_meeting(
         current.status = Meeting.Status.FINALIZED
         current.finalized_at = now
         current.finalized_by = user
-        current.version += 1
-        current._history_user = user
-        current._change_reason = "Finalized the notes"
-        current.save()
+        save_new_version(current, user=user, reason="Finalized the notes")
         log_meeting_change(meeting=current, user=user, message="Finalized the notes.")
         # /refs/ pages list finalized calls, so their references are stored now.
         sync_github_references(current)
@@ -415,10 +413,9 @@ def finalize_meeting(
         if not created and current.next_mc_id:
             if next_meeting.mc_id is None and not next_meeting.is_finalized:
                 next_meeting.mc_id = current.next_mc_id
-                next_meeting.version += 1
-                next_meeting._history_user = user
-                next_meeting._change_reason = "MC set from the previous call"
-                next_meeting.save()
+                save_new_version(
+                    next_meeting, user=user, reason="MC set from the previous call"
+                )
             elif next_meeting.mc_id != current.next_mc_id:
                 result.notes.append(
                     f"The next call already has {next_meeting.mc} as MC; this "
@@ -656,10 +653,9 @@ def restore_meeting_version(
             if old is not None and old.discussion_notes != item.discussion_notes:
                 item.discussion_notes = old.discussion_notes
                 _save(item, user=user, reason=f"Restored version {record.version}")
-        current.version += 1
-        current._history_user = user
-        current._change_reason = f"Restored version {record.version}"
-        current.save()
+        save_new_version(
+            current, user=user, reason=f"Restored version {record.version}"
+        )
         log_meeting_change(
             meeting=current,
             user=user,

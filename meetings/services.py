@@ -215,6 +215,23 @@ def save_meeting(
     return meeting
 
 
+def save_new_version(
+    meeting: Meeting,
+    *,
+    user: AbstractBaseUser | None,
+    reason: str,
+    update_fields: list[str] | None = None,
+) -> None:
+    """Save `meeting` as its next version; its history record says who and why.
+
+    Any open edit form loaded at the previous version becomes stale.
+    """
+    meeting.version += 1
+    meeting._history_user = user
+    meeting._change_reason = reason[:100]
+    meeting.save(update_fields=update_fields)
+
+
 def bump_version(
     *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
 ) -> Meeting:
@@ -232,10 +249,9 @@ def bump_version(
         )
         if current.is_finalized:
             raise MeetingLocked(locked_message(current), code="locked")
-        current.version += 1
-        current._history_user = user
-        current._change_reason = reason[:100]
-        current.save(update_fields=["version", "updated_at"])
+        save_new_version(
+            current, user=user, reason=reason, update_fields=["version", "updated_at"]
+        )
     meeting.version = current.version
     return current
 
@@ -330,10 +346,7 @@ def reopen_meeting(
         current.status = Meeting.Status.HELD
         current.finalized_at = None
         current.finalized_by = None
-        current.version += 1
-        current._history_user = user
-        current._change_reason = f"Reopened: {reason}"[:100]
-        current.save()
+        save_new_version(current, user=user, reason=f"Reopened: {reason}")
         log_meeting_change(
             meeting=current, user=user, message=f"Reopened the notes: {reason}"
         )
