@@ -13,6 +13,8 @@ from django.views.generic.edit import CreateView
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Meeting
+from notices.models import Preference
+from notices.services import opt_in
 
 PROPOSAL_TOKEN_SALT = "agenda.proposal"
 RATE_LIMIT_WINDOW_SECONDS = 3600
@@ -116,6 +118,8 @@ class ProposeView(CreateView):
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
         item.save()
+        # Leaving an address on the form is asking to hear about the decision.
+        opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         count_proposal(self.request)
         messages.success(
             self.request,
@@ -158,7 +162,8 @@ class ProposalView(UpdateView):
         return context
 
     def form_valid(self, form):
-        form.save()
+        item = form.save()
+        opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         messages.success(self.request, _("Your changes are saved."))
         return redirect("agenda:proposal", token=self.kwargs["token"])
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("agenda.checkin_urls")),
     path("", include("agenda.download_urls")),
     path("people/", include("people.urls")),
+    path("notices/", include("notices.urls")),
     path("", include("agenda.urls")),
     path("", include("meetings.urls")),
 ]
