@@ -54,19 +54,22 @@ def test_agenda_digest_goes_once_to_the_list_and_webhook_at_the_lead_time(
     ann = AttendeeFactory(display_name="Ann Lee")
     meeting = scheduled_call(start, mc=ann)
     with_channels(meeting.series, webhook_url=webhook.url)
-    second = AgendaItemFactory(meeting=meeting, title="Plugin API", position=2,
-                               status=AgendaItem.Status.ACCEPTED, requested_minutes=15)  # fmt: skip
+    accepted = AgendaItem.Status.ACCEPTED
+    AgendaItemFactory(meeting=meeting, title="Plugin API", position=2,
+                      status=accepted, requested_minutes=15)  # fmt: skip
     first = AgendaItemFactory(meeting=meeting, title="Release 1.5", position=1,
-                              status=AgendaItem.Status.ACCEPTED, requested_minutes=10)  # fmt: skip
+                              status=accepted, requested_minutes=10)  # fmt: skip
     first.presenters.add(ann)
     AgendaItemFactory(meeting=meeting, title="Office hours?", position=3,
-                      status=AgendaItem.Status.PROPOSED, proposer_name="Sam")  # fmt: skip
+                      status=AgendaItem.Status.PROPOSED,
+                      proposer_name="Sam")  # fmt: skip
     AgendaItemFactory(meeting=meeting, title="Spam", status=AgendaItem.Status.DECLINED)
 
     assert run_once(clock=clock).sent == 0
     clock.set(start - dt.timedelta(hours=24, minutes=1))
     assert run_once(clock=clock).sent == 0
-    assert smtp.messages == [] and webhook.posts == []
+    assert smtp.messages == []
+    assert webhook.posts == []
 
     clock.set(start - dt.timedelta(hours=23, minutes=59))
     result = run_once(clock=clock)
@@ -245,14 +248,16 @@ def test_finalize_publishes_the_notes_and_tells_owners_their_items(
     assert notes["Subject"] == f"Notes: Community Call, {meeting.date_key}"
     text = text_part(notes)
     assert "The 1.5 release is out" in text
-    assert "Release 1.5" in text and "Went well" in text
+    assert "Release 1.5" in text
+    assert "Went well" in text
     assert text.count("Ann to write the post") == 1
     [post] = webhook.posts
     assert post["text"].startswith("Notes: Community Call")
 
     text = text_part(by_address["ann@example.org"])
     assert "Ann to write the post" in text
-    assert "Done already" not in text and "Bo to fix CI" not in text
+    assert "Done already" not in text
+    assert "Bo to fix CI" not in text
     assert run_once(clock=clock).sent == 0
 
 
