@@ -117,14 +117,18 @@ def deliver(notice: Notice, *, now: dt.datetime) -> str:
 
 
 def run_once(
-    *, clock: Clock = timezone.now, worker_id: str | None = None, plan: bool = True
+    *,
+    clock: Clock = timezone.now,
+    worker_id: str | None = None,
+    plan: bool = True,
+    batch_size: int = 20,
 ) -> RunResult:
     """One pass: enqueue the timed notices that came due, then send what is due."""
     worker_id = worker_id or new_worker_id()
     result = RunResult()
     if plan:
         result.planned = planner.plan_notices(now=clock())
-    while batch := claim_due(now=clock(), worker_id=worker_id):
+    while batch := claim_due(now=clock(), worker_id=worker_id, limit=batch_size):
         for notice in batch:
             outcome = deliver(notice, now=clock())
             setattr(result, outcome, getattr(result, outcome) + 1)
