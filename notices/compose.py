@@ -17,7 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_export import meetings_for_export, render_meeting
+from agenda.notes.exporter import meetings_for_export, render_meeting
 from agenda.views import proposal_token
 from meetings.feeds import meeting_event
 from meetings.markdown import render_markdown
