@@ -83,9 +83,9 @@ def enqueue_notice(
 
 def _wake_worker() -> None:
     # A notice due now goes out at the worker's next poll, not its next tick.
-    from notices.tasks import deliver_due
+    from notices.tasks import wake_worker
 
-    deliver_due.enqueue()
+    wake_worker()
 
 
 # People's choices ----------------------------------------------------------------

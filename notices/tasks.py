@@ -6,6 +6,7 @@ Running it twice at once is harmless: the outbox's claims keep sends single.
 """
 
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 from notices.delivery import run_once
 
@@ -19,3 +20,14 @@ def deliver_due() -> dict:
         "failed": result.failed,
         "skipped": result.skipped,
     }
+
+
+def wake_worker() -> bool:
+    """Enqueue one `deliver_due` unless one is waiting to run already."""
+    waiting = (
+        DBTaskResult.objects.ready().filter(task_path=deliver_due.module_path).exists()
+    )
+    if waiting:
+        return False
+    deliver_due.enqueue()
+    return True

@@ -1,6 +1,7 @@
 """Local stand-ins for the outside world of notices: an SMTP server (aiosmtpd)
 and a webhook receiver, both on 127.0.0.1, plus a clock tests can move."""
 
+import asyncio
 import datetime as dt
 import email
 import email.policy
@@ -24,6 +25,18 @@ class Inbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
         self.lock = threading.Lock()
+        # While set, the server hangs after MAIL FROM, like one that is stuck.
+        self.stall = threading.Event()
+        self.stalled = threading.Event()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.stall.is_set():
+            self.stalled.set()
+            while self.stall.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd
         message = email.message_from_bytes(

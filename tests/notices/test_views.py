@@ -19,6 +19,7 @@ from tests.notices.servers import text_part
 from tests.staff import mc, staff
 
 pytestmark = pytest.mark.django_db
+LATER = dt.datetime(2099, 1, 7, 16, tzinfo=dt.UTC)
 
 
 def url(token):
@@ -113,8 +114,7 @@ def test_the_link_in_a_message_unsubscribes(client, mail_settings, smtp, clock, 
 
 
 def test_an_address_left_on_the_proposal_form_opts_in_for_decisions(client):
-    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED,
-                             start=dt.datetime(2099, 1, 7, 16, tzinfo=dt.UTC))  # fmt: skip
+    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED, start=LATER)
     response = client.post(
         reverse(
             "agenda:propose",
@@ -140,8 +140,7 @@ def test_an_address_left_on_the_proposal_form_opts_in_for_decisions(client):
 
 
 def test_the_proposal_form_never_shows_the_address_publicly(client):
-    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED,
-                             start=dt.datetime(2099, 1, 7, 16, tzinfo=dt.UTC))  # fmt: skip
+    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED, start=LATER)
     AgendaItemFactory(meeting=meeting, status=AgendaItem.Status.PROPOSED,
                       proposer_email="secret@example.org")  # fmt: skip
     response = client.get(meeting.get_absolute_url())

@@ -12,22 +12,10 @@ import threading
 from django.conf import settings
 from django.db import close_old_connections
 from django_tasks_db.management.commands.db_worker import Command as DbWorkerCommand
-from django_tasks_db.models import DBTaskResult
 
-from notices.tasks import deliver_due
+from notices.tasks import wake_worker
 
 logger = logging.getLogger(__name__)
-
-
-def enqueue_tick() -> bool:
-    """Enqueue one `deliver_due` unless one is waiting to run already."""
-    waiting = (
-        DBTaskResult.objects.ready().filter(task_path=deliver_due.module_path).exists()
-    )
-    if waiting:
-        return False
-    deliver_due.enqueue()
-    return True
 
 
 class Ticker(threading.Thread):
@@ -39,7 +27,7 @@ class Ticker(threading.Thread):
     def run(self) -> None:
         while not self.stopped.is_set():
             try:
-                enqueue_tick()
+                wake_worker()
             except Exception:  # the database may be briefly away; try next tick
                 logger.exception("Could not enqueue the notices tick")
             finally:
