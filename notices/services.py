@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core import signing
 from django.db import models, transaction
+from django_tasks_db.utils import exclusive_transaction
 
 from notices.models import Notice, Preference
 
@@ -165,7 +166,9 @@ def claim_due(*, now: dt.datetime, worker_id: str, limit: int = 20) -> list[Noti
     each row is still claimable, so two workers never both get one.
     """
     lease_until = now + dt.timedelta(seconds=settings.NOTICES_LEASE_SECONDS)
-    with transaction.atomic():
+    # On SQLite (development), an exclusive transaction, so two local workers
+    # queue for the write lock instead of failing to upgrade theirs.
+    with exclusive_transaction(Notice.objects.db):
         candidates = list(
             Notice.objects.claimable(now)
             .select_for_update(skip_locked=True)
