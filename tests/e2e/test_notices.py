@@ -36,7 +36,16 @@ def test_a_declined_proposer_reads_why_and_unsubscribes(browser, live_server, sm
     meeting = MeetingFactory(series=series, status=Meeting.Status.SCHEDULED, mc=ann,
                              start=timezone.now() + dt.timedelta(days=2))  # fmt: skip
 
-    visitor = browser.new_context().new_page()
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        run_the_story(contexts, live_server, smtp, meeting)
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def run_the_story(contexts, live_server, smtp, meeting):
+    visitor = contexts[0].new_page()
     visitor.set_default_timeout(10_000)
     visitor.goto(live_server.url + meeting.get_absolute_url() + "propose/")
     visitor.get_by_label("Your name").fill("Sam Visitor")
@@ -45,7 +54,7 @@ def test_a_declined_proposer_reads_why_and_unsubscribes(browser, live_server, sm
     go(visitor, visitor.get_by_role("button", name="Send the proposal"))
     assert "your item is on the agenda as proposed" in visitor.content()
 
-    staff_page = browser.new_context().new_page()
+    staff_page = contexts[1].new_page()
     staff_page.set_default_timeout(10_000)
     log_in(staff_page, live_server, "ann")
     staff_page.goto(f"{live_server.url}/admin/meetings/meeting/{meeting.pk}/agenda/")
