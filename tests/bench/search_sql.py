@@ -23,9 +23,17 @@ from django.db import connection  # noqa: E402
 from meetings.models import Meeting  # noqa: E402
 
 TERMS = [
-    "plugin", "release", "kernel probe", "helm chart", "memory leak",
-    "governance", "conference", "arm64 packaging", "flaky test", "ebpf",
-]  # fmt: skip
+    "plugin",
+    "release",
+    "kernel probe",
+    "helm chart",
+    "memory leak",
+    "governance",
+    "conference",
+    "arm64 packaging",
+    "flaky test",
+    "ebpf",
+]
 with connection.cursor() as cursor:
     cursor.execute("ANALYZE")
 timings = []

@@ -47,7 +47,7 @@ PAST_CALLS = [
                 "Bram/Chen",
                 "Flaky integration tests",
                 "- See example/widget#42\n- Plan: quarantine the two worst offenders",
-            ),  # fmt: skip
+            ),
         ],
         [("bramok", "Bram to quarantine the flaky tests", "done")],
     ),
@@ -62,7 +62,7 @@ PAST_CALLS = [
                 "Chen",
                 "Plugin API proposal",
                 "- Draft at example/widget#57\n- Feedback welcome until next call",
-            ),  # fmt: skip
+            ),
             ("Eli", "Release team for 1.5", "- Eli volunteered to lead, Dana helps"),
         ],
         [("chenwei-dev", "Chen to turn the plugin draft into a proposal", "open")],
