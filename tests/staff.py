@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from tests.factories import AttendeeFactory, UserFactory
 
-PASSWORD = "pw-for-tests"  # noqa: S105 - UserFactory's password
+PASSWORD = "pw-for-tests"
 roles_migration = importlib.import_module("agenda.migrations.0002_mc_roles")
 
 

@@ -148,7 +148,7 @@ class Server:
     def get(self, path: str) -> tuple[int, dict, bytes]:
         request = urllib.request.Request(self.url(path), headers=PROTO)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()

@@ -104,7 +104,7 @@ class Command(BaseCommand):
             (
                 "warnings by kind",
                 ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())),
-            ),  # noqa: E501
+            ),
             ("lines checked for loss", lossless.lines_checked),
             ("lines lost", len(lossless.missing)),
             ("round-trip differences", len(diffs)),

@@ -14,7 +14,7 @@ from meetings.references import sync_github_references
 from people.models import Alias, Attendee
 
 DEMO_ADMIN_USERNAME = "admin"
-DEMO_ADMIN_PASSWORD = "callbook-demo"  # noqa: S105 - printed on purpose, dev only
+DEMO_ADMIN_PASSWORD = "callbook-demo"  # printed on purpose, dev only
 # The upcoming call's MC gets a staff login in the MC group, to try the workflow.
 DEMO_MC_USERNAME = "dana"
 DEMO_MC_HANDLE = "danaruiz"
