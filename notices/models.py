@@ -69,9 +69,11 @@ class Notice(models.Model):
         help_text=_("Sent to the series' own list or webhook, which need no opt-in."),
     )
     context = models.JSONField(
-        _("context"), default=dict, blank=True,
+        _("context"),
+        default=dict,
+        blank=True,
         help_text=_("What was decided when the notice was made (reason, target call)."),
-    )  # fmt: skip
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status, default=Status.PENDING
     )
@@ -115,20 +117,25 @@ class SeriesChannels(models.Model):
     """Where a series' public notices go: its mailing list and a chat webhook."""
 
     series = models.OneToOneField(
-        MeetingSeries, on_delete=models.CASCADE, related_name="notice_channels",
+        MeetingSeries,
+        on_delete=models.CASCADE,
+        related_name="notice_channels",
         verbose_name=_("series"),
-    )  # fmt: skip
+    )
     list_address = models.EmailField(
-        _("mailing-list address"), blank=True,
+        _("mailing-list address"),
+        blank=True,
         help_text=_("Gets the agenda digest before each call and the published notes."),
-    )  # fmt: skip
+    )
     webhook_url = HttpsURLField(
-        _("webhook URL"), blank=True, max_length=500,
+        _("webhook URL"),
+        blank=True,
+        max_length=500,
         help_text=_(
             "A Slack, Discord or Matrix incoming webhook: gets the digest and the "
             "published notes as a JSON POST."
         ),
-    )  # fmt: skip
+    )
 
     class Meta:
         verbose_name = _("series notice channels")
@@ -150,21 +157,27 @@ class Preference(models.Model):
         _("e-mail"), help_text=_("Compared case-insensitively; one row per address.")
     )
     attendee = models.OneToOneField(
-        Attendee, on_delete=models.CASCADE, null=True, blank=True,
-        related_name="notice_preference", verbose_name=_("person"),
+        Attendee,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice_preference",
+        verbose_name=_("person"),
         help_text=_("The person whose MC reminders and action items go here."),
-    )  # fmt: skip
+    )
     proposals = models.BooleanField(
-        _("decisions on proposals"), default=True,
+        _("decisions on proposals"),
+        default=True,
         help_text=_("Accepted, declined with the reason, deferred."),
-    )  # fmt: skip
+    )
     mc = models.BooleanField(
         _("MC reminders"), default=True, help_text=_("Two days before a call they MC.")
     )
     actions = models.BooleanField(
-        _("action items"), default=True,
+        _("action items"),
+        default=True,
         help_text=_("After each call, and a weekly digest of open items."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -33,8 +33,12 @@ def smtp(settings, live_server):
 def test_a_declined_proposer_reads_why_and_unsubscribes(browser, live_server, smtp):
     _user, ann = mc("ann", display_name="Ann Example", password=PASSWORD)
     series = MeetingSeriesFactory(slug="community", title="Community Call")
-    meeting = MeetingFactory(series=series, status=Meeting.Status.SCHEDULED, mc=ann,
-                             start=timezone.now() + dt.timedelta(days=2))  # fmt: skip
+    meeting = MeetingFactory(
+        series=series,
+        status=Meeting.Status.SCHEDULED,
+        mc=ann,
+        start=timezone.now() + dt.timedelta(days=2),
+    )
 
     contexts = [browser.new_context(), browser.new_context()]
     try:

@@ -29,7 +29,7 @@ class Inbox:
         self.stall = threading.Event()
         self.stalled = threading.Event()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.stall.is_set():
             self.stalled.set()
             while self.stall.is_set():
@@ -38,7 +38,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd
+    async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(
             envelope.content, policy=email.policy.default
         )
@@ -79,7 +79,7 @@ class WebhookReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length))
                 receiver.posts.append(body)

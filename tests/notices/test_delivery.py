@@ -55,14 +55,28 @@ def test_agenda_digest_goes_once_to_the_list_and_webhook_at_the_lead_time(
     meeting = scheduled_call(start, mc=ann)
     with_channels(meeting.series, webhook_url=webhook.url)
     accepted = AgendaItem.Status.ACCEPTED
-    AgendaItemFactory(meeting=meeting, title="Plugin API", position=2,
-                      status=accepted, requested_minutes=15)  # fmt: skip
-    first = AgendaItemFactory(meeting=meeting, title="Release 1.5", position=1,
-                              status=accepted, requested_minutes=10)  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting,
+        title="Plugin API",
+        position=2,
+        status=accepted,
+        requested_minutes=15,
+    )
+    first = AgendaItemFactory(
+        meeting=meeting,
+        title="Release 1.5",
+        position=1,
+        status=accepted,
+        requested_minutes=10,
+    )
     first.presenters.add(ann)
-    AgendaItemFactory(meeting=meeting, title="Office hours?", position=3,
-                      status=AgendaItem.Status.PROPOSED,
-                      proposer_name="Sam")  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting,
+        title="Office hours?",
+        position=3,
+        status=AgendaItem.Status.PROPOSED,
+        proposer_name="Sam",
+    )
     AgendaItemFactory(meeting=meeting, title="Spam", status=AgendaItem.Status.DECLINED)
 
     assert run_once(clock=clock).sent == 0
@@ -130,8 +144,9 @@ def test_the_mc_is_reminded_two_days_before_only_with_an_opt_in(
     dana = AttendeeFactory(display_name="Dana Ruiz")
     Preference.objects.create(email="Dana@Example.org", attendee=dana)
     meeting = scheduled_call(start, mc=dana)
-    AgendaItemFactory(meeting=meeting, title="Waiting one",
-                      status=AgendaItem.Status.PROPOSED)  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting, title="Waiting one", status=AgendaItem.Status.PROPOSED
+    )
     quiet = scheduled_call(start, series=meeting.series, ordinal=2)  # MC: no opt-in
 
     clock.set(start - dt.timedelta(hours=48, minutes=1))
@@ -154,9 +169,13 @@ def test_the_mc_is_reminded_two_days_before_only_with_an_opt_in(
 
 
 def proposal(meeting, email="sam@example.org", title="Monthly office hours"):
-    item = AgendaItemFactory(meeting=meeting, title=title, proposer_name="Sam",
-                             status=AgendaItem.Status.PROPOSED,
-                             proposer_email=email)  # fmt: skip
+    item = AgendaItemFactory(
+        meeting=meeting,
+        title=title,
+        proposer_name="Sam",
+        status=AgendaItem.Status.PROPOSED,
+        proposer_email=email,
+    )
     opt_in(email=email, topic=Preference.Topic.PROPOSALS)
     return item
 
@@ -208,8 +227,11 @@ def test_accepted_and_deferred_proposers_hear_where_their_item_went(
 def test_nothing_goes_to_an_address_that_did_not_opt_in(mail_settings, smtp, clock):
     meeting = scheduled_call(clock.now + dt.timedelta(days=3))
     # Typed in by a Maintainer in the admin: nobody asked for notices there.
-    item = AgendaItemFactory(meeting=meeting, status=AgendaItem.Status.PROPOSED,
-                             proposer_email="someone@example.org")  # fmt: skip
+    item = AgendaItemFactory(
+        meeting=meeting,
+        status=AgendaItem.Status.PROPOSED,
+        proposer_email="someone@example.org",
+    )
     decline_agenda_item(item=item, user=None, reason="No.")
     assert run_once(clock=clock).skipped == 1
     assert smtp.messages == []
@@ -227,13 +249,15 @@ def test_finalize_publishes_the_notes_and_tells_owners_their_items(
     with_channels(meeting.series, webhook_url=webhook.url)
     meeting.highlights = "- The 1.5 release is out"
     meeting.save()
-    AgendaItemFactory(meeting=meeting, title="Release 1.5",
-                      discussion_notes="- Went well")  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting, title="Release 1.5", discussion_notes="- Went well"
+    )
     action = ActionItemFactory(meeting=meeting, description="Ann to write the post")
     action.owners.add(ann)
     ActionItemFactory(meeting=meeting, description="Bo to fix CI").owners.add(bo)
-    ActionItemFactory(meeting=meeting, description="Done already",
-                      status=ActionItem.Status.DONE).owners.add(ann)  # fmt: skip
+    ActionItemFactory(
+        meeting=meeting, description="Done already", status=ActionItem.Status.DONE
+    ).owners.add(ann)
 
     finalize_meeting(meeting=meeting, user=None, now=clock.now)
     finalize_meeting(meeting=meeting, user=None, now=clock.now)  # a double click

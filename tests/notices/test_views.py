@@ -85,20 +85,28 @@ def test_an_unsubscribed_address_gets_nothing_more_and_a_form_does_not_resubscri
     opt_in(email="sam@example.org", topic=Preference.Topic.PROPOSALS)
     client.post(url(unsubscribe_token(email="sam@example.org", topic="proposals")))
     opt_in(email="Sam@Example.org", topic=Preference.Topic.PROPOSALS)
-    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED,
-                             start=clock.now + dt.timedelta(days=2))  # fmt: skip
-    item = AgendaItemFactory(meeting=meeting, status=AgendaItem.Status.PROPOSED,
-                             proposer_email="sam@example.org")  # fmt: skip
+    meeting = MeetingFactory(
+        status=Meeting.Status.SCHEDULED, start=clock.now + dt.timedelta(days=2)
+    )
+    item = AgendaItemFactory(
+        meeting=meeting,
+        status=AgendaItem.Status.PROPOSED,
+        proposer_email="sam@example.org",
+    )
     decline_agenda_item(item=item, user=None, reason="No.")
     assert run_once(clock=clock).skipped == 1
     assert smtp.messages == []
 
 
 def test_the_link_in_a_message_unsubscribes(client, mail_settings, smtp, clock, sam):
-    meeting = MeetingFactory(status=Meeting.Status.SCHEDULED,
-                             start=clock.now + dt.timedelta(days=2))  # fmt: skip
-    item = AgendaItemFactory(meeting=meeting, status=AgendaItem.Status.PROPOSED,
-                             proposer_email="sam@example.org")  # fmt: skip
+    meeting = MeetingFactory(
+        status=Meeting.Status.SCHEDULED, start=clock.now + dt.timedelta(days=2)
+    )
+    item = AgendaItemFactory(
+        meeting=meeting,
+        status=AgendaItem.Status.PROPOSED,
+        proposer_email="sam@example.org",
+    )
     decline_agenda_item(item=item, user=None, reason="No.")
     run_once(clock=clock)
     [message] = smtp.messages
@@ -141,8 +149,11 @@ def test_an_address_left_on_the_proposal_form_opts_in_for_decisions(client):
 
 def test_the_proposal_form_never_shows_the_address_publicly(client):
     meeting = MeetingFactory(status=Meeting.Status.SCHEDULED, start=LATER)
-    AgendaItemFactory(meeting=meeting, status=AgendaItem.Status.PROPOSED,
-                      proposer_email="secret@example.org")  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting,
+        status=AgendaItem.Status.PROPOSED,
+        proposer_email="secret@example.org",
+    )
     response = client.get(meeting.get_absolute_url())
     assert response.status_code == 200
     assert "secret@example.org" not in response.text
@@ -168,9 +179,14 @@ def test_maintainers_see_the_outbox_with_status_and_last_error(client):
     user, _person = staff("maya", "Maintainer")
     client.force_login(user)
     notice = failed_notice()
-    Notice.objects.create(kind=Notice.Kind.NEXT_MC, object_key="meeting:2",
-                          occurrence="x", address="a@example.org",
-                          status=Notice.Status.SENT, due_at=notice.due_at)  # fmt: skip
+    Notice.objects.create(
+        kind=Notice.Kind.NEXT_MC,
+        object_key="meeting:2",
+        occurrence="x",
+        address="a@example.org",
+        status=Notice.Status.SENT,
+        due_at=notice.due_at,
+    )
     changelist = reverse("admin:notices_notice_changelist")
     response = client.get(changelist, {"status__exact": "failed"})
     assert response.status_code == 200

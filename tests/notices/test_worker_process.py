@@ -74,10 +74,20 @@ def manage(environment, *args) -> str:
 
 def worker(environment, log):
     return subprocess.Popen(
-        [sys.executable, "manage.py", "notices_worker", "--interval", "0.2",
-         "--no-startup-delay", "--no-reload"],
-        cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "notices_worker",
+            "--interval",
+            "0.2",
+            "--no-startup-delay",
+            "--no-reload",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def wait_for(condition, seconds=30):
