@@ -180,7 +180,10 @@ def _next_mc(notice, now):
         raise NothingToSay("The call is no longer scheduled.")
     context = _call_context(meeting)
     context["notebook"] = absolute(
-        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+        reverse(
+            "notebook:notebook",
+            kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+        )
     )
     context["moderate"] = absolute(
         reverse("admin:meetings_meeting_agenda", args=[meeting.pk])

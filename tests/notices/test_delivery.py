@@ -160,7 +160,7 @@ def test_the_mc_is_reminded_two_days_before_only_with_an_opt_in(
     assert message["To"] == "dana@example.org"
     assert message["Subject"].startswith("You are the MC of Community Call")
     text = text_part(message)
-    assert f"{SITE}/admin/meetings/meeting/{meeting.pk}/change/" in text
+    assert f"{SITE}/calls/community/{meeting.date_key}/notebook/" in text
     assert f"{SITE}/admin/meetings/meeting/{meeting.pk}/agenda/" in text
     assert "Waiting one" in text
     assert "call.ics" in attachments(message)
@@ -279,7 +279,8 @@ def test_finalize_publishes_the_notes_and_tells_owners_their_items(
     assert post["text"].startswith("Notes: Community Call")
 
     text = text_part(by_address["ann@example.org"])
-    assert "Ann to write the post" in text
+    assert "- Ann to write the post" in text
+    assert "<li>Ann to write the post</li>" in html_part(by_address["ann@example.org"])
     assert "Done already" not in text
     assert "Bo to fix CI" not in text
     assert run_once(clock=clock).sent == 0
