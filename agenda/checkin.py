@@ -7,7 +7,6 @@ limit keeps a script from filling the list.
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
@@ -21,6 +20,7 @@ from meetings.services import (
     format_moment,
 )
 from people.models import normalize_handle, validate_github_handle
+from ratelimits.services import client_address, take
 
 # Per client address and call: a whole call behind one address (an office, or a
 # proxy that does not pass the client's address on) still fits, a script does not.
@@ -84,15 +84,12 @@ class CheckInView(FormView):
         return super().post(request, *args, **kwargs)
 
     def within_limit(self) -> bool:
-        address = self.request.META.get("REMOTE_ADDR", "unknown")
-        key = f"checkin:{self.meeting.pk}:{address}"
-        cache.add(key, 0, CHECK_IN_PERIOD_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, CHECK_IN_PERIOD_SECONDS)
-            count = 1
-        return count <= CHECK_INS_PER_ADDRESS
+        return take(
+            scope=f"checkin:{self.meeting.pk}",
+            client=client_address(self.request),
+            limit=CHECK_INS_PER_ADDRESS,
+            period=CHECK_IN_PERIOD_SECONDS,
+        )
 
     def form_valid(self, form):
         try:

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "markdownx",
     "simple_history",
+    "ratelimits",
     "people",
     "meetings",
     "agenda",
@@ -189,6 +190,11 @@ LOGIN_URL = "admin:login"
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))
+# Addresses or networks of the proxies in front of the app (comma-separated, e.g.
+# 127.0.0.1,10.0.0.0/8). Only when a request comes from one of them is the visitor's
+# address read from X-Forwarded-For, for the proposal and check-in limits
+# (ratelimits/services.py); from anyone else the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # A public request body larger than this is refused with a clear 400 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(
