@@ -197,6 +197,15 @@ class AgendaItem(PublicModel):
         return self.status == self.Status.PROPOSED
 
     @property
+    def is_in_notes(self) -> bool:
+        """Part of the call's public notes (and so of search): accepted or discussed.
+
+        Declined items are hidden from everyone but the proposer and staff, and
+        deferred ones belong to the call they moved to.
+        """
+        return self.status in (self.Status.ACCEPTED, self.Status.DISCUSSED)
+
+    @property
     def link_list(self) -> list[str]:
         return [line.strip() for line in self.links.splitlines() if line.strip()]
 

@@ -512,10 +512,15 @@ class Meeting(PublicModel):
         return self.start <= (now or timezone.now())
 
     def compose_search_document(self, agenda_items) -> str:
-        """The text search looks in besides the title: series, notes and agenda."""
+        """The text search looks in besides the title: series, notes and agenda.
+
+        Only the agenda items the public notes show (`is_in_notes`): a declined or
+        withdrawn proposal must not surface in results or their snippets.
+        """
         parts = [self.series.title, self.highlights, self.notes]
         for item in agenda_items:
-            parts += [item.title, item.description, item.discussion_notes]
+            if item.is_in_notes:
+                parts += [item.title, item.description, item.discussion_notes]
         return "\n".join(part for part in parts if part)
 
     def notes_are_public(self) -> bool:
