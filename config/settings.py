@@ -31,6 +31,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# .env.example's placeholder and the development key below: never in production.
+PLACEHOLDER_SECRET_KEY_PREFIXES = ("change-me", "django-insecure-")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -39,6 +41,12 @@ if not SECRET_KEY:
             "for local development (see .env.example)."
         )
     SECRET_KEY = "django-insecure-callbook-development-only"  # noqa: S105
+elif not DEBUG and SECRET_KEY.startswith(PLACEHOLDER_SECRET_KEY_PREFIXES):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder from .env.example. Set a long random "
+        'string of your own: python -c "import secrets; '
+        'print(secrets.token_urlsafe(50))"'
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -66,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the page cache, so that pages served from it carry the header too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Stored public pages go out here, before sessions, CSRF, auth and messages.
     "people.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,7 +83,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -187,6 +196,8 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
+# Where a login goes when its `next` is missing or refused (another site's address).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))

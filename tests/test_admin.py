@@ -87,6 +87,39 @@ def test_markdown_preview_sanitizes_for_staff(admin_client):
 
 
 @pytest.mark.django_db
+def test_markdown_preview_without_content_or_too_long_is_a_400(admin_client):
+    from meetings.views import PREVIEW_MAX_CHARS
+
+    response = admin_client.post("/markdownx/markdownify/", {})
+    assert response.status_code == 400
+    assert b"Nothing to preview" in response.content
+    response = admin_client.post(
+        "/markdownx/markdownify/", {"content": "a" * (PREVIEW_MAX_CHARS + 1)}
+    )
+    assert response.status_code == 400
+    assert b"too long to preview" in response.content
+    response = admin_client.post(
+        "/markdownx/markdownify/", {"content": "a" * PREVIEW_MAX_CHARS}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "refused", ["//evil.example/", "https://evil.example/admin/", "javascript:x"]
+)
+def test_a_refused_next_at_login_goes_to_the_admin_index(client, refused):
+    UserFactory(username="mc", password="s3cret-pass", is_staff=True)
+    response = client.post(
+        reverse("admin:login") + "?next=" + refused,
+        {"username": "mc", "password": "s3cret-pass", "next": refused},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.django_db
 def test_markdown_preview_refuses_anonymous_and_non_staff(client):
     assert client.post("/markdownx/markdownify/", {"content": "x"}).status_code == 403
     client.force_login(UserFactory(is_staff=False))
