@@ -57,7 +57,10 @@ def test_the_propose_page_has_a_labelled_form_with_csrf(client, coming):
     assert "csrfmiddlewaretoken" in html
     for field in ("proposer_name", "proposer_handle", "title", "description", "links"):
         assert f'<label for="id_{field}">' in html
-    assert '<div class="form-field trap" aria-hidden="true">' in html
+    assert '<div class="form-field form-extra" aria-hidden="true">' in html
+    # Nothing tells a bot which field is the trap.
+    for word in ("trap", "honeypot", "leave this", "empty", " bots"):
+        assert word not in html.lower(), word
 
 
 def test_a_proposal_lands_as_proposed_and_leads_to_a_private_link(client, coming):
