@@ -1,3 +1,6 @@
+import datetime as dt
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -23,17 +26,30 @@ def proposals_per_hour() -> int:
 
 
 def proposal_token(item: AgendaItem) -> str:
-    """The signed token of a proposal's private edit link."""
-    return signing.dumps(item.pk, salt=PROPOSAL_TOKEN_SALT)
+    """The signed, timestamped token of a proposal's private edit link.
+
+    It carries the item's random `edit_key` (given on first use), never its id, so
+    a link says nothing about other proposals; it expires after
+    settings.PROPOSAL_LINK_DAYS.
+    """
+    if not item.edit_key:
+        item.edit_key = secrets.token_urlsafe(32)
+        AgendaItem.objects.filter(pk=item.pk).update(edit_key=item.edit_key)
+    return signing.dumps(item.edit_key, salt=PROPOSAL_TOKEN_SALT)
 
 
 def proposal_from_token(token: str) -> AgendaItem:
+    max_age = dt.timedelta(days=settings.PROPOSAL_LINK_DAYS)
     try:
-        pk = signing.loads(token, salt=PROPOSAL_TOKEN_SALT)
+        key = signing.loads(token, salt=PROPOSAL_TOKEN_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise Http404("This private link has expired.") from None
     except signing.BadSignature:
         raise Http404("This private link is not valid.") from None
+    if not isinstance(key, str) or not key:
+        raise Http404("This private link is not valid.")
     item = (
-        AgendaItem.objects.filter(pk=pk, meeting__isnull=False)
+        AgendaItem.objects.filter(edit_key=key, meeting__isnull=False)
         .select_related("meeting__series")
         .first()
     )
@@ -117,6 +133,7 @@ class ProposeView(CreateView):
         item.status = AgendaItem.Status.PROPOSED
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
+        item.edit_key = secrets.token_urlsafe(32)
         item.save()
         messages.success(
             self.request,

@@ -201,6 +201,9 @@ LOGIN_REDIRECT_URL = "admin:index"
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))
+# A proposer's private link (edit, withdraw, see the MC's answer) works this many
+# days after it was given.
+PROPOSAL_LINK_DAYS = int(os.environ.get("PROPOSAL_LINK_DAYS", "60"))
 # Addresses or networks of the proxies in front of the app (comma-separated, e.g.
 # 127.0.0.1,10.0.0.0/8). Only when a request comes from one of them is the visitor's
 # address read from X-Forwarded-For, for the proposal and check-in limits
