@@ -1,8 +1,9 @@
-"""The public "I'm here" link of a call: people list themselves as joined.
+"""The public "I'm here" link of a call: people say they joined.
 
 Open only while the call is on (start to 30 minutes after its scheduled end). The
-form takes a GitHub handle; checking in twice is harmless, and a simple per-address
-limit keeps a script from filling the list.
+form takes a GitHub handle and records an unverified check-in, which the MC
+confirms (anyone can type any handle); checking in twice is harmless, and a
+per-client limit keeps a script from filling the list.
 """
 
 from django import forms
@@ -99,12 +100,14 @@ class CheckInView(FormView):
         except CheckInRefused as refused:
             form.add_error("github_handle", forms.ValidationError(refused.message))
             return self.form_invalid(form)
-        handle = result.attendee.github_handle
+        handle = result.check_in.github_handle
         if result.already:
-            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+            messages.info(self.request, f"@{handle} has already checked in. Welcome!")
         else:
             messages.success(
-                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+                self.request,
+                f"Thanks, @{handle}: you are checked in. The MC confirms the list "
+                "of who joined after the call.",
             )
         # Post/redirect/get: a reload does not send the form again.
         return HttpResponseRedirect(self.request.path)
