@@ -40,7 +40,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it in the environment, or set DEBUG=true "
             "for local development (see .env.example)."
         )
-    SECRET_KEY = "django-insecure-callbook-development-only"  # noqa: S105
+    SECRET_KEY = "django-insecure-callbook-development-only"
 elif not DEBUG and SECRET_KEY.startswith(PLACEHOLDER_SECRET_KEY_PREFIXES):
     raise ImproperlyConfigured(
         "SECRET_KEY is still the placeholder from .env.example. Set a long random "

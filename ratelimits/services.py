@@ -94,7 +94,7 @@ def take(*, scope: str, client: str, limit: int, period: int) -> bool:
     over the limit are counted too (they do not extend the window).
     """
     now = timezone.now()
-    if random.random() < SWEEP_PROBABILITY:  # noqa: S311 - not a secret
+    if random.random() < SWEEP_PROBABILITY:
         Counter.objects.filter(expires_at__lte=now).delete()
     adapt = connection.ops.adapt_datetimefield_value
     quote = connection.ops.quote_name
@@ -103,7 +103,7 @@ def take(*, scope: str, client: str, limit: int, period: int) -> bool:
     # One statement, atomic on PostgreSQL and SQLite alike: concurrent attempts
     # cannot both see the last free slot.
     sql = (
-        f"INSERT INTO {table} ({key}, {count}, {expires}) VALUES (%s, 1, %s) "  # noqa: S608
+        f"INSERT INTO {table} ({key}, {count}, {expires}) VALUES (%s, 1, %s) "
         f"ON CONFLICT ({key}) DO UPDATE SET "
         f"{count} = CASE WHEN {table}.{expires} <= %s THEN 1 "
         f"ELSE {table}.{count} + 1 END, "

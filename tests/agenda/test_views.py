@@ -184,9 +184,12 @@ def private_url(item):
 @pytest.fixture
 def proposal(coming):
     return AgendaItemFactory(
-        meeting=coming, status="proposed", title="Old title",
-        proposer_name="Sam", requested_minutes=5,
-    )  # fmt: skip
+        meeting=coming,
+        status="proposed",
+        title="Old title",
+        proposer_name="Sam",
+        requested_minutes=5,
+    )
 
 
 def test_private_links_are_opaque_and_unrelated_to_ids(client, coming):
