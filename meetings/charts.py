@@ -29,6 +29,7 @@ MAX_BARS = 104  # a series' attendance is bucketed (months, quarters...) above t
 MINUTES_CALLS = 52  # the minutes chart shows a year of weekly calls
 ROTA_ROWS = 20  # MCs drawn in the rota; the table lists up to ROTA_TABLE_ROWS
 ROTA_TABLE_ROWS = 50
+STALE_NAMED = 8  # former MCs named under the rota, most turns first
 RELEASE_ROWS = 30
 REPOS_SHOWN = 4  # repositories with their own colour; the rest are "other"
 TOP_ISSUES = 3  # per quarter
@@ -59,7 +60,9 @@ class Chart:
     rows: list[list[Cell]]
     svg: SafeString = mark_safe("")  # noqa: S308 - empty
     legend: list[tuple[str, str]] = field(default_factory=list)  # (class, label)
-    note: str = ""
+    note: str = ""  # under the table
+    summary: str = ""  # under the picture, for everyone
+    facts: dict = field(default_factory=dict)  # the headline numbers, for tests
 
     @property
     def is_empty(self) -> bool:
@@ -667,6 +670,17 @@ def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
         ]
         for t in ranked[:ROTA_TABLE_ROWS]
     ]
+    regulars = sorted(stale, key=lambda t: (-len(t.dates), t.name))[:STALE_NAMED]
+    summary = ""
+    if regulars:
+        summary = "Have not led a call for over a year: " + ", ".join(
+            f"{t.name} ({len(t.dates)} call{'s' if len(t.dates) != 1 else ''}, "
+            f"last {t.dates[-1].isoformat()})"
+            for t in regulars
+        )
+        if len(stale) > len(regulars):
+            summary += f", and {len(stale) - len(regulars)} more"
+        summary += "."
     note = ""
     if len(ranked) > ROTA_TABLE_ROWS:
         note = (
@@ -687,6 +701,8 @@ def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
         close(parts),
         legend=[("c-mc", "led in the last year"), ("stale", "not for over a year")],
         note=note,
+        summary=summary,
+        facts={"mcs": len(ranked), "stale": len(stale)},
     )
 
 
