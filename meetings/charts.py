@@ -171,16 +171,29 @@ def time_axis(parts, *, first: dt.date, last: dt.date, left, right, baseline):
     def x(day: dt.date) -> float:
         return left + (day - first).days / days * (right - left)
 
-    years = range(first.year + 1, last.year + 1)
-    every = max(1, math.ceil(len(years) / 10))
-    for year in years:
-        if (year - first.year) % every:
-            continue
-        pos = x(dt.date(year, 1, 1))
+    if days < 2 * 365:
+        # A short span: a mark every quarter, named by month.
+        marks = [
+            dt.date(year, month, 1)
+            for year in range(first.year, last.year + 1)
+            for month in (1, 4, 7, 10)
+            if first < dt.date(year, month, 1) <= last
+        ]
+        labels = [
+            f"{d:%b %Y}" if d.month == 1 or i == 0 else f"{d:%b}"
+            for i, d in enumerate(marks)
+        ]
+    else:
+        years = range(first.year + 1, last.year + 1)
+        every = max(1, math.ceil(len(years) / 10))
+        marks = [dt.date(y, 1, 1) for y in years if not (y - first.year) % every]
+        labels = [str(d.year) for d in marks]
+    for day, label in zip(marks, labels, strict=True):
+        pos = x(day)
         parts.append(
             f'<line class="grid" x1="{pos:.1f}" x2="{pos:.1f}" y1="0" '
             f'y2="{baseline}"/><text class="tick" x="{pos:.1f}" y="{baseline + 14}" '
-            f'text-anchor="middle">{year}</text>'
+            f'text-anchor="middle">{label}</text>'
         )
     return x
 
@@ -413,10 +426,9 @@ def series_calls(series) -> list[SeriesCall]:
     )
     calls, url = [], meeting_urls(series.slug)
     for pk, date, ordinal, length, mc_id, mc_name, mc_handle in rows:
-        call = SeriesCall(
-            pk, date, ordinal, length or series.length_minutes, mc_id,
-            mc_name or "", mc_handle or "",
-        )  # fmt: skip
+        length = length or series.length_minutes
+        mc_name, mc_handle = mc_name or "", mc_handle or ""
+        call = SeriesCall(pk, date, ordinal, length, mc_id, mc_name, mc_handle)
         call.url = url(date, ordinal)
         calls.append(call)
     return calls
@@ -614,8 +626,12 @@ class Turns:
     dates: list[dt.date] = field(default_factory=list)
 
 
-def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
-    """Who led the series' calls and when; who has not led for a year (0 queries)."""
+def mc_rota(series, calls: list[SeriesCall]) -> Chart:
+    """Who led the series' calls and when; who has not led for a year (0 queries).
+
+    "For a year" counts back from the series' latest finalized call, not from
+    today, so an archive that has ended still shows who led towards its end.
+    """
     by_mc: dict[int, Turns] = {}
     for call in calls:
         if call.mc_id is not None:
@@ -625,29 +641,30 @@ def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
     title = "MC rota: who led which calls"
     if not by_mc:
         return Chart(key, title, "No call has a recorded MC yet.", [], [])
-    year_ago = today - dt.timedelta(days=365)
+    year_ago = calls[-1].date - dt.timedelta(days=365)
     ranked = sorted(by_mc.values(), key=lambda t: (t.dates[-1], t.name), reverse=True)
     stale = [t for t in ranked if t.dates[-1] < year_ago]
     shown = ranked[:ROTA_ROWS]
     description = (
         f"{len(ranked)} people have led calls; the {len(shown)} who led most "
-        f"recently are drawn, a dot per call. {len(stale)} of all MCs have not led "
-        f"a call since {year_ago.isoformat()} (hollow dots, marked “over a year”)."
+        f"recently are drawn, a dot per call. {len(stale)} of all MCs had not led "
+        f"a call in the year before the latest call (since {year_ago.isoformat()}; "
+        f"hollow dots, names in grey)."
     )
-    left, right, top, row_h = 150, WIDTH - 70, 6, 18
+    left, right, top, row_h = 150, WIDTH - 40, 6, 18
     bottom = top + len(shown) * row_h
     parts = svg_open(key, title, description, bottom + 22)
+    first, last = calls[0].date, calls[-1].date
     x = time_axis(
-        parts, first=calls[0].date, last=calls[-1].date, left=left, right=right,
-        baseline=bottom,
-    )  # fmt: skip
+        parts, first=first, last=last, left=left, right=right, baseline=bottom
+    )
     for row, turns in enumerate(shown):
         y = top + row * row_h + row_h / 2
         old = turns.dates[-1] < year_ago
         name = turns.name if len(turns.name) <= 22 else turns.name[:21] + "…"
         parts.append(
-            f'<text class="label" x="{left - 8}" y="{y + 4:.1f}" text-anchor="end">'
-            f"{esc(name)}</text>"
+            f'<text class="label{" old" if old else ""}" x="{left - 8}" '
+            f'y="{y + 4:.1f}" text-anchor="end">{esc(name)}</text>'
             f'<line class="grid" x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}"/>'
         )
         dot = "dot stale" if old else "dot c-mc"
@@ -657,7 +674,7 @@ def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
         ]
         parts.append(
             f'<text class="tick" x="{right + 8}" y="{y + 4:.1f}">'
-            f"{len(turns.dates)}{' · over a year' if old else ''}</text>"
+            f"{len(turns.dates)}</text>"
         )
     person_url = person_urls()
     table = [
@@ -695,11 +712,14 @@ def mc_rota(series, calls: list[SeriesCall], *, today: dt.date) -> Chart:
             ("Calls led", True),
             ("First", False),
             ("Latest", False),
-            ("Led in the last year", False),
+            ("Led in the year before the latest call", False),
         ],
         table,
         close(parts),
-        legend=[("c-mc", "led in the last year"), ("stale", "not for over a year")],
+        legend=[
+            ("c-mc", "led in the year before the latest call"),
+            ("stale", "not in that year"),
+        ],
         note=note,
         summary=summary,
         facts={"mcs": len(ranked), "stale": len(stale)},
@@ -727,9 +747,8 @@ def minutes_booked(series, calls: list[SeriesCall], booked: dict[int, int]) -> C
     parts = svg_open(key, title, description, bottom + 22)
     peak = max(max(booked.get(c.pk, 0), c.length) for c in calls)
     y = y_axis(
-        parts, top_value=peak, left=left, right=right, top=top, bottom=bottom,
-        unit="′",
-    )  # fmt: skip
+        parts, top_value=peak, left=left, right=right, top=top, bottom=bottom, unit="′"
+    )
     slot = (right - left) / len(calls)
     bar = max(1.0, slot * 0.7)
     last_year = None

@@ -245,7 +245,7 @@ def series_pictures(series) -> dict:
     attendance = charts.series_attendance(calls, charts.joined_by_call(series))
     return {
         "attendance": attendance,
-        "rota_chart": charts.mc_rota(series, calls, today=timezone.localdate()),
+        "rota_chart": charts.mc_rota(series, calls),
         "minutes_chart": charts.minutes_booked(
             series,
             calls,

@@ -176,8 +176,9 @@ def check_series(series, *, today: dt.date) -> dict:
     if granularity == "Call":
         assert len(rows) <= charts.MAX_BARS
 
-    rota = charts.mc_rota(series, calls, today=today)
-    year_ago = today - dt.timedelta(days=365)
+    rota = charts.mc_rota(series, calls)
+    latest = meetings[-1].date
+    year_ago = latest - dt.timedelta(days=365)
     per_mc = list(
         Meeting.objects.finalized()
         .filter(series=series, mc__isnull=False)

@@ -80,7 +80,7 @@ def main() -> int:
         measure(
             "rota",
             lambda: charts.series_calls(series),
-            lambda loaded: charts.mc_rota(series, loaded, today=today),
+            lambda loaded: charts.mc_rota(series, loaded),
         ),
         measure(
             "minutes",
