@@ -2,7 +2,7 @@
 
 `import_notes(sources=..., series_slug=...)` is the one entry point (the
 `import_notes` command and the admin upload page call it). Each file is read
-(`notes_parser`), each call in it is *planned* (`notes_plan`: names resolved to
+(`notes.parser`), each call in it is *planned* (`notes.plan`: names resolved to
 people, agenda items split from their presenters, action items found, links and
 closing lines read) into a `CallData`, checked for loss against its own export,
 compared with the meetings already stored on that date, and written, one file
@@ -37,15 +37,15 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_export import call_data, meetings_for_export, render_call
-from agenda.notes_format import (
+from agenda.notes.exporter import call_data, meetings_for_export, render_call
+from agenda.notes.format import (
     content_segments,
     fold,
     line_is_found,
     missing_lines,
     token_stream,
 )
-from agenda.notes_parser import (
+from agenda.notes.parser import (
     NotesImportError,
     ParsedFile,
     ParseWarning,
@@ -53,11 +53,11 @@ from agenda.notes_parser import (
     decode_notes,
     parse_notes,
 )
-from agenda.notes_people import (
+from agenda.notes.people import (
     PeopleIndex,
     Person,
 )
-from agenda.notes_plan import (
+from agenda.notes.plan import (
     CallPlan,
     ReleaseMention,
     SeriesInfo,
@@ -249,8 +249,11 @@ class _SeriesRouter:
         if not best:
             return ""
         top = max(count for count, _title in best)
-        return next(title for title, count in self.titles.items()
-                    if count == top and wanted(series_key(title)))  # fmt: skip
+        return next(
+            title
+            for title, count in self.titles.items()
+            if count == top and wanted(series_key(title))
+        )
 
     def key_for(self, title: str) -> str:
         key = series_key(title)
@@ -569,9 +572,11 @@ def _write_release(mention: ReleaseMention, meeting: Meeting) -> None:
     lead_id = mention.lead.pk if mention.lead else None
     if team is None:
         team = ReleaseTeam.objects.create(
-            version=mention.version, lead_id=lead_id, meeting=meeting,
+            version=mention.version,
+            lead_id=lead_id,
+            meeting=meeting,
             planned_date=mention.planned,
-        )  # fmt: skip
+        )
     else:
         earlier = team.meeting is None or meeting.date < team.meeting.date
         if earlier:
