@@ -13,7 +13,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from agenda.notes_import import import_notes, sources_from_paths
+from agenda.notes.importer import import_notes, sources_from_paths
 from meetings.models import Meeting, MeetingSeries
 from people.models import Attendee
 from tests import chart_checks
