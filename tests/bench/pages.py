@@ -20,6 +20,7 @@ PAGES = [
     Page("archive deep", "/calls/?page=last"),
     Page("meeting", "{meeting}"),
     Page("person", "{person}"),
+    Page("references", "/refs/"),
     Page("search", "/search/?q=plugin+release"),
     Page("ics feed", "/calls.ics"),
     Page("atom feed", "/feeds/notes/"),
