@@ -93,6 +93,11 @@ class AgendaItem(PublicModel):
         _("proposer's GitHub handle"), max_length=39, blank=True,
         validators=[validate_github_handle], help_text=_("Optional, without the @."),
     )  # fmt: skip
+    proposer = models.ForeignKey(
+        Attendee, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="proposed_items", verbose_name=_("proposer (signed in)"),
+        help_text=_("The person who proposed it while signed in with GitHub."),
+    )  # fmt: skip
     proposer_email = models.EmailField(
         _("proposer's e-mail"), blank=True,
         help_text=_("Optional; never shown publicly."),

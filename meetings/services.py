@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from meetings.models import Attendance, Meeting, ReleaseTeam
+from meetings.roles import takes_notes
 from people.models import Attendee, normalize_handle, validate_github_handle
 from people.parsing import parse_attendee_lines
 from people.services import AttendeeMatch, PersonError, create_attendee, match_attendee
@@ -62,12 +63,19 @@ def runs_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bo
 
 
 def can_edit_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
-    """Edit rights on the meeting's page, lock aside: Maintainers and its MC."""
+    """Edit rights on the call's page and notes, lock aside.
+
+    Maintainers, the call's MC and the note-takers granted for the call
+    (meetings/roles.py); people who signed in with GitHub get the staff flag and
+    group these need from their roles at sign-in.
+    """
     if not (user.is_active and user.is_staff):
         return False
     if user.has_perm("meetings.edit_any_meeting"):
         return True
-    return user.has_perm("meetings.change_meeting") and runs_meeting(user, meeting)
+    return user.has_perm("meetings.change_meeting") and (
+        runs_meeting(user, meeting) or takes_notes(user, meeting)
+    )
 
 
 def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
@@ -76,7 +84,7 @@ def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -
         return False
     if user.has_perm("meetings.edit_any_meeting"):
         return True
-    return runs_meeting(user, meeting) and (
+    return (runs_meeting(user, meeting) or takes_notes(user, meeting)) and (
         user.has_perm("meetings.view_meeting")
         or user.has_perm("meetings.change_meeting")
     )
@@ -426,9 +434,18 @@ class AttendanceResult:
     skipped: list[AttendanceRow] = field(default_factory=list)
 
 
-def _add_attendance(*, meeting: Meeting, attendee: Attendee) -> Attendance | None:
-    """List the person as joined (once); None when they already are."""
+def _add_attendance(
+    *, meeting: Meeting, attendee: Attendee, verified: bool = False
+) -> Attendance | None:
+    """List the person as joined (once); None when they already are.
+
+    A verified check-in of someone listed unverified marks their line verified.
+    """
     if meeting.attendances.filter(attendee=attendee).exists():
+        if verified:
+            meeting.attendances.filter(attendee=attendee, verified=False).update(
+                verified=True
+            )
         return None
     position = (
         meeting.attendances.aggregate(top=models.Max("position"))["top"] or 0
@@ -443,6 +460,7 @@ def _add_attendance(*, meeting: Meeting, attendee: Attendee) -> Attendance | Non
                 attendee=attendee,
                 position=position,
                 first_time=first_time,
+                verified=verified,
             )
     except IntegrityError:
         return None  # listed a moment ago by someone else
@@ -559,3 +577,23 @@ def check_in(
     return CheckInResult(
         attendee=person, already=attendance is None, new_person=new_person
     )
+
+
+def check_in_signed_in(
+    *, meeting: Meeting, user: AbstractBaseUser, now: dt.datetime | None = None
+) -> CheckInResult:
+    """One click: list the signed-in person as joined, with their verified handle."""
+    refusal = check_in_refusal(meeting=meeting, now=now)
+    if refusal:
+        raise CheckInRefused(refusal, code="closed")
+    person = (
+        Attendee.objects.filter(user=user).first() if user.is_authenticated else None
+    )
+    if person is None:
+        raise CheckInRefused(
+            "Sign in with GitHub to check in with one click, or type your handle.",
+            code="not_signed_in",
+        )
+    with transaction.atomic():
+        attendance = _add_attendance(meeting=meeting, attendee=person, verified=True)
+    return CheckInResult(attendee=person, already=attendance is None)
