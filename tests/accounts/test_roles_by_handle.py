@@ -64,7 +64,8 @@ def test_a_maintainer_grants_mc_by_handle_and_that_person_runs_the_call(
     account = fake_github.add_account("cleo-mc", id=31)
     github_sign_in.sign_in(cleo, fake_github, account)
     user = user_of(cleo)
-    assert user.is_staff and not user.is_superuser
+    assert user.is_staff
+    assert not user.is_superuser
     admin = "admin:meetings_meeting_"
     assert cleo.get(reverse(admin + "change", args=[meeting.pk])).status_code == 200
     item = meeting.agenda_items.get()

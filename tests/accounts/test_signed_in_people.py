@@ -121,8 +121,10 @@ def test_my_proposals_lists_each_with_its_status(ada):
     page = ada.get(reverse("agenda:my_proposals"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert "First idea" in text and "Not mine" not in text
-    assert "Declined" in text and "Reason: Out of scope this time" in text
+    assert "First idea" in text
+    assert "Not mine" not in text
+    assert "Declined" in text
+    assert "Reason: Out of scope this time" in text
     third.refresh_from_db()
     assert f"Deferred from the call of {meeting.date_key} to this one." in text
     assert third.meeting.date_key in text
