@@ -1,5 +1,7 @@
 """Sign in with GitHub, sign out (POST only), and the development stand-in."""
 
+from urllib.parse import urlsplit
+
 from allauth.socialaccount.providers.oauth2.views import (
     OAuth2CallbackView,
     OAuth2LoginView,
@@ -17,7 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from accounts.github import GitHubOAuth2Adapter
+from accounts.github import GitHubOAuth2Adapter, web_url
 from accounts.services import dev_sign_in_user
 from meetings.roles import sync_user_roles
 from people.models import normalize_handle, validate_github_handle
@@ -37,6 +39,11 @@ def safe_next(request) -> str:
     ):
         return target
     return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def github_origin() -> str:
+    parts = urlsplit(web_url())
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def dev_sign_in_enabled() -> bool:
@@ -70,6 +77,17 @@ class SignInView(FormView):
             dev_sign_in=dev_sign_in_enabled(),
             **kwargs,
         )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy:
+            # The GitHub button posts here and is redirected to GitHub: browsers
+            # hold that redirect to this page's form-action.
+            response.headers["Content-Security-Policy"] = policy.replace(
+                "form-action 'self'", f"form-action 'self' {github_origin()}"
+            )
+        return response
 
     def post(self, request, *args, **kwargs):
         if not dev_sign_in_enabled():

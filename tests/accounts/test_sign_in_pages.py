@@ -88,3 +88,16 @@ def test_check_deploy_passes_the_sign_in_checks_when_it_is_off(settings):
     settings.DEV_SIGN_IN = False
     settings.GITHUB_CLIENT_ID = "abc"
     call_command("check", "--deploy", "--fail-level", "ERROR", "--tag", "security")
+
+
+def test_the_sign_in_page_lets_its_form_go_to_github_only(client, fake_github):
+    policy = client.get(reverse("account_login"))["Content-Security-Policy"]
+    assert f"form-action 'self' {fake_github.url};" in policy
+    other = client.get(reverse("meetings:home"))["Content-Security-Policy"]
+    assert "form-action 'self';" in other
+
+
+def test_the_admin_login_points_to_github(client):
+    page = client.get(reverse("admin:login"), {"next": "/admin/"})
+    assert b"Sign in with GitHub</a>: MCs" in page.content
+    assert b'name="password"' in page.content

@@ -13,7 +13,7 @@ from meetings.models import (
 from people.models import Alias, Attendee
 
 MODELS = [MeetingSeries, Meeting, Attendance, Attendee, Alias, AgendaItem,
-          ActionItem, ReleaseTeam, get_user_model()]  # fmt: skip
+          ActionItem, ReleaseTeam, RoleGrant, RoleChange, get_user_model()]  # fmt: skip
 
 
 def counts():
@@ -26,11 +26,14 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     first = counts()
     out = capsys.readouterr().out
     assert "user: admin  password: callbook-demo" in out
-    assert "user: dana  password: callbook-demo" in out
+    assert "as danaruiz, MC of the next call (account made)" in out
+    assert "as adaquill, a Maintainer" in out
 
     call_command("seed_demo")
     assert counts() == first
-    assert "password: (unchanged)" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "password: (unchanged)" in again
+    assert "(account made)" not in again
 
     assert Meeting.objects.finalized().count() == 3
     upcoming = Meeting.objects.scheduled().get()
