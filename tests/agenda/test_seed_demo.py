@@ -9,6 +9,8 @@ from meetings.models import (
     Meeting,
     MeetingSeries,
     ReleaseTeam,
+    RoleChange,
+    RoleGrant,
 )
 from people.models import Alias, Attendee
 
