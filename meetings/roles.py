@@ -238,6 +238,22 @@ def sync_user_roles(user: AbstractBaseUser, *, org_member: bool | None = None) -
         user.__dict__.pop(cache, None)
 
 
+def give_rights_to_mc(meeting: Meeting) -> None:
+    """An MC set on a call outside the Roles page (the admin, "MC next call")
+    who has signed in before gets the rights now, not at their next sign-in."""
+    if not meeting.mc_id:
+        return
+    person = (
+        Attendee.objects.filter(
+            pk=meeting.mc_id, user__isnull=False, user__is_staff=False
+        )
+        .select_related("user")
+        .first()
+    )
+    if person is not None:
+        sync_user_roles(person.user)
+
+
 def takes_notes(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
     """Whether `user` is a note-taker granted for this call."""
     if not user.is_authenticated:

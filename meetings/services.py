@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from meetings.models import Attendance, Meeting, ReleaseTeam
-from meetings.roles import takes_notes
+from meetings.roles import give_rights_to_mc, takes_notes
 from people.models import Attendee, normalize_handle, validate_github_handle
 from people.parsing import parse_attendee_lines
 from people.services import AttendeeMatch, PersonError, create_attendee, match_attendee
@@ -220,6 +220,7 @@ def save_meeting(
         meeting.version = loaded_version + 1
         meeting._history_user = user
         meeting.save()
+        give_rights_to_mc(meeting)
     return meeting
 
 
@@ -331,6 +332,7 @@ def get_or_create_next_meeting(
         next_meeting._history_user = user
         next_meeting._change_reason = reason[:100]
         next_meeting.save()
+        give_rights_to_mc(next_meeting)
     return next_meeting, True
 
 

@@ -225,3 +225,35 @@ def test_manage_py_grant_mc_of_a_call(capsys):
     )
     meeting.refresh_from_db()
     assert meeting.mc.github_handle == "cleo"
+
+
+def test_an_mc_set_in_the_admin_gets_the_rights_without_signing_in_again(
+    fake_github,
+):
+    meeting = held_call()
+    client = Client()
+    github_sign_in.sign_in(client, fake_github, fake_github.add_account("late", id=9))
+    user = user_of(client)
+    assert not user.is_staff
+    boss = get_user_model().objects.create(
+        username="root2", is_staff=True, is_superuser=True
+    )
+    boss_client = Client()
+    boss_client.force_login(boss)
+    url = reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    data = form_data(boss_client.get(url))
+    data["mc"] = str(user.attendee.pk)
+    assert boss_client.post(url, data).status_code == 302
+    user.refresh_from_db()
+    assert user.is_staff
+    assert client.get(url).status_code == 200
+
+
+def test_a_maintainer_edits_a_person_without_a_user_account_box(client):
+    boss, _person = maintainer("boss")
+    client.force_login(boss)
+    person = AttendeeFactory(github_handle="adaquill")
+    page = client.get(reverse("admin:people_attendee_change", args=[person.pk]))
+    assert page.status_code == 200
+    assert b'name="user"' not in page.content
+    assert b"GitHub account id" in page.content
