@@ -202,8 +202,10 @@ def sync_user_roles(user: AbstractBaseUser, *, org_member: bool | None = None) -
             attendee=person, role=RoleGrant.Role.MAINTAINER
         ).exists()
     )
-    groups = {group.name: group for group in Group.objects.filter(
-        name__in=[MAINTAINER_GROUP, MC_GROUP])}  # fmt: skip
+    groups = {
+        group.name: group
+        for group in Group.objects.filter(name__in=[MAINTAINER_GROUP, MC_GROUP])
+    }
     in_maintainers = user.groups.filter(name=MAINTAINER_GROUP).exists()
     if maintainer_restriction():
         if org_member is None:

@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
 CLIENT_ID = "fake-client-id"
-CLIENT_SECRET = "fake-client-secret"  # noqa: S105 - a test stand-in
+CLIENT_SECRET = "fake-client-secret"
 
 
 @dataclass

@@ -5,8 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from meetings.models import Meeting, RoleGrant
 from meetings.roles import GRANTABLE, MC, RoleError, grant_role
 
-ROLE_NAMES = {"maintainer": RoleGrant.Role.MAINTAINER, "mc": MC,
-              "note-taker": RoleGrant.Role.NOTE_TAKER}  # fmt: skip
+ROLE_NAMES = {
+    "maintainer": RoleGrant.Role.MAINTAINER,
+    "mc": MC,
+    "note-taker": RoleGrant.Role.NOTE_TAKER,
+}
 
 
 class Command(BaseCommand):
