@@ -39,10 +39,19 @@ def test_propose_follow_the_status_and_check_in_with_one_click(
     grant_role(handle="cleo-mc", role="mc", meeting=meeting, by=None)
     ada_account = fake_github.add_account("adaquill", id=42, name="Ada Quill")
     cleo_account = fake_github.add_account("cleo-mc", id=43)
-    ada = browser.new_context().new_page()
-    cleo = browser.new_context().new_page()
-    for tab in (ada, cleo):
-        tab.set_default_timeout(10_000)
+    contexts = [browser.new_context(), browser.new_context()]
+    try:
+        ada, cleo = (context.new_page() for context in contexts)
+        for tab in (ada, cleo):
+            tab.set_default_timeout(10_000)
+        flow(ada, cleo, live_server, fake_github, meeting, ada_account, cleo_account)
+    finally:
+        # Open keep-alive connections would outlive the live server's database.
+        for context in contexts:
+            context.close()
+
+
+def flow(ada, cleo, live_server, fake_github, meeting, ada_account, cleo_account):
 
     # Ada signs in with GitHub and proposes an item: her name is filled in.
     sign_in_with_github(ada, live_server, fake_github, ada_account)
