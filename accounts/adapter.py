@@ -4,6 +4,7 @@ from urllib.parse import urlparse
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.github import is_member
@@ -18,6 +19,13 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # No local sign-up form: accounts come from GitHub (the social adapter).
         return False
+
+    def get_login_redirect_url(self, request):
+        # LOGIN_REDIRECT_URL is the admin's (break-glass logins); people go home.
+        return reverse("meetings:home")
+
+    def get_signup_redirect_url(self, request):
+        return reverse("meetings:home")  # a first sign-in is a sign-up to allauth
 
     def is_safe_url(self, url):
         """`next=` may only point into this site (this host, this scheme)."""

@@ -1,14 +1,14 @@
-"""The public "I'm here" link of a call: people list themselves as joined.
+"""The public "I'm here" link of a call: people say they joined.
 
 Open only while the call is on (start to 30 minutes after its scheduled end). A
-person signed in with GitHub checks in with one click, recorded as verified; anyone
-else types a GitHub handle, recorded unverified. Checking in twice is harmless, and
-a simple per-address limit keeps a script from filling the list.
+person signed in with GitHub checks in with one click: the check-in is verified and
+they are listed as joined at once. Anyone else types a GitHub handle, which records
+an unverified check-in for the MC to confirm (anyone can type any handle). Checking
+in twice is harmless, and a per-client limit keeps a script from filling the list.
 """
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
@@ -23,6 +23,7 @@ from meetings.services import (
     format_moment,
 )
 from people.models import Attendee, normalize_handle, validate_github_handle
+from ratelimits.services import client_address, take
 
 # Per client address and call: a whole call behind one address (an office, or a
 # proxy that does not pass the client's address on) still fits, a script does not.
@@ -103,15 +104,12 @@ class CheckInView(FormView):
         return self.welcome(result, verified=True)
 
     def within_limit(self) -> bool:
-        address = self.request.META.get("REMOTE_ADDR", "unknown")
-        key = f"checkin:{self.meeting.pk}:{address}"
-        cache.add(key, 0, CHECK_IN_PERIOD_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, CHECK_IN_PERIOD_SECONDS)
-            count = 1
-        return count <= CHECK_INS_PER_ADDRESS
+        return take(
+            scope=f"checkin:{self.meeting.pk}",
+            client=client_address(self.request),
+            limit=CHECK_INS_PER_ADDRESS,
+            period=CHECK_IN_PERIOD_SECONDS,
+        )
 
     def form_valid(self, form):
         try:
@@ -124,17 +122,22 @@ class CheckInView(FormView):
         return self.welcome(result, verified=False)
 
     def welcome(self, result, *, verified: bool):
-        handle = result.attendee.github_handle
-        if verified and not result.already:
+        handle = result.check_in.github_handle
+        if verified:
             messages.success(
                 self.request,
-                f"Thanks, @{handle}: you are on the list of who joined (verified).",
+                f"@{handle} is on the list of who joined (verified). Welcome!"
+                if result.already
+                else f"Thanks, @{handle}: you are on the list of who joined "
+                "(verified).",
             )
         elif result.already:
-            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+            messages.info(self.request, f"@{handle} has already checked in. Welcome!")
         else:
             messages.success(
-                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+                self.request,
+                f"Thanks, @{handle}: you are checked in. The MC confirms the list "
+                "of who joined after the call.",
             )
         # Post/redirect/get: a reload does not send the form again.
         return HttpResponseRedirect(self.request.path)

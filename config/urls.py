@@ -19,6 +19,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("agenda.checkin_urls")),
+    path("", include("agenda.notebook.urls")),
     path("", include("agenda.download_urls")),
     path("people/", include("people.urls")),
     path("", include("agenda.urls")),

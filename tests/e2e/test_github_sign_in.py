@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from agenda.models import AgendaItem
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, CheckIn, Meeting
 from meetings.roles import grant_role
 from tests.factories import MeetingFactory
 from tests.staff import ensure_roles
@@ -93,7 +93,7 @@ def flow(ada, cleo, live_server, fake_github, meeting, ada_account, cleo_account
     )
     attendance = Attendance.objects.get(meeting=meeting)
     assert attendance.attendee.github_handle == "adaquill"
-    assert attendance.verified
+    assert CheckIn.objects.get(meeting=meeting).verified
 
     # Signing out is a POST from the header.
     with ada.expect_navigation():

@@ -20,7 +20,7 @@ def grant_existing_maintainers(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0005_roles_and_verified_checkin"),
+        ("meetings", "0006_roles"),
         ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
