@@ -28,6 +28,13 @@ def user_of(client):
     return get_user_model().objects.get(pk=client.session[SESSION_KEY])
 
 
+def notebook_url(meeting):
+    return reverse(
+        "notebook:notebook",
+        kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+    )
+
+
 def held_call(**fields):
     start = timezone.now() - dt.timedelta(minutes=30)
     fields.setdefault("mc", None)
@@ -68,6 +75,9 @@ def test_a_maintainer_grants_mc_by_handle_and_that_person_runs_the_call(
     assert not user.is_superuser
     admin = "admin:meetings_meeting_"
     assert cleo.get(reverse(admin + "change", args=[meeting.pk])).status_code == 200
+    notebook = cleo.get(notebook_url(meeting))
+    assert notebook.status_code == 200
+    assert notebook.context["editable"]
     item = meeting.agenda_items.get()
     response = cleo.post(
         reverse(admin + "agenda", args=[meeting.pk]),
@@ -97,6 +107,8 @@ def test_a_note_taker_edits_that_call_only(fake_github):
     grant_role(handle="nina", role="note_taker", meeting=meeting, by=None)
     client = Client()
     github_sign_in.sign_in(client, fake_github, fake_github.add_account("nina", id=5))
+    assert client.get(notebook_url(meeting)).context["editable"]
+    assert client.get(notebook_url(other)).status_code in {302, 403}
     admin = "admin:meetings_meeting_"
     page = client.get(reverse(admin + "change", args=[meeting.pk]))
     assert page.status_code == 200
