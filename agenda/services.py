@@ -31,7 +31,7 @@ from meetings.services import (
     release_teams_in_progress,
     save_new_version,
 )
-from notices.models import Notice, SeriesChannels
+from notices.models import Notice, Preference, SeriesChannels
 from notices.services import enqueue_notice
 from people.models import Attendee
 
@@ -98,11 +98,19 @@ def _tell_proposer(
 ) -> None:
     """Enqueue the decision for the proposer, in the decision's transaction. Sent
     only if the address asked for it (notices checks when sending)."""
+    address = item.proposer_email
+    if not address and item.proposer_id:
+        # Signed in with GitHub and left no address: the person's own choices.
+        address = (
+            Preference.objects.filter(attendee_id=item.proposer_id)
+            .values_list("email", flat=True)
+            .first()
+        )
     enqueue_notice(
         kind=kind,
         about=item,
         occurrence=occurrence,
-        address=item.proposer_email,
+        address=address,
         due_at=timezone.now(),
         context=context,
     )

@@ -394,3 +394,19 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_holding_the_lease
     assert run_once(clock=clock, worker_id="worker-b").sent == 1
     assert mark_failed(notice=stale, now=clock.now, error="late") is False
     assert Notice.objects.get().status == Notice.Status.SENT
+
+
+def test_a_signed_in_proposer_hears_at_their_own_address(mail_settings, smtp, clock):
+    meeting = scheduled_call(clock.now + dt.timedelta(days=3))
+    ann = AttendeeFactory(display_name="Ann")
+    Preference.objects.create(email="ann@example.org", attendee=ann)
+    item = AgendaItemFactory(
+        meeting=meeting,
+        title="Signed in",
+        proposer=ann,
+        status=AgendaItem.Status.PROPOSED,
+    )
+    decline_agenda_item(item=item, user=None, reason="Too late.")
+    assert run_once(clock=clock).sent == 1
+    assert smtp.messages[0]["To"] == "ann@example.org"
+    assert "Too late." in text_part(smtp.messages[0])
