@@ -83,15 +83,26 @@ class AgendaItemForm(forms.ModelForm):
 @admin.register(AgendaItem)
 class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAdmin):
     form = AgendaItemForm
-    list_display = ["title", "meeting", "status", "position", "requested_minutes",
-                    "proposer_name"]  # fmt: skip
-    list_filter = ["status", "series"]
+    list_display = ["title", "meeting", "status", "arrived_late", "position",
+                    "requested_minutes", "presented_by", "proposer_name"]  # fmt: skip
+    list_filter = ["status", "arrived_late", "series"]
     search_fields = ["title", "description", "discussion_notes", "proposer_name",
                      "proposer_handle", "presenter_names"]  # fmt: skip
     autocomplete_fields = ["presenters"]
     raw_id_fields = ["meeting"]
     list_select_related = ["meeting__series"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("presenters")
+
+    @admin.display(description="presenters")
+    def presented_by(self, obj):
+        # Co-presenters all: linked people and names as written that match none.
+        return ", ".join(
+            person.display_name if person else name
+            for person, name in obj.presenter_entries
+        )
 
     def has_change_permission(self, request, obj=None):
         locked = obj is not None and obj.meeting_id and obj.meeting.is_finalized

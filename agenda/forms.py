@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from agenda.models import AgendaItem
+from meetings.markdown import strip_control_characters
 from people.models import normalize_handle, validate_github_handle
 
 MINUTES_CHOICES = [(5, _("5 minutes")), (10, _("10 minutes")), (15, _("15 minutes")),
@@ -99,6 +100,15 @@ class ProposalForm(forms.ModelForm):
                     params={"line": line[:100]},
                 ) from None
         return "\n".join(lines)
+
+    def clean(self):
+        cleaned = super().clean()
+        # Invisible control characters (pasted, or sent on purpose) carry nothing a
+        # reader needs and would break the Atom feed: they are dropped, not refused.
+        for name, value in cleaned.items():
+            if isinstance(value, str):
+                cleaned[name] = strip_control_characters(value)
+        return cleaned
 
     def clean_website(self):
         if self.cleaned_data.get(HONEYPOT_FIELD):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from icalendar import Alarm, Calendar, Event
 
+from meetings.markdown import strip_control_characters
 from meetings.models import Meeting, MeetingSeries
 from meetings.views import agenda_prefetch
 
@@ -81,10 +82,27 @@ def calendar(request, series=None):
     return response
 
 
+def _xml_safe(value):
+    return strip_control_characters(value) if isinstance(value, str) else value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    """Atom that drops the control characters XML 1.0 cannot carry, wherever they
+    come from (an old row, an import), instead of failing the whole feed."""
+
+    def __init__(self, *args, **kwargs):
+        args = [_xml_safe(value) for value in args]
+        super().__init__(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        args = [_xml_safe(value) for value in args]
+        super().add_item(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
 class LatestNotesFeed(Feed):
     """An Atom feed of finalized notes, newest first, as sanitized HTML."""
 
-    feed_type = Atom1Feed
+    feed_type = XmlSafeAtom1Feed
     title = "Community call notes"
     subtitle = "Finalized notes of the community's calls."
 
