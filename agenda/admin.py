@@ -552,4 +552,4 @@ def can_restore(request, meeting) -> bool:
     return not meeting.is_finalized and can_edit_meeting(request.user, meeting)
 
 
-import agenda.notes_admin  # noqa: E402, F401 - the notes upload page
+import agenda.notes.admin  # noqa: E402, F401 - the notes upload page

@@ -8,7 +8,7 @@ calls are not published: 404.
 from django.http import Http404, HttpResponse
 from django.views import View
 
-from agenda.notes_export import meetings_for_export, render_meeting
+from agenda.notes.exporter import meetings_for_export, render_meeting
 from meetings.models import Meeting
 
 

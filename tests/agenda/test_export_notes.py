@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from agenda.models import ActionItem
-from agenda.notes_export import render_meeting
-from agenda.notes_import import import_notes, sources_from_paths
+from agenda.notes.exporter import render_meeting
+from agenda.notes.importer import import_notes, sources_from_paths
 from meetings.models import Attendance, Meeting
 from tests.factories import (
     ActionItemFactory,

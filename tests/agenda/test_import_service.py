@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_check import lossless_failures, round_trip
-from agenda.notes_import import NotesImportError, import_notes, sources_from_paths
+from agenda.notes.check import lossless_failures, round_trip
+from agenda.notes.importer import NotesImportError, import_notes, sources_from_paths
 from meetings.models import GitHubReference, Meeting, MeetingSeries, ReleaseTeam
 from meetings.references import meeting_github_references
 from people.models import Alias, Attendee
@@ -377,7 +377,7 @@ def test_a_series_slug_is_checked_first():
 
 @pytest.mark.django_db
 def test_a_file_that_breaks_while_writing_is_rolled_back_alone(monkeypatch):
-    from agenda import notes_import
+    from agenda.notes import importer as notes_import
 
     real_flush = notes_import._Writer.flush
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from agenda.notes_admin import SESSION_KEY
+from agenda.notes.admin import SESSION_KEY
 from meetings.models import Meeting
 from tests.factories import UserFactory
 

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_check import lossless_failures, round_trip
-from agenda.notes_import import import_notes, sources_from_paths
+from agenda.notes.check import lossless_failures, round_trip
+from agenda.notes.importer import import_notes, sources_from_paths
 from meetings.models import Meeting, MeetingSeries
 from people.models import Attendee
 

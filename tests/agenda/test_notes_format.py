@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from agenda.notes_format import (
+from agenda.notes.format import (
     PersonRef,
     classify_label,
     classify_link,

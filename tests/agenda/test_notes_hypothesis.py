@@ -8,12 +8,12 @@ from django.conf import settings as settings_module
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agenda.notes_export import render_call
-from agenda.notes_format import missing_lines
-from agenda.notes_import import import_notes
-from agenda.notes_parser import NotesImportError, decode_notes, parse_notes
-from agenda.notes_people import PeopleIndex
-from agenda.notes_plan import SeriesInfo, learn_people, plan_call
+from agenda.notes.exporter import render_call
+from agenda.notes.format import missing_lines
+from agenda.notes.importer import import_notes
+from agenda.notes.parser import NotesImportError, decode_notes, parse_notes
+from agenda.notes.people import PeopleIndex
+from agenda.notes.plan import SeriesInfo, learn_people, plan_call
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = (

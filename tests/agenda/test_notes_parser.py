@@ -3,7 +3,7 @@ import textwrap
 
 import pytest
 
-from agenda.notes_parser import (
+from agenda.notes.parser import (
     NotesImportError,
     clean_title,
     decode_notes,

@@ -1,6 +1,6 @@
 import pytest
 
-from agenda.notes_people import (
+from agenda.notes.people import (
     PeopleIndex,
     Person,
     Resolver,

@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from agenda.notes_people import PeopleIndex, Person, Resolver
-from agenda.notes_plan import find_actions, parse_release, split_presenters
+from agenda.notes.people import PeopleIndex, Person, Resolver
+from agenda.notes.plan import find_actions, parse_release, split_presenters
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count, Q
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_check import lossless_failures, round_trip
-from agenda.notes_import import NotesImportError, import_notes, sources_from_paths
+from agenda.notes.check import lossless_failures, round_trip
+from agenda.notes.importer import NotesImportError, import_notes, sources_from_paths
 from meetings.models import Attendance, GitHubReference, Meeting, ReleaseTeam
 
 

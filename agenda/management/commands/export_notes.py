@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agenda.notes_export import export_series
+from agenda.notes.exporter import export_series
 from meetings.models import MeetingSeries
 
 

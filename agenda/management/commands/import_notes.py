@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from agenda.notes_import import NotesImportError, import_notes, sources_from_paths
+from agenda.notes.importer import NotesImportError, import_notes, sources_from_paths
 
 
 class Command(BaseCommand):

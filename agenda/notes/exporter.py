@@ -53,7 +53,7 @@ from pathlib import Path
 from django.db.models import Prefetch
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_format import (
+from agenda.notes.format import (
     CANCELLED_MARK,
     LINK_RENDER_LABELS,
     NOTES_BEGIN,

@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from agenda.notes_import import NotesImportError, import_notes
+from agenda.notes.importer import NotesImportError, import_notes
 
 PERMISSION = "meetings.add_meeting"
 SESSION_KEY = "agenda_notes_upload"

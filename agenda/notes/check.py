@@ -3,7 +3,7 @@
 Used by `manage.py corpus_check` and by the tests over the shared corpus.
 
 - `lossless_failures`: every non-blank line of every imported file, reduced to its
-  content words (see `notes_format.content_segments`), must be found in the
+  content words (see `notes.format.content_segments`), must be found in the
   export of the meeting its call went to.
 - `snapshot`: every structured field of every meeting (and the release teams and
   people they point to), in a form that compares equal across databases.
@@ -20,16 +20,16 @@ from pathlib import Path
 from django.db import transaction
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_export import (
+from agenda.notes.exporter import (
     EXPORTED_STATUSES,
     call_data,
     export_series,
     meetings_for_export,
     render_call,
 )
-from agenda.notes_format import fold, missing_lines
-from agenda.notes_import import ImportReport, import_notes, sources_from_paths
-from agenda.notes_parser import decode_notes, parse_notes
+from agenda.notes.format import fold, missing_lines
+from agenda.notes.importer import ImportReport, import_notes, sources_from_paths
+from agenda.notes.parser import decode_notes, parse_notes
 from meetings.models import (
     Attendance,
     GitHubReference,

@@ -1,7 +1,7 @@
 """Plan one call: resolve its names and build what will be stored.
 
 `plan_call` turns a `ParsedCall` (what the notes say, as text) into a `CallPlan`:
-people resolved (`notes_people`), agenda items split from their presenters
+people resolved (`notes.people`), agenda items split from their presenters
 ("[Lore/Leo] Release plan", "Docs (Chen)", "- @handle", "by Name", "Name:"),
 action items found (checkboxes under an action heading, ACTION:/Action Item:/
 TODO:, and "X to do Y" sentences as suggestions), GitHub references and release
@@ -18,8 +18,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from agenda.notes_export import render_call
-from agenda.notes_format import (
+from agenda.notes.exporter import render_call
+from agenda.notes.format import (
     MD_LINK_RE,
     MONTHS,
     ActionItemData,
@@ -32,8 +32,8 @@ from agenda.notes_format import (
     missing_lines,
     strip_markers,
 )
-from agenda.notes_parser import Entry, ParsedCall, ParseWarning
-from agenda.notes_people import (
+from agenda.notes.parser import Entry, ParsedCall, ParseWarning
+from agenda.notes.people import (
     NOT_A_PERSON,
     PeopleIndex,
     Person,
@@ -487,6 +487,25 @@ def learn_people(calls: Sequence[ParsedCall], index: PeopleIndex) -> None:
                 )
 
 
+@dataclass
+class _Planning:
+    """What the section planners share while one call is planned."""
+
+    call: ParsedCall
+    plan: CallPlan
+    index: PeopleIndex
+    series: SeriesInfo
+    resolver: Resolver
+    scope: list[Person]
+
+    @property
+    def warnings(self) -> list[ParseWarning]:
+        return self.plan.warnings
+
+    def warn(self, code: str, line: int, message: str) -> None:
+        self.plan.warnings.append(ParseWarning(code, line, message))
+
+
 def plan_call(
     call: ParsedCall,
     *,
@@ -494,84 +513,119 @@ def plan_call(
     series: SeriesInfo,
 ) -> CallPlan:
     """Resolve a parsed call's names and build what will be stored."""
-    warnings = list(call.warnings)
-    plan = CallPlan(call=call, data=CallData(date=call.date), warnings=warnings)
-    data = plan.data
+    plan = CallPlan(
+        call=call, data=CallData(date=call.date), warnings=list(call.warnings)
+    )
     scope: list[Person] = []
-    resolver = Resolver(index, scope)
+    ctx = _Planning(call, plan, index, series, Resolver(index, scope), scope)
 
-    for entry in call.attendees:
+    # Order matters: attendees and the MC join the resolver's scope before the
+    # agenda and actions are read, so first names there resolve to them.
+    _plan_attendees(ctx)
+    _plan_mc(ctx)
+    _plan_next_mc(ctx)
+    agenda_texts = _plan_agenda(ctx)
+    section_actions = _plan_section_actions(ctx)
+    _plan_links(ctx)
+    _plan_release(ctx)
+    _plan_header(ctx)
+    _plan_actions(ctx, agenda_texts, section_actions)
+
+    _compose_notes(plan, call.notes)
+    _keep_what_is_missing(plan, series)
+    # The same references the rendered page links to, as /refs/ pages promise.
+    plan.refs = sorted(github_references(_all_text(plan.data), series.github_repo))
+    return plan
+
+
+def _plan_attendees(ctx: _Planning) -> None:
+    """The attendee section: one person per line, created when new."""
+    plan = ctx.plan
+    for entry in ctx.call.attendees:
         text = entry.text.strip()
         if not has_content(f"- {text}"):
             continue  # a template placeholder such as "[Your Name](...)"
         parsed = parse_attendee_line(text)
         if parsed is None or not (parsed.handle or person_like(parsed.name)):
-            warnings.append(
-                ParseWarning(
-                    "malformed_attendee",
-                    entry.line,
-                    f"not a person, kept in the notes: {text[:80]!r}",
-                )
+            ctx.warn(
+                "malformed_attendee",
+                entry.line,
+                f"not a person, kept in the notes: {text[:80]!r}",
             )
             continue
         person = _attendee(
-            index, parsed, resolver, create=True, warnings=warnings, line=entry.line
+            ctx.index,
+            parsed,
+            ctx.resolver,
+            create=True,
+            warnings=ctx.warnings,
+            line=entry.line,
         )
         if person is not None and person not in plan.attendees:
             plan.attendees.append(person)
             plan.written[id(person)] = re.sub(r"\s*\n\s*", " ", text)
-            scope.append(person)
+            ctx.scope.append(person)
 
-    for entry in call.mc:
+
+def _plan_mc(ctx: _Planning) -> None:
+    """The MC: the first line with content, created when new."""
+    for entry in ctx.call.mc:
         text = entry.text.strip()
         if not has_content(f"- {text}"):
             continue
         person = _person_from_text(
-            text, index, resolver, create=True, warnings=warnings, line=entry.line
+            text,
+            ctx.index,
+            ctx.resolver,
+            create=True,
+            warnings=ctx.warnings,
+            line=entry.line,
         )
         if person is not None:
-            plan.mc = person
-            if person not in scope:
-                scope.append(person)
-            break
-        warnings.append(
-            ParseWarning(
-                "unresolved_mc", entry.line, f"MC not understood: {text[:80]!r}"
-            )
-        )
-        break
+            ctx.plan.mc = person
+            if person not in ctx.scope:
+                ctx.scope.append(person)
+            return
+        ctx.warn("unresolved_mc", entry.line, f"MC not understood: {text[:80]!r}")
+        return
 
-    for entry in call.next_mc:
+
+def _plan_next_mc(ctx: _Planning) -> None:
+    """The next MC: the first line naming someone already known."""
+    for entry in ctx.call.next_mc:
         text = entry.text.strip()
         if not has_content(f"- {text}"):
             continue
         person = _person_from_text(
-            text, index, resolver, create=False, warnings=warnings, line=entry.line
+            text,
+            ctx.index,
+            ctx.resolver,
+            create=False,
+            warnings=ctx.warnings,
+            line=entry.line,
         )
         if person is not None:
-            plan.next_mc = person
-            break
-    else:
-        texts = [e.text for e in call.next_mc if has_content(f"- {e.text}")]
-        if texts:
-            warnings.append(
-                ParseWarning(
-                    "unresolved_next_mc",
-                    call.next_mc[0].line,
-                    f"next MC not understood: {texts[0][:80]!r}",
-                )
-            )
+            ctx.plan.next_mc = person
+            return
+    texts = [e.text for e in ctx.call.next_mc if has_content(f"- {e.text}")]
+    if texts:
+        ctx.warn(
+            "unresolved_next_mc",
+            ctx.call.next_mc[0].line,
+            f"next MC not understood: {texts[0][:80]!r}",
+        )
 
+
+def _plan_agenda(ctx: _Planning) -> list[tuple[str, int | None]]:
+    """Agenda items with their presenters; returns each item's text for actions."""
     agenda_texts: list[tuple[str, int | None]] = []
-    for position, item in enumerate(call.agenda):
-        names, title = split_presenters(item.head, resolver)
+    for position, item in enumerate(ctx.call.agenda):
+        names, title = split_presenters(item.head, ctx.resolver)
         for name in names.unresolved:
-            warnings.append(
-                ParseWarning(
-                    "unresolved_presenter",
-                    item.line,
-                    f"presenter {name!r} matches nobody (or several people)",
-                )
+            ctx.warn(
+                "unresolved_presenter",
+                item.line,
+                f"presenter {name!r} matches nobody (or several people)",
             )
         title, description = _split_title(title, item.description)
         urls = list(
@@ -579,7 +633,7 @@ def plan_call(
                 re.findall(r"https?://[^\s<>()\[\]]+", f"{title}\n{description}")
             )
         )
-        data.agenda.append(
+        ctx.plan.data.agenda.append(
             AgendaItemData(
                 title=title,
                 presenter_names=names.written[:200],
@@ -589,16 +643,22 @@ def plan_call(
                 links="\n".join(u.rstrip(".,;") for u in urls)[:2000],
             )
         )
-        plan.presenters.append(names.people)
+        ctx.plan.presenters.append(names.people)
         agenda_texts.append((f"{title}\n{description}\n{item.discussion}", position))
+    return agenda_texts
 
+
+def _plan_section_actions(
+    ctx: _Planning,
+) -> list[tuple[ActionItemData, list[Person]]]:
+    """Action items listed under an action heading, with their owners."""
     section_actions: list[tuple[ActionItemData, list[Person]]] = []
-    for action in call.actions:
+    for action in ctx.call.actions:
         text = action.head.strip()
         owner = Names()
         match = re.match(r"^\[(?P<names>[^\[\]]{1,100})\](?!\()\s*", text)
         if match:
-            owner = _names(match.group("names"), resolver)
+            owner = _names(match.group("names"), ctx.resolver)
             text = text[match.end() :]
         status = "done" if action.checked else "open"
         struck = re.fullmatch(r"~~(.+)~~", text.strip())
@@ -618,11 +678,15 @@ def plan_call(
                 owner.people,
             )
         )
+    return section_actions
 
-    links = {}
-    for link in call.links:
-        if link.kind not in links:
-            links[link.kind] = link.url
+
+def _plan_links(ctx: _Planning) -> None:
+    """The call's links, leaving out those the series already shows."""
+    data, series = ctx.plan.data, ctx.series
+    links: dict[str, str] = {}
+    for link in ctx.call.links:
+        links.setdefault(link.kind, link.url)
     data.info_url = links.get("info", "")[:200]
     data.video_url = links.get("video", "")[:200]
     data.recording_url = links.get("recording", "")[:200]
@@ -631,17 +695,26 @@ def plan_call(
     if data.video_url and data.video_url == series.video_url:
         data.video_url = ""
 
-    data.highlights = call.highlights
-    if call.next_release is not None:
-        release = call.next_release.text.strip()
-        single = re.fullmatch(r"[-*+]\s+([^\n]*)", release)
-        if single:
-            release = single.group(1).strip()
-        data.next_release = release[:500]
-        plan.release = parse_release(release, call.date, resolver)
 
+def _plan_release(ctx: _Planning) -> None:
+    """The next-release section, and the release team it names."""
+    if ctx.call.next_release is None:
+        return
+    release = ctx.call.next_release.text.strip()
+    single = re.fullmatch(r"[-*+]\s+([^\n]*)", release)
+    if single:
+        release = single.group(1).strip()
+    ctx.plan.data.next_release = release[:500]
+    ctx.plan.release = parse_release(release, ctx.call.date, ctx.resolver)
+
+
+def _plan_header(ctx: _Planning) -> None:
+    """Title, highlights, cancellation, MCs and attendees as the data shows them."""
+    plan, call = ctx.plan, ctx.call
+    data = plan.data
+    data.highlights = call.highlights
     plan.raw_title = call.title
-    data.title = call.title or series.title
+    data.title = call.title or ctx.series.title
     data.cancelled = call.cancelled
     data.mc = plan.mc.ref() if plan.mc else None
     data.next_mc = plan.next_mc.ref() if plan.next_mc else None
@@ -650,7 +723,16 @@ def plan_call(
         for person in plan.attendees
     ]
 
-    inline = find_actions([(call.highlights, None), *agenda_texts], resolver)
+
+def _plan_actions(
+    ctx: _Planning,
+    agenda_texts: list[tuple[str, int | None]],
+    section_actions: list[tuple[ActionItemData, list[Person]]],
+) -> None:
+    """Actions found in the text, then the action section's (merged by wording)."""
+    plan = ctx.plan
+    data = plan.data
+    inline = find_actions([(ctx.call.highlights, None), *agenda_texts], ctx.resolver)
     plan.owners = []
     data.actions = []
     by_key: dict[str, int] = {}
@@ -671,12 +753,6 @@ def plan_call(
         by_key[key] = len(data.actions)
         data.actions.append(action)
         plan.owners.append(people)
-
-    _compose_notes(plan, call.notes)
-    _keep_what_is_missing(plan, series)
-    # The same references the rendered page links to, as /refs/ pages promise.
-    plan.refs = sorted(github_references(_all_text(data), series.github_repo))
-    return plan
 
 
 def _as_written(person: Person, written: str) -> PersonRef:

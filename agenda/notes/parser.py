@@ -14,7 +14,7 @@ the call before it. Inside a call, headings and bold labels ("**MC:**",
 verbatim for the meeting's free notes.
 
 Nothing here decides who a name refers to: the importer does that with the people
-it knows (see notes_import).
+it knows (see notes.importer).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import PurePath
 
 from markdown_it import MarkdownIt
 
-from agenda.notes_format import (
+from agenda.notes.format import (
     BOLD_LABEL_RE,
     CANCELLED_MARK,
     MD_LINK_RE,

@@ -2,7 +2,7 @@
 
 `import_notes(sources=..., series_slug=...)` is the one entry point (the
 `import_notes` command and the admin upload page call it). Each file is read
-(`notes_parser`), each call in it is *planned* (`notes_plan`: names resolved to
+(`notes.parser`), each call in it is *planned* (`notes.plan`: names resolved to
 people, agenda items split from their presenters, action items found, links and
 closing lines read) into a `CallData`, checked for loss against its own export,
 compared with the meetings already stored on that date, and written, one file
@@ -37,15 +37,15 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes_export import call_data, meetings_for_export, render_call
-from agenda.notes_format import (
+from agenda.notes.exporter import call_data, meetings_for_export, render_call
+from agenda.notes.format import (
     content_segments,
     fold,
     line_is_found,
     missing_lines,
     token_stream,
 )
-from agenda.notes_parser import (
+from agenda.notes.parser import (
     NotesImportError,
     ParsedFile,
     ParseWarning,
@@ -53,11 +53,11 @@ from agenda.notes_parser import (
     decode_notes,
     parse_notes,
 )
-from agenda.notes_people import (
+from agenda.notes.people import (
     PeopleIndex,
     Person,
 )
-from agenda.notes_plan import (
+from agenda.notes.plan import (
     CallPlan,
     ReleaseMention,
     SeriesInfo,

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from agenda.notes_format import PersonRef, fold
+from agenda.notes.format import PersonRef, fold
 from people.models import GITHUB_HANDLE_RE, Alias, Attendee
 
 NOT_A_PERSON = {
