@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -71,7 +72,10 @@ def calendar(request, series=None):
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", series_obj.title if series_obj else "Community calls")
+    cal.add(
+        "x-wr-calname",
+        series_obj.title if series_obj else f"{settings.COMMUNITY_NAME} calls",
+    )
     stamp = timezone.now()
     for meeting in calendar_meetings(series_obj, now=stamp):
         cal.add_component(meeting_event(meeting, request, stamp))
@@ -103,8 +107,12 @@ class LatestNotesFeed(Feed):
     """An Atom feed of finalized notes, newest first, as sanitized HTML."""
 
     feed_type = XmlSafeAtom1Feed
-    title = "Community call notes"
-    subtitle = "Finalized notes of the community's calls."
+
+    def title(self):
+        return f"{settings.COMMUNITY_NAME}: call notes"
+
+    def subtitle(self):
+        return f"Finalized notes of the calls of {settings.COMMUNITY_NAME}."
 
     def link(self):
         return reverse("meetings:archive")

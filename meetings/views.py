@@ -6,7 +6,7 @@ from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -57,6 +57,17 @@ def summarize_agenda(meeting):
     )
     meeting.overbooked_by = max(0, meeting.minutes_requested - meeting.length)
     return meeting
+
+
+def community_css(request):
+    """The configured accent colour as a stylesheet: the CSP allows no inline style,
+    and the colour is checked to be #rrggbb, so nothing else can get in."""
+    from meetings.context_processors import community_face
+
+    css = f":root {{ --accent: {community_face()['accent']}; }}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def is_staff(user) -> bool:

@@ -45,7 +45,7 @@ def test_home_shows_the_call_on_now_and_the_next_call(client, series, on_now):
         series=series, status="scheduled", start=NOW + dt.timedelta(days=7)
     )
     html = client.get("/").content.decode()
-    now_part, next_part = html.split("<h1>Next calls</h1>")
+    now_part, next_part = html.split('<h2 class="page-section">Next calls</h2>')
     assert "<h1>Happening now</h1>" in now_part
     assert "on now" in now_part
     assert 'href="https://meet.example.org/widget">Join the video call' in now_part
