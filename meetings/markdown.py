@@ -345,11 +345,26 @@ def _render_inline_memo(text: str, default_repo: str) -> str:
 
 
 def github_references(text: str, default_repo: str = "") -> set[tuple[str, str, int]]:
-    """The (owner, repo, number) of every issue or PR the rendered text links to."""
-    html = render_markdown(text, default_repo)
+    """The (owner, repo, number) of every issue or PR the rendered text links to.
+
+    Read from the parsed tokens (links, and raw HTML that the page would show), not
+    from rendered HTML: the importer asks this of every call it stores.
+    """
+    if not text or len(text) > RENDER_MAX_CHARS:
+        return set()
+    env = {"default_repo": _valid_default_repo(default_repo)}
+    found = []
+    for block in _parser().parse(text, env):
+        if block.type == "html_block":
+            found.append(block.content)
+        for token in block.children or ():
+            if token.type == "link_open":
+                found.append(f'href="{token.attrGet("href")}"')
+            elif token.type == "html_inline":
+                found.append(token.content)
     return {
         (m.group("owner"), m.group("repo"), int(m.group("number")))
-        for m in ISSUE_HREF_RE.finditer(html)
+        for m in ISSUE_HREF_RE.finditer("\n".join(found))
     }
 
 
