@@ -34,17 +34,71 @@ from markdown_it.token import Token
 from mdit_py_plugins.gfm import gfm_plugin
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div",
-    "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input",
-    "ins", "kbd", "li", "mark", "ol", "p", "pre", "s", "section", "span", "strong",
-    "sub", "summary", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "code",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "input",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "section",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
     "ul",
-}  # fmt: skip
+}
 # What a title may hold: one line of text, links, code and emphasis.
 INLINE_TAGS = {
-    "a", "abbr", "b", "br", "code", "del", "em", "i", "ins", "kbd", "mark", "s",
-    "span", "strong", "sub", "sup",
-}  # fmt: skip
+    "a",
+    "abbr",
+    "b",
+    "br",
+    "code",
+    "del",
+    "em",
+    "i",
+    "ins",
+    "kbd",
+    "mark",
+    "s",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+}
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "img": {"src", "alt", "title"},
@@ -286,12 +340,12 @@ def render_markdown(text: str, default_repo: str = "") -> SafeString:
     number stays text.
     """
     if not text:
-        return mark_safe("")  # noqa: S308 - empty string
+        return mark_safe("")
     if len(text) > RENDER_MAX_CHARS:
-        return mark_safe(f"<pre>{escape(text)}</pre>")  # noqa: S308 - escaped
+        return mark_safe(f"<pre>{escape(text)}</pre>")
     if len(text) > MEMO_MAX_CHARS:
-        return mark_safe(_render(text, default_repo))  # noqa: S308 - sanitized
-    return mark_safe(_render_memo(text, default_repo))  # noqa: S308 - sanitized
+        return mark_safe(_render(text, default_repo))
+    return mark_safe(_render_memo(text, default_repo))
 
 
 def render_inline(text: str, default_repo: str = "") -> SafeString:
@@ -301,10 +355,10 @@ def render_inline(text: str, default_repo: str = "") -> SafeString:
     survive the sanitizer.
     """
     if not text:
-        return mark_safe("")  # noqa: S308 - empty string
+        return mark_safe("")
     if len(text) > MEMO_MAX_CHARS:
         return escape(text)
-    return mark_safe(_render_inline_memo(text, default_repo))  # noqa: S308
+    return mark_safe(_render_inline_memo(text, default_repo))
 
 
 def markdown_to_text(text: str, default_repo: str = "", inline: bool = False) -> str:
@@ -387,7 +441,7 @@ def highlight_snippet(snippet: str, terms: list[str] | None = None) -> SafeStrin
             f"<mark>{escape(part)}</mark>" if index % 2 else escape(part)
             for index, part in enumerate(parts)
         )
-        return mark_safe(html.replace(HEADLINE_START, "").replace(HEADLINE_STOP, ""))  # noqa: S308
+        return mark_safe(html.replace(HEADLINE_START, "").replace(HEADLINE_STOP, ""))
     terms = [term for term in (terms or []) if term]
     if not terms:
         return escape(snippet)
@@ -395,7 +449,7 @@ def highlight_snippet(snippet: str, terms: list[str] | None = None) -> SafeStrin
         "(" + "|".join(re.escape(term) for term in terms) + ")", re.IGNORECASE
     )
     parts = pattern.split(snippet)
-    return mark_safe(  # noqa: S308 - every part escaped
+    return mark_safe(
         "".join(
             f"<mark>{escape(part)}</mark>" if index % 2 else escape(part)
             for index, part in enumerate(parts)

@@ -28,11 +28,31 @@ from people.parsing import GITHUB_URL_RE
 # ---------------------------------------------------------------------------
 
 MONTHS = {
-    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
-    "apr": 4, "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7,
-    "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9, "oct": 10,
-    "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
-}  # fmt: skip
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?"
     r"|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
@@ -145,49 +165,103 @@ def remove_dates(text: str) -> str:
 SECTION_WORDS: dict[str, set[str]] = {
     "mc": {"mc", "master of ceremonies", "host", "facilitator", "moderator", "emcee"},
     "attendees": {
-        "who joined", "attendees", "attendance", "present", "participants",
-        "people present", "who is here", "who's here", "joined", "roll call",
+        "who joined",
+        "attendees",
+        "attendance",
+        "present",
+        "participants",
+        "people present",
+        "who is here",
+        "who's here",
+        "joined",
+        "roll call",
     },
     "highlights": {
-        "this week highlights", "this week's highlights", "this weeks highlights",
-        "weekly highlights", "highlights", "latest news", "news", "announcements",
+        "this week highlights",
+        "this week's highlights",
+        "this weeks highlights",
+        "weekly highlights",
+        "highlights",
+        "latest news",
+        "news",
+        "announcements",
     },
     "agenda": {
-        "agenda", "proposals", "proposals/issues", "proposals / issues",
-        "proposals/discussions", "proposals / discussions", "topics",
+        "agenda",
+        "proposals",
+        "proposals/issues",
+        "proposals / issues",
+        "proposals/discussions",
+        "proposals / discussions",
+        "topics",
         "discussion topics",
     },
     "actions": {
-        "action items", "action item", "actions", "action", "todo", "todos",
-        "to do", "to-do",
+        "action items",
+        "action item",
+        "actions",
+        "action",
+        "todo",
+        "todos",
+        "to do",
+        "to-do",
     },
     "closing": {"closing", "wrap up", "wrap-up", "closing notes"},
     "next_mc": {
-        "mc next call", "next mc", "next week mc", "mc next week", "next call mc",
-        "mc for next call", "mc for the next call",
+        "mc next call",
+        "next mc",
+        "next week mc",
+        "mc next week",
+        "next call mc",
+        "mc for next call",
+        "mc for the next call",
     },
     "next_release": {"next release"},
     "recording": {"recording", "recordings", "video recording"},
     "links": {"links", "useful links", "meeting links"},
     "notes": {"notes", "free notes", "other notes", "meeting notes", "minutes"},
-}  # fmt: skip
+}
 
 LINK_KINDS: dict[str, set[str]] = {
     "info": {
-        "more information", "more info", "information", "info", "website",
-        "homepage", "details", "community",
+        "more information",
+        "more info",
+        "information",
+        "info",
+        "website",
+        "homepage",
+        "details",
+        "community",
     },
     "video": {
-        "zoom link", "zoom", "video call", "call link", "meeting link", "join",
-        "join the call", "meet", "google meet", "jitsi", "video conference",
-        "conference link", "dial in", "webex",
+        "zoom link",
+        "zoom",
+        "video call",
+        "call link",
+        "meeting link",
+        "join",
+        "join the call",
+        "meet",
+        "google meet",
+        "jitsi",
+        "video conference",
+        "conference link",
+        "dial in",
+        "webex",
     },
     "recording": {
-        "recording", "recordings", "video", "youtube", "play", "on youtube",
-        "watch", "video recording", "replay",
+        "recording",
+        "recordings",
+        "video",
+        "youtube",
+        "play",
+        "on youtube",
+        "watch",
+        "video recording",
+        "replay",
     },
     "other": {"minutes", "notes", "agenda", "slides", "hackmd", "document", "doc"},
-}  # fmt: skip
+}
 LINK_LABELS = set().union(*LINK_KINDS.values())
 LINK_RENDER_LABELS = {
     "info": "More Information",
@@ -197,9 +271,16 @@ LINK_RENDER_LABELS = {
 
 PLACEHOLDER_NAMES = {"your name", "name", "your-handle", "handle", "your handle"}
 PLACEHOLDER_URLS = {
-    "", "https://", "http://", "https:", "https://github.com", "https://github.com/",
-    "#", "url", "link",
-}  # fmt: skip
+    "",
+    "https://",
+    "http://",
+    "https:",
+    "https://github.com",
+    "https://github.com/",
+    "#",
+    "url",
+    "link",
+}
 
 _EMPHASIS_RE = re.compile(r"[*_~`]+")
 

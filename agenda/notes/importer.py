@@ -249,8 +249,11 @@ class _SeriesRouter:
         if not best:
             return ""
         top = max(count for count, _title in best)
-        return next(title for title, count in self.titles.items()
-                    if count == top and wanted(series_key(title)))  # fmt: skip
+        return next(
+            title
+            for title, count in self.titles.items()
+            if count == top and wanted(series_key(title))
+        )
 
     def key_for(self, title: str) -> str:
         key = series_key(title)
@@ -569,9 +572,11 @@ def _write_release(mention: ReleaseMention, meeting: Meeting) -> None:
     lead_id = mention.lead.pk if mention.lead else None
     if team is None:
         team = ReleaseTeam.objects.create(
-            version=mention.version, lead_id=lead_id, meeting=meeting,
+            version=mention.version,
+            lead_id=lead_id,
+            meeting=meeting,
             planned_date=mention.planned,
-        )  # fmt: skip
+        )
     else:
         earlier = team.meeting is None or meeting.date < team.meeting.date
         if earlier:

@@ -350,13 +350,19 @@ def _first_url(text: str) -> str:
 # "No topic, skipping the meeting", "## 2025-09-10 No community call!". Sentences
 # about another call ("next week", "will be canceled", votes, questions) are not.
 _CANCEL_RES = [
-    re.compile(r"^(?:the\s+|this\s+)?(?:community\s+)?(?:call\s+|meeting\s+)?"
-               r"(?:is\s+|was\s+|has\s+been\s+)?cancel+ed\b", re.I),
-    re.compile(r"\b(?:call|meeting)\s+(?:is\s+|was\s+|has\s+been\s+)?"
-               r"cancel+ed\b", re.I),
+    re.compile(
+        r"^(?:the\s+|this\s+)?(?:community\s+)?(?:call\s+|meeting\s+)?"
+        r"(?:is\s+|was\s+|has\s+been\s+)?cancel+ed\b",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:call|meeting)\s+(?:is\s+|was\s+|has\s+been\s+)?"
+        r"cancel+ed\b",
+        re.I,
+    ),
     re.compile(r"\bskipping\s+(?:the|this)\s+(?:call|meeting)\b", re.I),
     re.compile(r"^no\s+(?:community\s+)?(?:call|meeting)\b", re.I),
-]  # fmt: skip
+]
 _NOT_THIS_CALL_RE = re.compile(r"\bnext\b|\bwill\b|\bvote\b|\bif\b|\bshould\b|\?", re.I)
 
 
@@ -397,8 +403,12 @@ def clean_title(text: str) -> str:
     """A call's title from a heading: without dates, "Meeting", separators."""
     text = remove_dates(re.sub(r"[*_`]+", "", text))
     text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$", "",
-                  text, flags=re.I).strip()  # fmt: skip
+    text = re.sub(
+        r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$",
+        "",
+        text,
+        flags=re.I,
+    ).strip()
     text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
     return text[:200]
 
@@ -930,8 +940,10 @@ class _CallReader:
             self.pending_next_mc = False
             return
         if kind == "recording":
-            links = [ParsedLink("recording", link.url, line)
-                     for link in _links_in(value, line)]  # fmt: skip
+            links = [
+                ParsedLink("recording", link.url, line)
+                for link in _links_in(value, line)
+            ]
             url = _first_url(value)
             if not links and url:
                 links = [ParsedLink("recording", url, line)]
