@@ -333,22 +333,28 @@ def _valid_default_repo(default_repo: str) -> str:
     return default_repo if GITHUB_REPO_RE.match(default_repo or "") else ""
 
 
-def render_markdown(text: str, default_repo: str = "") -> SafeString:
+def render_markdown(
+    text: str, default_repo: str = "", definitions: str = ""
+) -> SafeString:
     """Render untrusted markdown to HTML that is safe to put in a page.
 
     `default_repo` ("owner/name") is what a bare "#123" refers to; without it a bare
-    number stays text.
+    number stays text. `definitions` are link reference definitions
+    ("[name]: https://...") that the text may use without holding them: a call's
+    notes are stored in several fields, and a file defines its links once, at the end.
     """
     if not text:
         return mark_safe("")
     if len(text) > RENDER_MAX_CHARS:
         return mark_safe(f"<pre>{escape(text)}</pre>")
     if len(text) > MEMO_MAX_CHARS:
-        return mark_safe(_render(text, default_repo))
-    return mark_safe(_render_memo(text, default_repo))
+        return mark_safe(_render(text, default_repo, definitions))
+    return mark_safe(_render_memo(text, default_repo, definitions))
 
 
-def render_inline(text: str, default_repo: str = "") -> SafeString:
+def render_inline(
+    text: str, default_repo: str = "", definitions: str = ""
+) -> SafeString:
     """Render one line of untrusted markdown (a title): links, code, emphasis.
 
     No block is parsed ("1. Intro" stays text, not a list), and only inline tags
@@ -358,7 +364,7 @@ def render_inline(text: str, default_repo: str = "") -> SafeString:
         return mark_safe("")
     if len(text) > MEMO_MAX_CHARS:
         return escape(text)
-    return mark_safe(_render_inline_memo(text, default_repo))
+    return mark_safe(_render_inline_memo(text, default_repo, definitions))
 
 
 def markdown_to_text(text: str, default_repo: str = "", inline: bool = False) -> str:
@@ -377,25 +383,56 @@ MEMO_MAX_CHARS = 20_000
 MEMO_ENTRIES = 2048
 
 
-def _render(text: str, default_repo: str) -> str:
-    env = {"default_repo": _valid_default_repo(default_repo)}
-    return sanitize_html(_parser().render(text, env))
+def _env(default_repo: str, definitions: str) -> dict:
+    env: dict = {"default_repo": _valid_default_repo(default_repo)}
+    if definitions:
+        # A copy: the parser adds the text's own definitions to this dict.
+        env["references"] = dict(_references(definitions))
+    return env
 
 
-def _render_inline(text: str, default_repo: str) -> str:
-    env = {"default_repo": _valid_default_repo(default_repo)}
+@functools.lru_cache(maxsize=256)
+def _references(definitions: str) -> dict:
+    """Link reference definitions, parsed once, as markdown-it keeps them."""
+    env: dict = {}
+    _parser().parse(definitions[:RENDER_MAX_CHARS], env)
+    return env.get("references", {})
+
+
+def _render(text: str, default_repo: str, definitions: str = "") -> str:
+    return sanitize_html(_parser().render(text, _env(default_repo, definitions)))
+
+
+def _render_inline(text: str, default_repo: str, definitions: str = "") -> str:
     line = " ".join(text.split())
-    return sanitize_html(_parser(html=False).renderInline(line, env), INLINE_TAGS)
+    html = _parser(html=False).renderInline(line, _env(default_repo, definitions))
+    return sanitize_html(html, INLINE_TAGS)
 
 
 @functools.lru_cache(maxsize=MEMO_ENTRIES)
-def _render_memo(text: str, default_repo: str) -> str:
-    return _render(text, default_repo)
+def _render_memo(text: str, default_repo: str, definitions: str = "") -> str:
+    return _render(text, default_repo, definitions)
 
 
 @functools.lru_cache(maxsize=MEMO_ENTRIES)
-def _render_inline_memo(text: str, default_repo: str) -> str:
-    return _render_inline(text, default_repo)
+def _render_inline_memo(text: str, default_repo: str, definitions: str = "") -> str:
+    return _render_inline(text, default_repo, definitions)
+
+
+# "[name]: destination" on a line of its own (not a footnote "[^1]:").
+LINK_DEFINITION_RE = re.compile(
+    r"^ {0,3}\[(?!\^)[^\]\n]{1,999}\]:[ \t]*\S[^\n]*$", re.M
+)
+
+
+def link_definitions(*texts: str) -> str:
+    """Every link reference definition line in `texts`, one a line."""
+    return "\n".join(
+        match.group(0).strip()
+        for text in texts
+        if text and "]:" in text
+        for match in LINK_DEFINITION_RE.finditer(text)
+    )
 
 
 def github_references(text: str, default_repo: str = "") -> set[tuple[str, str, int]]:

@@ -14,10 +14,12 @@ from django.db import connection, models
 from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
+from meetings.markdown import link_definitions
 from people.models import Attendee, PublicModel, PublicQuerySet
 
 
@@ -612,6 +614,15 @@ class Meeting(PublicModel):
     @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
+
+    @cached_property
+    def link_definitions(self) -> str:
+        """The link reference definitions of all the call's markdown: a file defines
+        its links once, and the importer spreads its text over several fields."""
+        texts = [self.highlights, self.notes]
+        for item in getattr(self, "agenda", None) or []:
+            texts += [item.description, item.discussion_notes]
+        return link_definitions(*texts)
 
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())

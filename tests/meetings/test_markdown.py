@@ -237,3 +237,18 @@ def test_control_characters_are_stripped():
     from meetings.markdown import strip_control_characters
 
     assert strip_control_characters("a\x0bb\x00c\x7f\td\ne\r") == "abc\td\ne\r"
+
+
+def test_links_defined_elsewhere_in_the_call_resolve():
+    from meetings.markdown import link_definitions
+
+    notes = "More text.\n\n[docs]: https://example.org/docs\n[^1]: a footnote"
+    definitions = link_definitions("no definitions here", notes)
+    assert definitions == "[docs]: https://example.org/docs"
+    html = str(render_markdown("- see [the docs][docs] and [docs]", "", definitions))
+    assert html.count('href="https://example.org/docs"') == 2
+    assert "][" not in html
+    title = str(render_inline("Read [docs]", "", definitions))
+    assert 'href="https://example.org/docs"' in title
+    # Without them, the text shows as written, and nothing carries over.
+    assert "href" not in str(render_markdown("- see [the docs][docs]"))
