@@ -68,7 +68,7 @@ def test_home_during_a_call_says_when_the_next_one_is(client, series, on_now):
 def test_staff_get_the_live_notes_link(client, on_now):
     client.force_login(UserFactory(is_staff=True))
     html = client.get("/").content.decode()
-    assert f"/admin/meetings/meeting/{on_now.pk}/change/" in html
+    assert f"{on_now.get_absolute_url()}notebook/" in html
 
 
 def test_a_call_over_for_an_hour_is_no_longer_on(client, series):
