@@ -35,9 +35,11 @@ class ProposalForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("What you would like to discuss, and why. Markdown."),
     )
-    # Hidden from people by CSS and from assistive technology; bots fill it in.
+    # A honeypot, hidden from people by CSS and from assistive technology; bots
+    # fill it in. Nothing in the page may say so (label, class, message), or a bot
+    # that reads the page leaves it empty.
     website = forms.CharField(
-        label=_("Leave this field empty"),
+        label=_("Your website"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -106,18 +108,14 @@ class ProposalForm(forms.ModelForm):
         return "\n".join(lines)
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned_data = super().clean()
+        if cleaned_data.pop(HONEYPOT_FIELD, ""):
+            raise ValidationError(
+                _("This form could not be sent. Please try again."), code="refused"
+            )
         # Invisible control characters (pasted, or sent on purpose) carry nothing a
         # reader needs and would break the Atom feed: they are dropped, not refused.
-        for name, value in cleaned.items():
+        for name, value in cleaned_data.items():
             if isinstance(value, str):
-                cleaned[name] = strip_control_characters(value)
-        return cleaned
-
-    def clean_website(self):
-        if self.cleaned_data.get(HONEYPOT_FIELD):
-            raise ValidationError(
-                _("This form could not be sent. Leave the last field empty."),
-                code="honeypot",
-            )
-        return ""
+                cleaned_data[name] = strip_control_characters(value)
+        return cleaned_data
