@@ -117,6 +117,13 @@ class AgendaItem(PublicModel):
         _("links"), blank=True, max_length=2000,
         help_text=_("Issues, PRs, slides: one URL a line."),
     )  # fmt: skip
+    heading_level = models.PositiveSmallIntegerField(
+        _("heading level"), default=0,
+        help_text=_(
+            "0 for a line of the agenda; 1-6 when the imported notes gave the item "
+            "a section of its own under a heading of that level."
+        ),
+    )  # fmt: skip
     discussion_notes = MarkdownxField(
         _("discussion notes"), blank=True,
         help_text=_("What was said and decided (markdown)."),

@@ -388,6 +388,21 @@ class Meeting(PublicModel):
         _("source hash"), max_length=64, blank=True, db_index=True,
         help_text=_("SHA-256 of the imported text, to recognise it again."),
     )  # fmt: skip
+    source_text = models.TextField(
+        _("source text"), blank=True, editable=False,
+        help_text=_(
+            "The imported call's notes exactly as the file had them, exported "
+            "unchanged while nobody edits the call."
+        ),
+    )  # fmt: skip
+    source_fingerprint = models.CharField(
+        _("source fingerprint"), max_length=64, blank=True, editable=False,
+        help_text=_("SHA-256 of the fields as imported; an edit changes them."),
+    )  # fmt: skip
+    front_matter = models.TextField(
+        _("front matter"), blank=True,
+        help_text=_("The YAML or TOML block that opened the imported file."),
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -401,7 +416,13 @@ class Meeting(PublicModel):
     search_vector = SearchVectorField(null=True, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "search_document", "search_vector"]
+        excluded_fields=[
+            "updated_at",
+            "search_document",
+            "search_vector",
+            "source_text",
+            "source_fingerprint",
+        ]
     )
     objects = MeetingQuerySet.as_manager()
 

@@ -46,6 +46,7 @@ layout back into the same fields (the round trip the corpus check proves).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -116,6 +117,13 @@ def _nested(text: str) -> list[str]:
 
 
 def render_agenda_item(item: AgendaItemData) -> list[str]:
+    if item.heading_level:
+        # A topic section: under "### Agenda", as a heading one level deeper.
+        lines = [f"{'#' * max(item.heading_level, 4)} {item.title}".rstrip(), ""]
+        for part in (item.description, item.discussion_notes):
+            if part.strip():
+                lines += [*part.strip("\n").split("\n"), ""]
+        return lines
     prefix = "- "
     if needs_presenter_prefix(item):
         prefix += f"[{item.presenter_names}] "
@@ -144,6 +152,8 @@ def render_action_item(action: ActionItemData) -> list[str]:
 def render_call(data: CallData) -> str:
     """One call as markdown, in the community's layout."""
     out: list[str] = []
+    if data.front_matter:
+        out += [data.front_matter, ""]
     if data.title:
         out += [f"# {data.title}", ""]
     links = [
@@ -171,7 +181,7 @@ def render_call(data: CallData) -> str:
     out += ["### Agenda", ""]
     for item in data.agenda:
         out += render_agenda_item(item)
-    if data.agenda:
+    if data.agenda and not data.agenda[-1].heading_level:
         out.append("")
     actions = [a for a in data.actions if a.status != "suggested"]
     if actions:
@@ -271,6 +281,7 @@ def call_data(meeting: Meeting) -> CallData:
                 description=item.description,
                 discussion_notes=item.discussion_notes,
                 links=item.links,
+                heading_level=item.heading_level,
             )
             for item in items
         ],
@@ -291,12 +302,30 @@ def call_data(meeting: Meeting) -> CallData:
         next_mc=_ref(meeting.next_mc),
         next_release=meeting.next_release,
         notes=meeting.notes,
+        front_matter=meeting.front_matter,
     )
 
 
+def fingerprint(data: CallData) -> str:
+    """SHA-256 of everything a call's export shows, people and owners included."""
+    return hashlib.sha256(repr(data).encode("utf-8")).hexdigest()
+
+
+def is_unedited(meeting: Meeting, data: CallData | None = None) -> bool:
+    """True for an imported call whose fields are as the import left them."""
+    if not meeting.source_text or not meeting.source_fingerprint:
+        return False
+    data = call_data(meeting) if data is None else data
+    return fingerprint(data) == meeting.source_fingerprint
+
+
 def render_meeting(meeting: Meeting) -> str:
-    """The markdown of one stored meeting (the public `.md` download)."""
-    return render_call(call_data(meeting))
+    """The markdown of one stored meeting (the public `.md` download): the
+    imported text itself while nobody has edited the call, else rendered."""
+    data = call_data(meeting)
+    if is_unedited(meeting, data):
+        return meeting.source_text
+    return render_call(data)
 
 
 def export_series(
@@ -317,6 +346,7 @@ def export_series(
     written = []
     for meeting in meetings:
         path = out_dir / f"{meeting.date_key}.md"
-        path.write_text(render_meeting(meeting), "utf-8")
+        # Bytes, not text: an unedited call keeps its own line endings.
+        path.write_bytes(render_meeting(meeting).encode("utf-8"))
         written.append(path)
     return written

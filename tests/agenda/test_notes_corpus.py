@@ -36,7 +36,7 @@ def corpus(django_db_setup, django_db_blocker):
     sources = sources_from_paths([CORPUS])
     with django_db_blocker.unblock(), transaction.atomic():
         started = time.perf_counter()
-        report = import_notes(sources=sources, series_slug=SERIES)
+        report = import_notes(sources=sources, series_slug=SERIES, split_series=True)
         print(f"corpus import: {time.perf_counter() - started:.2f} s")
         yield report, sources
         transaction.set_rollback(True)
@@ -113,7 +113,7 @@ def test_importing_the_corpus_again_changes_nothing(corpus):
         Attendee.objects.count(),
         Meeting.history.count(),
     )
-    again = import_notes(sources=sources, series_slug=SERIES)
+    again = import_notes(sources=sources, series_slug=SERIES, split_series=True)
     assert (again.total_new, again.total_updated, again.failures) == (0, 0, 0)
     assert again.total_duplicate == again.total_calls
     assert (
