@@ -83,11 +83,23 @@ class AgendaItemForm(forms.ModelForm):
 @admin.register(AgendaItem)
 class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAdmin):
     form = AgendaItemForm
-    list_display = ["title", "meeting", "status", "position", "requested_minutes",
-                    "proposer_name"]  # fmt: skip
+    list_display = [
+        "title",
+        "meeting",
+        "status",
+        "position",
+        "requested_minutes",
+        "proposer_name",
+    ]
     list_filter = ["status", "series"]
-    search_fields = ["title", "description", "discussion_notes", "proposer_name",
-                     "proposer_handle", "presenter_names"]  # fmt: skip
+    search_fields = [
+        "title",
+        "description",
+        "discussion_notes",
+        "proposer_name",
+        "proposer_handle",
+        "presenter_names",
+    ]
     autocomplete_fields = ["presenters"]
     raw_id_fields = ["meeting"]
     list_select_related = ["meeting__series"]
@@ -118,8 +130,12 @@ class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAd
 class ActionItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
     list_display = ["description", "meeting", "status", "due_date", "closed_in"]
     list_filter = ["status", "meeting__series"]
-    search_fields = ["description", "owner_names", "owners__display_name",
-                     "owners__github_handle"]  # fmt: skip
+    search_fields = [
+        "description",
+        "owner_names",
+        "owners__display_name",
+        "owners__github_handle",
+    ]
     autocomplete_fields = ["owners"]
     raw_id_fields = ["meeting", "agenda_item", "closed_in"]
     list_select_related = ["meeting__series", "closed_in__series"]

@@ -6,8 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from agenda.models import AgendaItem
 from people.models import normalize_handle, validate_github_handle
 
-MINUTES_CHOICES = [(5, _("5 minutes")), (10, _("10 minutes")), (15, _("15 minutes")),
-                   (30, _("30 minutes"))]  # fmt: skip
+MINUTES_CHOICES = [
+    (5, _("5 minutes")),
+    (10, _("10 minutes")),
+    (15, _("15 minutes")),
+    (30, _("30 minutes")),
+]
 DESCRIPTION_MAX_LENGTH = 5000
 LINKS_MAX_COUNT = 10
 HONEYPOT_FIELD = "website"

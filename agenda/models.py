@@ -62,15 +62,21 @@ class AgendaItem(PublicModel):
         DISCUSSED = "discussed", _("Discussed")
 
     series = models.ForeignKey(
-        MeetingSeries, on_delete=models.CASCADE, related_name="agenda_items",
+        MeetingSeries,
+        on_delete=models.CASCADE,
+        related_name="agenda_items",
         verbose_name=_("series"),
         help_text=_("Set from the meeting; alone, the item waits in the backlog."),
-    )  # fmt: skip
+    )
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, null=True, blank=True,
-        related_name="agenda_items", verbose_name=_("meeting"),
+        Meeting,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="agenda_items",
+        verbose_name=_("meeting"),
         help_text=_("Empty while the item waits in the series backlog."),
-    )  # fmt: skip
+    )
     title = models.CharField(
         _("title"), max_length=200, help_text=_("One line, as on the agenda.")
     )
@@ -78,56 +84,77 @@ class AgendaItem(PublicModel):
         _("description"), blank=True, help_text=_("What the proposer wrote (markdown).")
     )
     presenters = models.ManyToManyField(
-        Attendee, related_name="presented_items", blank=True,
-        verbose_name=_("presenters"), help_text=_("Who presents the item."),
-    )  # fmt: skip
+        Attendee,
+        related_name="presented_items",
+        blank=True,
+        verbose_name=_("presenters"),
+        help_text=_("Who presents the item."),
+    )
     presenter_names = models.CharField(
-        _("presenters as written"), max_length=200, blank=True,
+        _("presenters as written"),
+        max_length=200,
+        blank=True,
         help_text=_("The bracket text from the notes, e.g. “Lore/Leo”."),
-    )  # fmt: skip
+    )
     proposer_name = models.CharField(
-        _("proposer's name"), max_length=100, blank=True,
+        _("proposer's name"),
+        max_length=100,
+        blank=True,
         help_text=_("Who proposed the item."),
-    )  # fmt: skip
+    )
     proposer_handle = models.CharField(
-        _("proposer's GitHub handle"), max_length=39, blank=True,
-        validators=[validate_github_handle], help_text=_("Optional, without the @."),
-    )  # fmt: skip
+        _("proposer's GitHub handle"),
+        max_length=39,
+        blank=True,
+        validators=[validate_github_handle],
+        help_text=_("Optional, without the @."),
+    )
     proposer_email = models.EmailField(
-        _("proposer's e-mail"), blank=True,
+        _("proposer's e-mail"),
+        blank=True,
         help_text=_("Optional; never shown publicly."),
-    )  # fmt: skip
+    )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status, default=Status.PROPOSED,
+        _("status"),
+        max_length=16,
+        choices=Status,
+        default=Status.PROPOSED,
         help_text=_("Proposed items wait for the MC to accept, decline or defer."),
-    )  # fmt: skip
+    )
     decline_reason = models.TextField(
-        _("reason"), blank=True, max_length=1000,
+        _("reason"),
+        blank=True,
+        max_length=1000,
         help_text=_("Shown to the proposer when the item is declined."),
-    )  # fmt: skip
+    )
     position = models.PositiveIntegerField(
         _("position"), default=0, help_text=_("Order on the agenda.")
     )
     requested_minutes = models.PositiveSmallIntegerField(
-        _("requested minutes"), default=5,
+        _("requested minutes"),
+        default=5,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_REQUESTED_MINUTES)],
         help_text=_("How long the item needs."),
-    )  # fmt: skip
+    )
     links = models.TextField(
-        _("links"), blank=True, max_length=2000,
+        _("links"),
+        blank=True,
+        max_length=2000,
         help_text=_("Issues, PRs, slides: one URL a line."),
-    )  # fmt: skip
+    )
     heading_level = models.PositiveSmallIntegerField(
-        _("heading level"), default=0,
+        _("heading level"),
+        default=0,
         help_text=_(
             "0 for a line of the agenda; 1-6 when the imported notes gave the item "
             "a section of its own under a heading of that level."
         ),
-    )  # fmt: skip
+    )
     discussion_notes = MarkdownxField(
-        _("discussion notes"), blank=True,
+        _("discussion notes"),
+        blank=True,
         help_text=_("What was said and decided (markdown)."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -259,37 +286,56 @@ class ActionItem(PublicModel):
         SUGGESTED = "suggested", _("Suggested")
 
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="action_items",
-        verbose_name=_("raised at"), help_text=_("The call where it was agreed."),
-    )  # fmt: skip
+        Meeting,
+        on_delete=models.CASCADE,
+        related_name="action_items",
+        verbose_name=_("raised at"),
+        help_text=_("The call where it was agreed."),
+    )
     agenda_item = models.ForeignKey(
-        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="action_items", verbose_name=_("agenda item"),
+        AgendaItem,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="action_items",
+        verbose_name=_("agenda item"),
         help_text=_("The item it came out of, if any."),
-    )  # fmt: skip
+    )
     description = models.TextField(
         _("description"), max_length=2000, help_text=_("What is to be done.")
     )
     owners = models.ManyToManyField(
-        Attendee, related_name="owned_action_items", blank=True,
-        verbose_name=_("owners"), help_text=_("Who does it."),
-    )  # fmt: skip
+        Attendee,
+        related_name="owned_action_items",
+        blank=True,
+        verbose_name=_("owners"),
+        help_text=_("Who does it."),
+    )
     owner_names = models.CharField(
-        _("owners as written"), max_length=200, blank=True,
+        _("owners as written"),
+        max_length=200,
+        blank=True,
         help_text=_("Names from the notes that match no person yet."),
-    )  # fmt: skip
+    )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status, default=Status.OPEN,
+        _("status"),
+        max_length=16,
+        choices=Status,
+        default=Status.OPEN,
         help_text=_("Open items are carried over to the next call."),
-    )  # fmt: skip
+    )
     due_date = models.DateField(
         _("due date"), null=True, blank=True, help_text=_("Optional.")
     )
     closed_in = models.ForeignKey(
-        Meeting, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="closed_action_items", verbose_name=_("closed at"),
+        Meeting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="closed_action_items",
+        verbose_name=_("closed at"),
         help_text=_("The call where it was marked done or dropped."),
-    )  # fmt: skip
+    )
     position = models.PositiveIntegerField(_("position"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -38,7 +38,7 @@ if not SECRET_KEY:
             "SECRET_KEY is not set. Set it in the environment, or set DEBUG=true "
             "for local development (see .env.example)."
         )
-    SECRET_KEY = "django-insecure-callbook-development-only"  # noqa: S105
+    SECRET_KEY = "django-insecure-callbook-development-only"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

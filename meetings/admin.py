@@ -210,8 +210,15 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
     date_hierarchy = "start"
     autocomplete_fields = ["mc", "next_mc"]
     list_select_related = ["series", "mc"]
-    readonly_fields = ["date", "version", "finalized_at", "finalized_by",
-                       "source_file", "source_lines", "source_hash"]  # fmt: skip
+    readonly_fields = [
+        "date",
+        "version",
+        "finalized_at",
+        "finalized_by",
+        "source_file",
+        "source_lines",
+        "source_hash",
+    ]
     formfield_overrides = MARKDOWNX_OVERRIDES
     inlines = [AttendanceInline]
     closing_inlines = [ReleaseTeamInline]
@@ -229,7 +236,7 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
                     "mc",
                 ]
             },
-        ),  # fmt: skip
+        ),
         ("Links", {"fields": ["info_url", "video_url", "recording_url"]}),
         ("Notes", {"fields": ["highlights", "notes"]}),
         ("Closing", {"fields": ["next_mc", "next_release"]}),
@@ -247,7 +254,7 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
                     "source_hash",
                 ],
             },
-        ),  # fmt: skip
+        ),
     ]
 
     # Permissions: model permissions say what a role may do at all; the meeting

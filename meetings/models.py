@@ -77,27 +77,35 @@ class MeetingSeries(PublicModel):
         help_text=_("owner/name that a bare “#123” in the notes refers to."),
     )
     weekday = models.PositiveSmallIntegerField(
-        _("weekday"), choices=Weekday, default=Weekday.WEDNESDAY,
+        _("weekday"),
+        choices=Weekday,
+        default=Weekday.WEDNESDAY,
         help_text=_("The day the call usually happens."),
-    )  # fmt: skip
+    )
     start_time = models.TimeField(
-        _("start time"), default=dt.time(16, 0),
+        _("start time"),
+        default=dt.time(16, 0),
         help_text=_("Local time in the series' time zone."),
-    )  # fmt: skip
+    )
     time_zone = models.CharField(
-        _("time zone"), max_length=64, default="UTC", validators=[validate_time_zone],
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
         help_text=_("IANA name, e.g. Europe/Rome."),
-    )  # fmt: skip
+    )
     interval_weeks = models.PositiveSmallIntegerField(
-        _("every N weeks"), default=1,
+        _("every N weeks"),
+        default=1,
         validators=[MinValueValidator(1), MaxValueValidator(52)],
         help_text=_("1 for weekly, 2 for every other week."),
-    )  # fmt: skip
+    )
     length_minutes = models.PositiveSmallIntegerField(
-        _("default length (minutes)"), default=60,
+        _("default length (minutes)"),
+        default=60,
         validators=[MinValueValidator(1), MaxValueValidator(600)],
         help_text=_("How long a call usually lasts."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -308,108 +316,154 @@ class Meeting(PublicModel):
         CANCELLED = "cancelled", _("Cancelled")
 
     series = models.ForeignKey(
-        MeetingSeries, on_delete=models.PROTECT, related_name="meetings",
+        MeetingSeries,
+        on_delete=models.PROTECT,
+        related_name="meetings",
         verbose_name=_("series"),
-    )  # fmt: skip
+    )
     start = models.DateTimeField(_("start"), help_text=_("When the call starts."))
     date = models.DateField(
         _("date"), editable=False, help_text=_("The start's date in the series' zone.")
     )
     ordinal = models.PositiveSmallIntegerField(
-        _("ordinal"), default=1, validators=[MinValueValidator(1)],
+        _("ordinal"),
+        default=1,
+        validators=[MinValueValidator(1)],
         help_text=_("1 normally; 2 for a rare second call on the same date."),
-    )  # fmt: skip
+    )
     title = models.CharField(
-        _("title"), max_length=200, blank=True,
+        _("title"),
+        max_length=200,
+        blank=True,
         help_text=_("Leave empty to use the series title."),
-    )  # fmt: skip
+    )
     length_minutes = models.PositiveSmallIntegerField(
-        _("length (minutes)"), null=True, blank=True,
+        _("length (minutes)"),
+        null=True,
+        blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(600)],
         help_text=_("Leave empty to use the series' default length."),
-    )  # fmt: skip
+    )
     status = models.CharField(
-        _("status"), max_length=16, choices=Status, default=Status.SCHEDULED,
+        _("status"),
+        max_length=16,
+        choices=Status,
+        default=Status.SCHEDULED,
         help_text=_("Finalized notes are public and locked."),
-    )  # fmt: skip
+    )
     mc = models.ForeignKey(
-        Attendee, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="mc_meetings", verbose_name=_("MC"),
+        Attendee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="mc_meetings",
+        verbose_name=_("MC"),
         help_text=_("The master of ceremonies of this call."),
-    )  # fmt: skip
+    )
     attendees = models.ManyToManyField(
-        Attendee, through="Attendance", related_name="meetings", blank=True,
+        Attendee,
+        through="Attendance",
+        related_name="meetings",
+        blank=True,
         verbose_name=_("who joined"),
-    )  # fmt: skip
+    )
     highlights = MarkdownxField(
         _("highlights"), blank=True, help_text=_("This week's highlights (markdown).")
     )
     notes = MarkdownxField(
-        _("free notes"), blank=True,
+        _("free notes"),
+        blank=True,
         help_text=_("Anything that is not an agenda item (markdown)."),
-    )  # fmt: skip
+    )
     info_url = HttpsURLField(
-        _("more information link"), blank=True,
+        _("more information link"),
+        blank=True,
         help_text=_("Leave empty to use the series' link."),
-    )  # fmt: skip
+    )
     video_url = HttpsURLField(
-        _("video-call link"), blank=True,
+        _("video-call link"),
+        blank=True,
         help_text=_("Leave empty to use the series' standing link."),
-    )  # fmt: skip
+    )
     recording_url = HttpsURLField(
         _("recording link"), blank=True, help_text=_("Added once the video is up.")
     )
     next_mc = models.ForeignKey(
-        Attendee, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="next_mc_meetings", verbose_name=_("MC next call"),
+        Attendee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="next_mc_meetings",
+        verbose_name=_("MC next call"),
         help_text=_("Who volunteered to MC the next call."),
-    )  # fmt: skip
+    )
     next_release = models.CharField(
-        _("next release"), max_length=500, blank=True,
+        _("next release"),
+        max_length=500,
+        blank=True,
         help_text=_("The closing line, e.g. “lead Ann, help Bo, on 17 Sept”."),
-    )  # fmt: skip
+    )
     finalized_at = models.DateTimeField(_("finalized at"), null=True, blank=True)
     finalized_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="finalized_meetings", verbose_name=_("finalized by"),
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="finalized_meetings",
+        verbose_name=_("finalized by"),
+    )
     version = models.PositiveIntegerField(
-        _("version"), default=1, editable=False,
+        _("version"),
+        default=1,
+        editable=False,
         help_text=_("Bumped on every save; a stale edit form is refused."),
-    )  # fmt: skip
+    )
     source_file = models.CharField(
-        _("imported from"), max_length=300, blank=True,
+        _("imported from"),
+        max_length=300,
+        blank=True,
         help_text=_("File these notes were imported from, if any."),
-    )  # fmt: skip
+    )
     source_lines = models.CharField(
         _("source lines"), max_length=40, blank=True, help_text=_("e.g. “12-80”.")
     )
     source_hash = models.CharField(
-        _("source hash"), max_length=64, blank=True, db_index=True,
+        _("source hash"),
+        max_length=64,
+        blank=True,
+        db_index=True,
         help_text=_("SHA-256 of the imported text, to recognise it again."),
-    )  # fmt: skip
+    )
     source_text = models.TextField(
-        _("source text"), blank=True, editable=False,
+        _("source text"),
+        blank=True,
+        editable=False,
         help_text=_(
             "The imported call's notes exactly as the file had them, exported "
             "unchanged while nobody edits the call."
         ),
-    )  # fmt: skip
+    )
     source_fingerprint = models.CharField(
-        _("source fingerprint"), max_length=64, blank=True, editable=False,
+        _("source fingerprint"),
+        max_length=64,
+        blank=True,
+        editable=False,
         help_text=_("SHA-256 of the fields as imported; an edit changes them."),
-    )  # fmt: skip
+    )
     front_matter = models.TextField(
-        _("front matter"), blank=True,
+        _("front matter"),
+        blank=True,
         help_text=_("The YAML or TOML block that opened the imported file."),
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     search_document = models.TextField(
-        _("search document"), blank=True, editable=False,
+        _("search document"),
+        blank=True,
+        editable=False,
         help_text=_("Notes and agenda as plain text, for full-text search."),
-    )  # fmt: skip
+    )
 
     # PostgreSQL's tsvector of the title and `search_document`, kept by
     # refresh_search_documents(); NULL (unused) on SQLite.
@@ -559,9 +613,12 @@ class Attendance(PublicModel):
         Attendee, on_delete=models.PROTECT, related_name="attendances"
     )
     role = models.CharField(
-        _("role"), max_length=16, choices=Role, default=Role.ATTENDEE,
+        _("role"),
+        max_length=16,
+        choices=Role,
+        default=Role.ATTENDEE,
         help_text=_("What the person did on the call."),
-    )  # fmt: skip
+    )
     first_time = models.BooleanField(
         _("first time"), default=False, help_text=_("Their first call: say welcome!")
     )
@@ -569,12 +626,14 @@ class Attendance(PublicModel):
         _("position"), default=0, help_text=_("Order in the “Who joined” list.")
     )
     written_as = models.CharField(
-        _("as written"), max_length=300, blank=True,
+        _("as written"),
+        max_length=300,
+        blank=True,
         help_text=_(
             "The line in imported notes when it says more than the person's name "
             "and handle (another spelling, a nickname, an affiliation)."
         ),
-    )  # fmt: skip
+    )
 
     class Meta:
         ordering = ["meeting", "position", "pk"]
@@ -596,18 +655,27 @@ class ReleaseTeam(PublicModel):
     """The people who volunteered to cut one release."""
 
     version = models.CharField(
-        _("version"), max_length=40, unique=True,
+        _("version"),
+        max_length=40,
+        unique=True,
         help_text=_("The release, e.g. 0.26.0."),
-    )  # fmt: skip
+    )
     lead = models.ForeignKey(
-        Attendee, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="led_release_teams", verbose_name=_("lead"),
+        Attendee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_release_teams",
+        verbose_name=_("lead"),
         help_text=_("Who leads the release."),
-    )  # fmt: skip
+    )
     members = models.ManyToManyField(
-        Attendee, related_name="release_teams", blank=True, verbose_name=_("helpers"),
+        Attendee,
+        related_name="release_teams",
+        blank=True,
+        verbose_name=_("helpers"),
         help_text=_("Who helps the lead."),
-    )  # fmt: skip
+    )
     planned_date = models.DateField(
         _("planned date"), null=True, blank=True, help_text=_("When it should ship.")
     )
@@ -615,10 +683,14 @@ class ReleaseTeam(PublicModel):
         _("released on"), null=True, blank=True, help_text=_("When it shipped.")
     )
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="release_teams", verbose_name=_("formed at"),
+        Meeting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="release_teams",
+        verbose_name=_("formed at"),
         help_text=_("The call where the team was formed or announced."),
-    )  # fmt: skip
+    )
     notes = MarkdownxField(
         _("notes"), blank=True, help_text=_("Next steps, links (markdown).")
     )

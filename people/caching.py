@@ -244,7 +244,7 @@ class StampListener:
                 self.version += 1  # bumps before LISTEN went unheard: read again
                 self.healthy = True
                 self.listen()
-            except Exception:  # noqa: BLE001 - any failure means: fall back, retry
+            except Exception:  # any failure means: fall back, retry
                 logger.warning("Site generation listener lost its link", exc_info=True)
             finally:
                 self.healthy = False
@@ -319,7 +319,7 @@ def _read_stamp():
     """SiteGeneration.current() in one plain primary-key SELECT (the hot path)."""
     table = connection.ops.quote_name(SiteGeneration._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT stamp, changed_at FROM {table} WHERE id = 1")  # noqa: S608
+        cursor.execute(f"SELECT stamp, changed_at FROM {table} WHERE id = 1")
         row = cursor.fetchone()
     if row is None:
         return SiteGeneration.current()

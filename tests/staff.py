@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 
 from tests.factories import AttendeeFactory, UserFactory
 
-PASSWORD = "pw-for-tests"  # noqa: S105 - UserFactory's password
+PASSWORD = "pw-for-tests"
 roles_migration = importlib.import_module("agenda.migrations.0002_mc_roles")
 
 
@@ -83,8 +83,9 @@ class _FormFields(HTMLParser):
                 return
             if kind in {"checkbox", "radio"} and "checked" not in attrs:
                 return
-            self.data.append((name, attrs.get("value", "on" if kind == "checkbox"
-                                                else "")))  # fmt: skip
+            self.data.append(
+                (name, attrs.get("value", "on" if kind == "checkbox" else ""))
+            )
         elif tag == "select" and name:
             self.select = name
         elif tag == "option" and self.select and "selected" in attrs:
@@ -116,5 +117,6 @@ def form_data(response, form_id: str = "meeting_form") -> dict:
         if "__prefix__" in name:
             continue
         data.setdefault(name, []).append(value)
-    return {name: values if len(values) > 1 else values[0] for name, values in
-            data.items()}  # fmt: skip
+    return {
+        name: values if len(values) > 1 else values[0] for name, values in data.items()
+    }

@@ -74,9 +74,10 @@ def test_check_deploy_does_warn_when_https_settings_are_off():
 def test_without_a_secret_key_production_refuses_to_start():
     env = production_env()
     del env["SECRET_KEY"]
-    result = run_python("import django; django.setup()", env | {
-        "DJANGO_SETTINGS_MODULE": "config.settings"
-    })  # fmt: skip
+    result = run_python(
+        "import django; django.setup()",
+        env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
@@ -203,7 +204,7 @@ def free_port() -> int:
 def fetch(url: str, **headers):
     request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.headers, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.headers, error.read()
@@ -244,9 +245,9 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
     try:
         for _ in range(100):
             try:
-                status, headers, body = fetch(base + "/calls/", **{
-                    "X-Forwarded-Proto": "https"
-                })  # fmt: skip
+                status, headers, body = fetch(
+                    base + "/calls/", **{"X-Forwarded-Proto": "https"}
+                )
                 break
             except OSError:
                 time.sleep(0.1)

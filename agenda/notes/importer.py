@@ -312,8 +312,11 @@ class _SeriesRouter:
         if not best:
             return ""
         top = max(count for count, _title in best)
-        return next(title for title, count in self.titles.items()
-                    if count == top and wanted(series_key(title)))  # fmt: skip
+        return next(
+            title
+            for title, count in self.titles.items()
+            if count == top and wanted(series_key(title))
+        )
 
     def key_for(self, title: str, file: str = "") -> str:
         if self.mode == "one":
@@ -668,9 +671,11 @@ def _write_release(mention: ReleaseMention, meeting: Meeting) -> None:
     lead_id = mention.lead.pk if mention.lead else None
     if team is None:
         team = ReleaseTeam.objects.create(
-            version=mention.version, lead_id=lead_id, meeting=meeting,
+            version=mention.version,
+            lead_id=lead_id,
+            meeting=meeting,
             planned_date=mention.planned,
-        )  # fmt: skip
+        )
     else:
         earlier = team.meeting is None or meeting.date < team.meeting.date
         if earlier:

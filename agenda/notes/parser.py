@@ -425,11 +425,14 @@ def _first_url(text: str) -> str:
 # about another call ("next week", "will be canceled", votes, questions, "the
 # traits WG meeting cancelled this week") are not.
 _CANCEL_RES = [
-    re.compile(r"^(?:the\s+|this\s+)?(?:community\s+)?(?:call\s+|meeting\s+)?"
-               r"(?:is\s+|was\s+|has\s+been\s+)?cancel+ed\b", re.I),
+    re.compile(
+        r"^(?:the\s+|this\s+)?(?:community\s+)?(?:call\s+|meeting\s+)?"
+        r"(?:is\s+|was\s+|has\s+been\s+)?cancel+ed\b",
+        re.I,
+    ),
     re.compile(r"\bskipping\s+(?:the|this)\s+(?:call|meeting)\b", re.I),
     re.compile(r"^no\s+(?:community\s+)?(?:call|meeting)\b", re.I),
-]  # fmt: skip
+]
 # "<subject> call is cancelled": the subject must be this call.
 _SUBJECT_CANCEL_RE = re.compile(
     r"^(?P<subject>[^\n]{0,80}?)\b(?:call|meeting)\s+(?:is\s+|was\s+|has\s+been\s+)?"
@@ -489,8 +492,12 @@ def clean_title(text: str) -> str:
     """A call's title from a heading: without dates, "Meeting", separators."""
     text = remove_dates(re.sub(r"[*_`]+", "", text))
     text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$", "",
-                  text, flags=re.I).strip()  # fmt: skip
+    text = re.sub(
+        r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$",
+        "",
+        text,
+        flags=re.I,
+    ).strip()
     text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
     return text[:200]
 
@@ -991,9 +998,20 @@ class _CallReader:
     # Role sections that keep the sub-headings naming no role ("### Core" in
     # an attendee list); the agenda turns them into items.
     _KEEPS_SUBHEADINGS = {
-        "attendees", "absent", "notes", "decisions", "links", "mc", "next_mc",
-        "actions", "highlights", "closing", "agenda", "agenda_topic", "unknown",
-    }  # fmt: skip
+        "attendees",
+        "absent",
+        "notes",
+        "decisions",
+        "links",
+        "mc",
+        "next_mc",
+        "actions",
+        "highlights",
+        "closing",
+        "agenda",
+        "agenda_topic",
+        "unknown",
+    }
 
     def _heading(self, block: Node) -> None:
         kind, profile = self.vocab.classify(block.content)
@@ -1284,8 +1302,10 @@ class _CallReader:
             self.pending_next_mc = False
             return
         if kind == "recording":
-            links = [ParsedLink("recording", link.url, line)
-                     for link in _links_in(value, line)]  # fmt: skip
+            links = [
+                ParsedLink("recording", link.url, line)
+                for link in _links_in(value, line)
+            ]
             url = _first_url(value)
             if not links and url:
                 links = [ParsedLink("recording", url, line)]

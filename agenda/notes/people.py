@@ -23,10 +23,27 @@ from agenda.notes.format import PersonRef, fold
 from people.models import GITHUB_HANDLE_RE, Alias, Attendee
 
 NOT_A_PERSON = {
-    "n/a", "na", "none", "tbd", "tba", "-", "?", "nobody", "to be determined",
-    "name", "your name", "me", "you", "all", "everyone", "everybody", "someone",
-    "team", "maintainers", "the team",
-}  # fmt: skip
+    "n/a",
+    "na",
+    "none",
+    "tbd",
+    "tba",
+    "-",
+    "?",
+    "nobody",
+    "to be determined",
+    "name",
+    "your name",
+    "me",
+    "you",
+    "all",
+    "everyone",
+    "everybody",
+    "someone",
+    "team",
+    "maintainers",
+    "the team",
+}
 _PARTICLES = {"di", "de", "da", "del", "della", "van", "von", "der", "la", "le", "du"}
 
 

@@ -79,9 +79,10 @@ def test_closing_an_action_item_here_records_the_latest_call(client):
     raised = MeetingFactory(start=now - dt.timedelta(weeks=2))
     latest = MeetingFactory(series=raised.series, start=now - dt.timedelta(hours=1))
     MeetingFactory(
-        series=raised.series, start=now + dt.timedelta(weeks=1),
+        series=raised.series,
+        start=now + dt.timedelta(weeks=1),
         status=Meeting.Status.SCHEDULED,
-    )  # fmt: skip
+    )
     item = ActionItemFactory(meeting=raised)
     url = reverse("admin:agenda_actionitem_change", args=[item.pk])
     data = form_data(client.get(url), form_id="actionitem_form")

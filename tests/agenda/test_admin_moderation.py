@@ -34,9 +34,12 @@ def page():
 
 def proposal(meeting, title, minutes=10, **kwargs):
     return AgendaItemFactory(
-        meeting=meeting, title=title, requested_minutes=minutes, status=S.PROPOSED,
+        meeting=meeting,
+        title=title,
+        requested_minutes=minutes,
+        status=S.PROPOSED,
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 def act(client, url, action, item, **extra):
@@ -49,9 +52,11 @@ def act(client, url, action, item, **extra):
 def test_the_page_lists_proposals_with_escaped_and_rendered_text(page):
     client, meeting, url = page
     proposal(
-        meeting, "<b>Plugin</b> API", description="**Why** <script>x()</script>",
+        meeting,
+        "<b>Plugin</b> API",
+        description="**Why** <script>x()</script>",
         proposer_name="Dee",
-    )  # fmt: skip
+    )
     html = client.get(url).content.decode()
     assert "&lt;b&gt;Plugin&lt;/b&gt; API" in html
     assert "<strong>Why</strong>" in html

@@ -113,9 +113,9 @@ def test_a_maintainer_reopens_with_a_reason_that_is_logged():
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD
     assert LogEntry.objects.filter(
-        object_id=str(meeting.pk), change_message="Reopened the notes: Forgot the "
-        "recording"
-    ).exists()  # fmt: skip
+        object_id=str(meeting.pk),
+        change_message="Reopened the notes: Forgot the recording",
+    ).exists()
     again = client.post(url, {"reason": "again"}, follow=True)
     assert [str(m) for m in again.context["messages"]] == [
         "These notes are not finalized: there is nothing to reopen."

@@ -191,9 +191,15 @@ def test_export_notes_writes_one_file_a_call_or_an_archive(meeting, tmp_path):
 
     out_dir = tmp_path / "a"
     call_command(
-        "export_notes", "--series", "widget", "--out", out_dir, "--archive", "all",
+        "export_notes",
+        "--series",
+        "widget",
+        "--out",
+        out_dir,
+        "--archive",
+        "all",
         stdout=StringIO(),
-    )  # fmt: skip
+    )
     archive = (tmp_path / "a" / "all.md").read_text("utf-8")
     assert archive.index("## 2021-03-03") < archive.index("## 2021-02-24")
     assert archive == EXPECTED + "\n---\n\n" + render_meeting(older)

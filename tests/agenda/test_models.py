@@ -80,8 +80,9 @@ def test_total_minutes():
 @pytest.mark.django_db
 def test_proposer_handle_is_validated():
     meeting = MeetingFactory()
-    item = AgendaItem(meeting=meeting, series=meeting.series, title="x",
-                      proposer_handle="-bad")  # fmt: skip
+    item = AgendaItem(
+        meeting=meeting, series=meeting.series, title="x", proposer_handle="-bad"
+    )
     with pytest.raises(ValidationError) as excinfo:
         item.full_clean()
     assert "proposer_handle" in excinfo.value.message_dict

@@ -18,9 +18,13 @@ from meetings.models import Meeting, MeetingSeries
 from people.models import Attendee
 
 CORPUS = (
-    Path(settings.BASE_DIR) / ".." / "shared" / "corpus" / "falco-community"
+    Path(settings.BASE_DIR)
+    / ".."
+    / "shared"
+    / "corpus"
+    / "falco-community"
     / "meeting-notes"
-)  # fmt: skip
+)
 SERIES = "falco-community"
 
 pytestmark = [

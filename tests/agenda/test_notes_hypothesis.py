@@ -17,9 +17,13 @@ from agenda.notes.plan import SeriesInfo, learn_people, plan_call
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = (
-    Path(settings_module.BASE_DIR) / ".." / "shared" / "corpus" / "falco-community"
+    Path(settings_module.BASE_DIR)
+    / ".."
+    / "shared"
+    / "corpus"
+    / "falco-community"
     / "meeting-notes"
-)  # fmt: skip
+)
 # Our fixtures, and the real notes when the shared corpus is next to the project.
 SAMPLES = [
     p.read_text("utf-8")

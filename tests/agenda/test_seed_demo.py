@@ -12,8 +12,17 @@ from meetings.models import (
 )
 from people.models import Alias, Attendee
 
-MODELS = [MeetingSeries, Meeting, Attendance, Attendee, Alias, AgendaItem,
-          ActionItem, ReleaseTeam, get_user_model()]  # fmt: skip
+MODELS = [
+    MeetingSeries,
+    Meeting,
+    Attendance,
+    Attendee,
+    Alias,
+    AgendaItem,
+    ActionItem,
+    ReleaseTeam,
+    get_user_model(),
+]
 
 
 def counts():

@@ -47,9 +47,12 @@ def held(**kwargs):
 
 def proposal(meeting, title="Plugin API", minutes=5, **kwargs):
     return AgendaItemFactory(
-        meeting=meeting, title=title, requested_minutes=minutes, status=S.PROPOSED,
+        meeting=meeting,
+        title=title,
+        requested_minutes=minutes,
+        status=S.PROPOSED,
         **kwargs,
-    )  # fmt: skip
+    )
 
 
 # Moderation -----------------------------------------------------------------------
@@ -164,8 +167,9 @@ def test_reorder_sets_the_order_and_refuses_a_stale_list():
     items = [proposal(meeting, title) for title in "ABC"]
     for item in items:
         accept_agenda_item(item=item, user=None)
-    reorder_agenda(meeting=meeting, user=None, item_ids=[items[2].pk, items[0].pk,
-                                                         items[1].pk])  # fmt: skip
+    reorder_agenda(
+        meeting=meeting, user=None, item_ids=[items[2].pk, items[0].pk, items[1].pk]
+    )
     titles = [i.title for i in meeting.agenda_items.accepted().order_by("position")]
     assert titles == ["C", "A", "B"]
     with pytest.raises(ModerationError) as refused:
@@ -259,9 +263,11 @@ def test_finalize_locks_prepares_the_next_call_and_carries_everything_over():
     meeting = held(series=series, mc=ann, next_mc=bo)
     old_open = ActionItemFactory(meeting=earlier, description="Old, still open")
     ActionItemFactory(
-        meeting=earlier, description="Old, done", status=ActionItem.Status.DONE,
+        meeting=earlier,
+        description="Old, done",
+        status=ActionItem.Status.DONE,
         closed_in=earlier,
-    )  # fmt: skip
+    )
     new_open = ActionItemFactory(meeting=meeting, description="New")
     AgendaItemFactory(meeting=meeting, status=S.DISCUSSED, title="Talked")
     AgendaItemFactory(meeting=meeting, status=S.DECLINED, title="No")
@@ -315,9 +321,11 @@ def test_finalize_uses_an_existing_next_call_and_sets_its_missing_mc():
     bo = AttendeeFactory()
     meeting = held(next_mc=bo)
     existing = MeetingFactory(
-        series=meeting.series, start=START + dt.timedelta(weeks=1), mc=None,
+        series=meeting.series,
+        start=START + dt.timedelta(weeks=1),
+        mc=None,
         status=Meeting.Status.SCHEDULED,
-    )  # fmt: skip
+    )
     result = finalize_meeting(meeting=meeting, user=None)
     assert (result.next_meeting, result.next_created) == (existing, False)
     existing.refresh_from_db()
@@ -328,9 +336,11 @@ def test_finalize_keeps_an_existing_next_mc_and_says_so():
     bo, cy = AttendeeFactory(display_name="Bo"), AttendeeFactory(display_name="Cy")
     meeting = held(next_mc=bo)
     existing = MeetingFactory(
-        series=meeting.series, start=START + dt.timedelta(weeks=1), mc=cy,
+        series=meeting.series,
+        start=START + dt.timedelta(weeks=1),
+        mc=cy,
         status=Meeting.Status.SCHEDULED,
-    )  # fmt: skip
+    )
     result = finalize_meeting(meeting=meeting, user=None)
     existing.refresh_from_db()
     assert existing.mc == cy

@@ -178,9 +178,12 @@ def private_url(item):
 @pytest.fixture
 def proposal(coming):
     return AgendaItemFactory(
-        meeting=coming, status="proposed", title="Old title",
-        proposer_name="Sam", requested_minutes=5,
-    )  # fmt: skip
+        meeting=coming,
+        status="proposed",
+        title="Old title",
+        proposer_name="Sam",
+        requested_minutes=5,
+    )
 
 
 def test_the_private_link_edits_the_proposal(client, proposal):

@@ -148,7 +148,7 @@ class Server:
     def get(self, path: str) -> tuple[int, dict, bytes]:
         request = urllib.request.Request(self.url(path), headers=PROTO)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
@@ -156,10 +156,18 @@ class Server:
 
 def wrk(server: Server, path: str, seconds: float) -> dict:
     command = [
-        "wrk", f"-t{min(2, CONCURRENCY)}", f"-c{CONCURRENCY}", f"-d{seconds:g}s",
-        "--timeout", "5s", "-s", str(HERE / "stats.lua"),
-        "-H", "X-Forwarded-Proto: https", server.url(path),
-    ]  # fmt: skip
+        "wrk",
+        f"-t{min(2, CONCURRENCY)}",
+        f"-c{CONCURRENCY}",
+        f"-d{seconds:g}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(HERE / "stats.lua"),
+        "-H",
+        "X-Forwarded-Proto: https",
+        server.url(path),
+    ]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise SystemExit(f"wrk failed: {result.stdout}{result.stderr}")
@@ -518,7 +526,7 @@ def main() -> int:
                     capture_output=True,
                     text=True,
                     check=True,
-                ).stdout  # fmt: skip
+                ).stdout
             )
             databases[size] = (db_env, facts)
 
@@ -560,7 +568,7 @@ def main() -> int:
                         capture_output=True,
                         text=True,
                         check=True,
-                    ).stdout  # fmt: skip
+                    ).stdout
                 )
         extras["import"] = import_throughput(env, tmp, base_url)
     finally:

@@ -14,7 +14,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -23,9 +23,17 @@ from django.db import connection  # noqa: E402
 from meetings.models import Meeting  # noqa: E402
 
 TERMS = [
-    "plugin", "release", "kernel probe", "helm chart", "memory leak",
-    "governance", "conference", "arm64 packaging", "flaky test", "ebpf",
-]  # fmt: skip
+    "plugin",
+    "release",
+    "kernel probe",
+    "helm chart",
+    "memory leak",
+    "governance",
+    "conference",
+    "arm64 packaging",
+    "flaky test",
+    "ebpf",
+]
 with connection.cursor() as cursor:
     cursor.execute("ANALYZE")
 timings = []

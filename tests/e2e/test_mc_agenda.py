@@ -15,8 +15,12 @@ def test_dragging_a_row_saves_the_new_order(page, live_server):
     _user, ann = mc("ann", password=PASSWORD)
     meeting = MeetingFactory(status=Meeting.Status.SCHEDULED, mc=ann)
     for position, title in enumerate(["First", "Second", "Third"], start=1):
-        AgendaItemFactory(meeting=meeting, title=title, position=position,
-                          status=AgendaItem.Status.ACCEPTED)  # fmt: skip
+        AgendaItemFactory(
+            meeting=meeting,
+            title=title,
+            position=position,
+            status=AgendaItem.Status.ACCEPTED,
+        )
     log_in(page, live_server, "ann")
     page.goto(f"{live_server.url}/admin/meetings/meeting/{meeting.pk}/agenda/")
     rows = page.locator("#accepted-items tbody tr")

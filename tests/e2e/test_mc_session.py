@@ -54,10 +54,12 @@ def messages(page):
 
 def test_an_mc_runs_a_call_from_proposals_to_the_next_call(browser, live_server):
     series = MeetingSeriesFactory(title="Widget Community Call", length_minutes=60)
-    _ann_user, ann = mc("ann", display_name="Ann Example", github_handle="ann-ex",
-                        password=PASSWORD)  # fmt: skip
-    _bo_user, bo = mc("bo", display_name="Bo Next", github_handle="bo-next",
-                      password=PASSWORD)  # fmt: skip
+    _ann_user, ann = mc(
+        "ann", display_name="Ann Example", github_handle="ann-ex", password=PASSWORD
+    )
+    _bo_user, bo = mc(
+        "bo", display_name="Bo Next", github_handle="bo-next", password=PASSWORD
+    )
     started = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10)
     earlier = MeetingFactory(series=series, start=started - dt.timedelta(weeks=1))
     ActionItemFactory(meeting=earlier, description="Old item still open")
@@ -65,8 +67,12 @@ def test_an_mc_runs_a_call_from_proposals_to_the_next_call(browser, live_server)
         series=series, start=started, status=Meeting.Status.SCHEDULED, mc=ann
     )
     for title, minutes in (("Plugin API", 20), ("Flaky tests", 15), ("Spam", 5)):
-        AgendaItemFactory(meeting=meeting, title=title, requested_minutes=minutes,
-                          status=AgendaItem.Status.PROPOSED)  # fmt: skip
+        AgendaItemFactory(
+            meeting=meeting,
+            title=title,
+            requested_minutes=minutes,
+            status=AgendaItem.Status.PROPOSED,
+        )
 
     context = browser.new_context()
     page = context.new_page()

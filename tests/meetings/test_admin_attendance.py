@@ -71,9 +71,12 @@ def test_a_list_edited_after_its_preview_is_previewed_again(page):
     preview = client.post(url, {"text": "@ada", "_preview": "Preview"})
     response = client.post(
         url,
-        {"text": "@ada\n@sneaky", "previewed": preview.context["previewed"],
-         "_save": "Add"},
-    )  # fmt: skip
+        {
+            "text": "@ada\n@sneaky",
+            "previewed": preview.context["previewed"],
+            "_save": "Add",
+        },
+    )
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]] == [
         "The list changed since the preview: check it, then save."

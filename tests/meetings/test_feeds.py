@@ -16,9 +16,11 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture
 def series():
     return MeetingSeriesFactory(
-        slug="community", title="Widget Call", time_zone="Europe/Rome",
+        slug="community",
+        title="Widget Call",
+        time_zone="Europe/Rome",
         video_url="https://meet.example.org/widget",
-    )  # fmt: skip
+    )
 
 
 def events(response):
@@ -30,15 +32,20 @@ def events(response):
 
 def test_calendar_has_upcoming_and_recent_calls_with_alarm_and_zone(client, series):
     coming = MeetingFactory(
-        series=series, status="scheduled", start=NOW + dt.timedelta(days=3),
-        title="Coming call", length_minutes=45,
-    )  # fmt: skip
+        series=series,
+        status="scheduled",
+        start=NOW + dt.timedelta(days=3),
+        title="Coming call",
+        length_minutes=45,
+    )
     MeetingFactory(series=series, start=NOW - dt.timedelta(days=20), title="Recent")
     MeetingFactory(series=series, start=NOW - dt.timedelta(days=400), title="Ancient")
     MeetingFactory(
-        series=series, status="cancelled", start=NOW + dt.timedelta(days=10),
+        series=series,
+        status="cancelled",
+        start=NOW + dt.timedelta(days=10),
         title="Called off",
-    )  # fmt: skip
+    )
     calendar, found = events(client.get("/calls.ics"))
     assert set(found) == {"Coming call", "Recent", "Called off"}
     event = found["Coming call"]
@@ -85,9 +92,10 @@ def test_series_calendar_has_only_that_series(client, series):
 
 def test_atom_feed_has_finalized_notes_as_sanitized_html(client, series):
     meeting = MeetingFactory(
-        series=series, highlights="**big** news <script>alert(1)</script>",
+        series=series,
+        highlights="**big** news <script>alert(1)</script>",
         notes="[x](javascript:alert(1))",
-    )  # fmt: skip
+    )
     AgendaItemFactory(meeting=meeting, title="Roadmap", discussion_notes="*agreed*")
     MeetingFactory(series=series, status="held", highlights="draft")
     response = client.get("/feeds/notes/")

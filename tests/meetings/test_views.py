@@ -101,13 +101,19 @@ def test_home_shows_each_series_next_call_with_its_agenda_and_bookings(client, s
         length_minutes=30,
     )
     AgendaItemFactory(
-        meeting=coming, title="Proposed thing", status="proposed",
-        requested_minutes=15, position=0,
-    )  # fmt: skip
+        meeting=coming,
+        title="Proposed thing",
+        status="proposed",
+        requested_minutes=15,
+        position=0,
+    )
     AgendaItemFactory(
-        meeting=coming, title="Accepted thing", status="accepted",
-        requested_minutes=20, position=5,
-    )  # fmt: skip
+        meeting=coming,
+        title="Accepted thing",
+        status="accepted",
+        requested_minutes=20,
+        position=5,
+    )
     AgendaItemFactory(meeting=coming, title="Declined thing", status="declined")
     other = MeetingSeriesFactory(slug="docs", title="Docs Call")
     MeetingFactory(series=other, status="scheduled", start=NOW + dt.timedelta(days=5))
@@ -275,8 +281,16 @@ def full_meeting(series):
 def test_meeting_page_is_laid_out_like_the_notes(client, full_meeting):
     html = body(client.get("/calls/community/2024-03-06/"))
     assert "<title>Widget Call, 2024-03-06 · Callbook</title>" in html
-    sections = ["MC", "Who joined", "This week highlights", "Agenda", "Notes",
-                "Action items", "Release team", "Closing"]  # fmt: skip
+    sections = [
+        "MC",
+        "Who joined",
+        "This week highlights",
+        "Agenda",
+        "Notes",
+        "Action items",
+        "Release team",
+        "Closing",
+    ]
     positions = [html.index(f"<h3>{name}</h3>") for name in sections]
     assert positions == sorted(positions)
     assert 'href="https://video.example.org' not in html
@@ -335,9 +349,11 @@ def test_second_call_on_a_date_has_its_own_permalink(client, series):
 @pytest.mark.django_db
 def test_coming_call_page_shows_the_public_agenda_and_no_notes(client, series):
     coming = MeetingFactory(
-        series=series, status="scheduled", start=NOW + dt.timedelta(days=1),
+        series=series,
+        status="scheduled",
+        start=NOW + dt.timedelta(days=1),
         highlights="not yet",
-    )  # fmt: skip
+    )
     AgendaItemFactory(
         meeting=coming, title="Idea", status="proposed", description="Why **now**"
     )
@@ -374,9 +390,12 @@ def test_releases_are_listed_by_version_with_their_team(client, series):
     helper = AttendeeFactory(display_name="Dana Ruiz", github_handle="danaruiz")
     formed = MeetingFactory(series=series)
     team = ReleaseTeamFactory(
-        version="1.10.0", lead=lead, meeting=formed,
-        planned_date=dt.date(2024, 5, 1), released_on=dt.date(2024, 5, 3),
-    )  # fmt: skip
+        version="1.10.0",
+        lead=lead,
+        meeting=formed,
+        planned_date=dt.date(2024, 5, 1),
+        released_on=dt.date(2024, 5, 3),
+    )
     team.members.add(helper)
     ReleaseTeamFactory(version="1.9.0", lead=None, meeting=None)
     html = body(client.get("/releases/"))
@@ -546,9 +565,7 @@ def test_home_lists_the_first_open_action_items_and_counts_the_rest(client, seri
 
     past = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
     MeetingFactory(series=series, status="scheduled", start=NOW + dt.timedelta(days=1))
-    soon = ActionItemFactory(
-        meeting=past, description="Due first", due_date=NOW.date()
-    )  # fmt: skip
+    soon = ActionItemFactory(meeting=past, description="Due first", due_date=NOW.date())
     for number in range(HOME_ACTIONS_PER_SERIES + 2):
         ActionItemFactory(meeting=past, description=f"Undated {number}")
     html = body(client.get("/"))

@@ -163,8 +163,11 @@ class Command(BaseCommand):
         figures = [
             ("files", len(report.files)),
             ("calls", report.total("calls_found")),
-            ("new / updated / duplicate", f"{report.total('new')} / "
-             f"{report.total('updated')} / {report.total('duplicate')}"),
+            (
+                "new / updated / duplicate",
+                f"{report.total('new')} / "
+                f"{report.total('updated')} / {report.total('duplicate')}",
+            ),
             ("distinct meetings", meetings.count()),
             ("series", ", ".join(report.series)),
             ("cancelled", meetings.filter(status=Meeting.Status.CANCELLED).count()),
@@ -184,7 +187,10 @@ class Command(BaseCommand):
             ("release teams", ReleaseTeam.objects.count()),
             ("GitHub references", GitHubReference.objects.count()),
             ("warnings", sum(kinds.values())),
-            ("warnings by kind", ", ".join(f"{k}={v}" for k, v in sorted(kinds.items()))),  # noqa: E501
+            (
+                "warnings by kind",
+                ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())),
+            ),
             ("series mode", mode),
             ("series with --series", series_counts["--series"]),
             ("series with --series-from-folder", series_counts["--series-from-folder"]),
@@ -207,7 +213,7 @@ class Command(BaseCommand):
             ("failures", report.failures),
             ("import seconds", f"{seconds:.2f}"),
             ("total seconds", f"{time.perf_counter() - started:.2f}"),
-        ]  # fmt: skip
+        ]
         for name, value in figures:
             self.stdout.write(f"{name:>38}: {value}")
         ok = report.failures == 0 and lossless.ok and not diffs

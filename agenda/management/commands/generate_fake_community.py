@@ -117,8 +117,9 @@ class Command(BaseCommand):
 class Generator:
     """Builds the rows in memory and writes each table with bulk_create."""
 
-    def __init__(self, rng, *, n_meetings, n_people, items_per_meeting,
-                 actions_per_meeting):  # fmt: skip
+    def __init__(
+        self, rng, *, n_meetings, n_people, items_per_meeting, actions_per_meeting
+    ):
         self.rng = rng
         self.n_meetings = n_meetings
         self.n_people = n_people

@@ -14,7 +14,7 @@ from meetings.references import sync_github_references
 from people.models import Alias, Attendee
 
 DEMO_ADMIN_USERNAME = "admin"
-DEMO_ADMIN_PASSWORD = "callbook-demo"  # noqa: S105 - printed on purpose, dev only
+DEMO_ADMIN_PASSWORD = "callbook-demo"  # printed on purpose, dev only
 # The upcoming call's MC gets a staff login in the MC group, to try the workflow.
 DEMO_MC_USERNAME = "dana"
 DEMO_MC_HANDLE = "danaruiz"
@@ -47,7 +47,7 @@ PAST_CALLS = [
                 "Bram/Chen",
                 "Flaky integration tests",
                 "- See example/widget#42\n- Plan: quarantine the two worst offenders",
-            ),  # fmt: skip
+            ),
         ],
         [("bramok", "Bram to quarantine the flaky tests", "done")],
     ),
@@ -62,7 +62,7 @@ PAST_CALLS = [
                 "Chen",
                 "Plugin API proposal",
                 "- Draft at example/widget#57\n- Feedback welcome until next call",
-            ),  # fmt: skip
+            ),
             ("Eli", "Release team for 1.5", "- Eli volunteered to lead, Dana helps"),
         ],
         [("chenwei-dev", "Chen to turn the plugin draft into a proposal", "open")],
