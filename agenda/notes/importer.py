@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -45,6 +45,8 @@ from agenda.notes.exporter import (
 )
 from agenda.notes.format import (
     DEFAULT_VOCABULARY,
+    CallData,
+    PersonRef,
     Vocabulary,
     content_segments,
     fold,
@@ -436,6 +438,25 @@ def _words_of(lines: Iterable[str]) -> list[str]:
     ]
 
 
+# Word sequences longer than this are compared by their first words only, with
+# SequenceMatcher's junk heuristic: its exact ratio is quadratic or worse in the
+# length, and an upload of "a a a ..." must not take minutes.
+LIKENESS_WORDS = 2_000
+
+
+def likeness(one: list[str], other: list[str]) -> float:
+    """How much of their wording two versions share, in order (0 to 1)."""
+    matcher = SequenceMatcher(None, one, other, autojunk=False)
+    bound = matcher.quick_ratio()  # linear, and never below the ratio
+    if bound < SAME_CALL:
+        return bound
+    if max(len(one), len(other)) > LIKENESS_WORDS:
+        matcher = SequenceMatcher(
+            None, one[:LIKENESS_WORDS], other[:LIKENESS_WORDS], autojunk=True
+        )
+    return matcher.ratio()
+
+
 def _decide(
     plan: CallPlan, series: MeetingSeries, dates: set
 ) -> tuple[str, Meeting | None, int, list[str]]:
@@ -468,7 +489,7 @@ def _decide(
         old_lines = list(enumerate(exported.split("\n"), start=1))
         date_at = next((n for n, line in old_lines if line.startswith("## ")), 0)
         old_body = _words_of(line for n, line in old_lines if n > date_at)
-        score = SequenceMatcher(None, body, old_body, autojunk=False).ratio()
+        score = likeness(body, old_body)
         if best is None or score > best[0]:
             best = (score, meeting, old_lines)
     score, meeting, old_lines = best
@@ -847,30 +868,55 @@ def _reads_alone(
     plan: CallPlan,
     key: str,
     router: _SeriesRouter,
-    index: PeopleIndex,
     vocabulary: Vocabulary,
     many: bool,
 ) -> bool:
-    """Whether the call's own text, exported as a file of its own, would be read
-    back into the same call: then it is what the call exports while unedited."""
+    """Whether the call's own text, exported as a file of its own, reads back
+    into this same call in any batch: parsed alone, with nobody known but the
+    people it names itself. Then it is what the call exports while unedited."""
     call = plan.call
     if not call.source_text.strip():
         return False
-    if not many:
-        return True  # the whole file: read again, it reads the same
-    try:
-        again = parse_notes(
-            call.source_text, name=f"{call.date.isoformat()}.md", vocabulary=vocabulary
-        )
-    except NotesImportError:
-        return False
-    if len(again.calls) != 1:
-        return False
-    other = again.calls[0]
-    if router.key_for(other.title, plan.call_file) != key:
-        return False
-    replan = plan_call(other, index=index, series=router.info(key))
-    return replan.data == plan.data
+    if many:
+        try:
+            again = parse_notes(
+                call.source_text,
+                name=f"{call.date.isoformat()}.md",
+                vocabulary=vocabulary,
+            )
+        except NotesImportError:
+            return False
+        if len(again.calls) != 1:
+            return False
+        call = again.calls[0]
+        if router.key_for(call.title, plan.call_file) != key:
+            return False
+    alone = PeopleIndex()
+    learn_people([call], alone)
+    replan = plan_call(call, index=alone, series=router.info(key))
+    return _by_key(replan.data) == _by_key(plan.data)
+
+
+def _by_key(data: CallData) -> CallData:
+    """The call with each person as their key: spellings may differ by batch."""
+
+    def key(ref: PersonRef | None) -> PersonRef | None:
+        return None if ref is None else PersonRef(ref.key())
+
+    return replace(
+        data,
+        mc=key(data.mc),
+        next_mc=key(data.next_mc),
+        attendees=[key(ref) for ref in data.attendees],
+        agenda=[
+            replace(item, presenters=[key(ref) for ref in item.presenters])
+            for item in data.agenda
+        ],
+        actions=[
+            replace(action, owners=[key(ref) for ref in action.owners])
+            for action in data.actions
+        ],
+    )
 
 
 def _import_file(
@@ -929,7 +975,7 @@ def _import_file(
                         f"differs from this one: stored as call {ordinal} of that day",
                     )
                 )
-            if _reads_alone(plan, key, router, index, vocabulary, many):
+            if _reads_alone(plan, key, router, vocabulary, many):
                 plan.source_text = plan.call.source_text
             meeting = writer.write(plan, series, None, ordinal)
             dates.add((series.pk, meeting.date))

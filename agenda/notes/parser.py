@@ -488,26 +488,28 @@ def filename_date(name: str) -> dt.date | None:
         return None
 
 
+# Separators around a title ("Call - 2020-09-16 -", "Sync | notes"). Trimmed by
+# str.strip, not a regex: "(?:\s*[-:]\s*)+$" backtracks exponentially on a
+# long run of "- - - ... x".
+_TITLE_SEPARATORS = " \t\n\r\f\v-\u2013\u2014:|,"
+_TRAILING_WORD_RE = re.compile(r"\b(?:meeting|notes|minutes)$", re.I)
+
+
 def clean_title(text: str) -> str:
     """A call's title from a heading: without dates, "Meeting", separators."""
-    text = remove_dates(re.sub(r"[*_`]+", "", text))
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    text = re.sub(
-        r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$",
-        "",
-        text,
-        flags=re.I,
-    ).strip()
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    return text[:200]
+    text = remove_dates(re.sub(r"[*_`]+", "", text)).rstrip(_TITLE_SEPARATORS)
+    while True:  # "Office hours - Meeting notes": trailing words, one at a time
+        word = _TRAILING_WORD_RE.search(text[-8:])
+        if word is None:
+            break
+        text = text[: len(text) - len(text[-8:]) + word.start()]
+        text = text.rstrip(_TITLE_SEPARATORS)
+    return text.strip()[:200]
 
 
 def raw_title(text: str) -> str:
     """A heading's text without its date, as written otherwise."""
-    text = remove_dates(text)
-    text = re.sub(
-        r"^(?:\s*[-\u2013\u2014:|,]\s*)+|(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text
-    )
+    text = remove_dates(text).strip(_TITLE_SEPARATORS)
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 
