@@ -106,6 +106,15 @@ class MeetingSeries(PublicModel):
         validators=[MinValueValidator(1), MaxValueValidator(600)],
         help_text=_("How long a call usually lasts."),
     )
+    notes_style = models.JSONField(
+        _("notes style"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "How the series' imported notes are written (link labels, bullet, "
+            "indent, heading levels); edited and new calls export in it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from people.parsing import GITHUB_URL_RE
@@ -791,3 +792,120 @@ CANCELLED_MARK = "**Cancelled**"
 
 def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line.strip() else "" for line in text.split("\n"))
+
+
+# ---------------------------------------------------------------------------
+# A series' own way of writing notes
+# ---------------------------------------------------------------------------
+
+_BULLET_RE = re.compile(r"^( *)([-*+])[ \t]+\S")
+
+
+@dataclass(frozen=True)
+class NotesStyle:
+    """How a series' notes are written: what edited and new calls export in.
+
+    Learned from the series' imported files (the most common choice wins);
+    Callbook's own layout where nothing was learned.
+    """
+
+    bullet: str = "-"
+    indent: int = 2  # spaces before a nested list item's marker
+    title_level: int = 1
+    date_level: int = 2
+    section_level: int = 3
+    link_labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, kind: str) -> str:
+        return dict(self.link_labels).get(kind, LINK_RENDER_LABELS[kind])
+
+    def heading(self, level: int, text: str) -> str:
+        return f"{'#' * max(1, min(level, 6))} {text}".rstrip()
+
+    def to_dict(self) -> dict:
+        return {
+            "bullet": self.bullet,
+            "indent": self.indent,
+            "title_level": self.title_level,
+            "date_level": self.date_level,
+            "section_level": self.section_level,
+            "link_labels": dict(self.link_labels),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> NotesStyle:
+        raw = raw or {}
+        default = cls()
+
+        def level(name: str) -> int:
+            value = raw.get(name, getattr(default, name))
+            return value if isinstance(value, int) and 1 <= value <= 6 else 1
+
+        labels = raw.get("link_labels") or {}
+        bullet = raw.get("bullet", "-")
+        indent = raw.get("indent", 2)
+        style = cls(
+            bullet=bullet if bullet in ("-", "*", "+") else "-",
+            indent=indent if indent in (2, 3, 4) else 2,
+            title_level=level("title_level"),
+            date_level=level("date_level"),
+            section_level=level("section_level"),
+            link_labels=tuple(
+                sorted(
+                    (kind, str(label)[:60])
+                    for kind, label in labels.items()
+                    if kind in LINK_RENDER_LABELS and classify_link(str(label)) == kind
+                )
+            ),
+        )
+        # Sections sit under the date heading, which sits under the title.
+        date_level = max(style.date_level, style.title_level)
+        section_level = max(style.section_level, date_level + 1)
+        return replace(style, date_level=date_level, section_level=section_level)
+
+
+def learn_style(calls: Iterable) -> NotesStyle:
+    """The most common bullet, indent, link labels and heading levels of `calls`
+    (parsed calls: their `source` lines and `headings`)."""
+    bullets: Counter = Counter()
+    indents: Counter = Counter()
+    labels: dict[str, Counter] = {}
+    levels: dict[str, Counter] = {
+        "title": Counter(),
+        "date": Counter(),
+        "section": Counter(),
+    }
+    for call in calls:
+        for _number, line in call.source:
+            bullet = _BULLET_RE.match(line)
+            if bullet:
+                bullets[bullet.group(2)] += 1
+                if 2 <= len(bullet.group(1)) <= 4:
+                    indents[len(bullet.group(1))] += 1
+            if "](" in line:
+                for link in MD_LINK_RE.finditer(line):
+                    kind = classify_link(link.group("label"))
+                    if kind in LINK_RENDER_LABELS:
+                        label = re.sub(r"\s+", " ", link.group("label")).strip()
+                        labels.setdefault(kind, Counter())[label] += 1
+        for heading in call.headings:
+            if not heading.level:
+                continue
+            if heading.role in ("title", "date"):
+                levels[heading.role][heading.level] += 1
+            elif heading.role in SECTION_WORDS:
+                levels["section"][heading.level] += 1
+
+    def top(counter: Counter, default):
+        return counter.most_common(1)[0][0] if counter else default
+
+    return NotesStyle.from_dict(
+        {
+            "bullet": top(bullets, "-"),
+            "indent": top(indents, 2),
+            "title_level": top(levels["title"], 1),
+            "date_level": top(levels["date"], 2),
+            "section_level": top(levels["section"], 3),
+            "link_labels": {kind: top(c, "") for kind, c in labels.items()},
+        }
+    )

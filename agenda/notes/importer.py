@@ -50,6 +50,7 @@ from agenda.notes.format import (
     Vocabulary,
     content_segments,
     fold,
+    learn_style,
     line_is_found,
     missing_lines,
     token_stream,
@@ -820,6 +821,7 @@ def import_notes(
         learn_people(every_call, index)
         dates = _meeting_dates()
         written: list[int] = []
+        styles: dict[str, list] = {}  # series key -> the calls it got
         for position, (file_report, parsed_file) in enumerate(parsed, start=1):
             if progress is not None:
                 progress(position, len(parsed), file_report.file)
@@ -832,6 +834,9 @@ def import_notes(
                     written += _import_file(
                         parsed_file, file_report, router, index, dates, vocabulary
                     )
+                for call in parsed_file.calls:
+                    key = router.key_for(call.title, parsed_file.name)
+                    styles.setdefault(key, []).append(call)
             except Exception as exc:
                 # One file's problem is reported with its line; the others go on.
                 if isinstance(exc, NotesImportError):
@@ -846,11 +851,22 @@ def import_notes(
                 router.forget(router.created[created_before:])
         with transaction.atomic():
             _fingerprint(list(dict.fromkeys(written)))
+            _learn_styles(router, styles)
         report.series = sorted(s.slug for s in router.cache.values())
         report.seconds = time.perf_counter() - started
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _learn_styles(router: _SeriesRouter, styles: dict[str, list]) -> None:
+    """A series' first import teaches it how its notes are written."""
+    for key, calls in styles.items():
+        series = router.cache.get(key)
+        if series is None or series.notes_style:
+            continue
+        series.notes_style = learn_style(calls).to_dict()
+        series.save(update_fields=["notes_style"])
 
 
 def _meeting_dates() -> set:
