@@ -399,3 +399,26 @@ def test_the_json_report_has_headings_and_counts(tmp_path):
     }
     assert announcements in call["headings"]
     assert AgendaItem.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_call_only_the_batch_resolves_is_a_documented_difference(tmp_path):
+    write(
+        tmp_path,
+        "2023-06-01.md",
+        "# Widget Call 2023-06-01\n\n## Who joined\n\n"
+        "- Ann Lee ([@annlee](https://github.com/annlee))\n",
+    )
+    # "Ann" alone is Ann Lee only because the other file says so.
+    write(
+        tmp_path,
+        "2023-06-08.md",
+        "# Widget Call 2023-06-08\n\n## Who joined\n\n- Ann\n",
+    )
+    sources = sources_from_paths([tmp_path])
+    report = import_notes(sources=sources, series_slug="s")
+    later = Meeting.objects.get(date="2023-06-08")
+    assert [a.attendee.github_handle for a in later.attendances.all()] == ["annlee"]
+    assert later.source_text == ""
+    comparison = compare_exports(report, sources)
+    assert (comparison.identical, comparison.documented) == (1, {"context": 1})
