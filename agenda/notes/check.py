@@ -269,8 +269,8 @@ def exported_meetings() -> int:
 EXPORT_EXCEPTIONS = {
     "merged": "the call is also in another file (a duplicate or a newer version): "
     "the meeting keeps and exports one version",
-    "archive": "a file of several calls exports one file per call (each call's "
-    "own text when it reads back alone into the same call)",
+    "archive": "a file of several calls exports one file per call, each from "
+    "its fields in the series' style (its lines may lean on the archive's header)",
     "encoding": "a byte-order mark or UTF-16 file exports as plain UTF-8",
     "line-breaks": "old Mac line breaks (a lone CR) export as LF",
     "context": "the call names people only the rest of the batch identifies (a "

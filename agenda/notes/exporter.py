@@ -92,7 +92,11 @@ def _head(prefix: str, title: str, description: str) -> list[str]:
 def _nested(text: str, style: NotesStyle = DEFAULT_STYLE) -> list[str]:
     if not text.strip():
         return []
-    body = indent(text, " " * style.indent).split("\n")
+    # The series' indent shifts every line alike, which keeps the nesting; but
+    # notes that start indented ("  - a" then "- b") would turn into code under
+    # a wider shift, so they keep Callbook's two spaces.
+    width = 2 if text.lstrip("\n")[:1] in (" ", "\t") else style.indent
+    body = indent(text, " " * width).split("\n")
     first = text.lstrip().split("\n", 1)[0]
     # A paragraph right under the first line would join it: keep a blank line.
     if re.match(r"^[-*+]\s", first):
@@ -166,7 +170,7 @@ def render_agenda_item(
         prefix += f"[{presenters_written(item)}] "
     if not item.title and not item.description:
         lines = [style.bullet] if prefix == f"{style.bullet} " else [prefix.rstrip()]
-        body = indent(item.discussion_notes, " " * style.indent).split("\n")
+        body = indent(item.discussion_notes, "  ").split("\n")
         return lines + body if item.discussion_notes.strip() else lines
     return _head(prefix, item.title, item.description) + _nested(
         item.discussion_notes, style

@@ -209,6 +209,10 @@ class ImportReport:
             if not h["profile"]
         )
 
+    def unknown_heading_counts(self) -> list[tuple[str, int]]:
+        """(text, count) of unknown headings, most frequent first (templates)."""
+        return self.unknown_headings().most_common()
+
     def summary_lines(
         self, *, per_file: bool = True, headings: bool | None = None
     ) -> list[str]:
@@ -880,36 +884,19 @@ def _failed(file_report: FileReport, message: str, line: int) -> None:
     file_report.calls = []
 
 
-def _reads_alone(
-    plan: CallPlan,
-    key: str,
-    router: _SeriesRouter,
-    vocabulary: Vocabulary,
-    many: bool,
-) -> bool:
-    """Whether the call's own text, exported as a file of its own, reads back
-    into this same call in any batch: parsed alone, with nobody known but the
-    people it names itself. Then it is what the call exports while unedited."""
+def _reads_alone(plan: CallPlan, key: str, router: _SeriesRouter, many: bool) -> bool:
+    """Whether the call's own text, exported as is, reads back into this same
+    call in any batch: alone in its file, and parsed with nobody known but the
+    people it names itself. Then it is what the call exports while unedited.
+
+    A call of an archive (a file of several calls) is exported from its fields:
+    its own lines may lean on the archive's header (title, links)."""
     call = plan.call
-    if not call.source_text.strip():
+    if many or not call.source_text.strip():
         return False
-    if many:
-        try:
-            again = parse_notes(
-                call.source_text,
-                name=f"{call.date.isoformat()}.md",
-                vocabulary=vocabulary,
-            )
-        except NotesImportError:
-            return False
-        if len(again.calls) != 1:
-            return False
-        call = again.calls[0]
-        if router.key_for(call.title, plan.call_file) != key:
-            return False
     alone = PeopleIndex()
     learn_people([call], alone)
-    replan = plan_call(call, index=alone, series=router.info(key))
+    replan = plan_call(call, index=alone, series=router.info(key), references=False)
     return _by_key(replan.data) == _by_key(plan.data)
 
 
@@ -991,7 +978,7 @@ def _import_file(
                         f"differs from this one: stored as call {ordinal} of that day",
                     )
                 )
-            if _reads_alone(plan, key, router, vocabulary, many):
+            if _reads_alone(plan, key, router, many):
                 plan.source_text = plan.call.source_text
             meeting = writer.write(plan, series, None, ordinal)
             dates.add((series.pk, meeting.date))

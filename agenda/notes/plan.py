@@ -579,8 +579,10 @@ def plan_call(
     *,
     index: PeopleIndex,
     series: SeriesInfo,
+    references: bool = True,
 ) -> CallPlan:
-    """Resolve a parsed call's names and build what will be stored."""
+    """Resolve a parsed call's names and build what will be stored
+    (`references`: also the GitHub issues and PRs its text links to)."""
     plan = CallPlan(
         call=call, data=CallData(date=call.date), warnings=list(call.warnings)
     )
@@ -602,7 +604,8 @@ def plan_call(
     _compose_notes(plan, call.notes)
     _keep_what_is_missing(plan, series)
     # The same references the rendered page links to, as /refs/ pages promise.
-    plan.refs = sorted(github_references(_all_text(plan.data), series.github_repo))
+    if references:
+        plan.refs = sorted(github_references(_all_text(plan.data), series.github_repo))
     return plan
 
 
