@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0004_search_document'),
+        ('meetings', '0005_check_in'),
     ]
 
     operations = [

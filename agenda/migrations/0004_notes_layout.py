@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agenda', '0002_mc_roles'),
+        ('agenda', '0003_proposal_edit_key'),
     ]
 
     operations = [
