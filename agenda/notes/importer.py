@@ -154,6 +154,9 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
+    # This process's CPU time: the importer's own work, whatever else the
+    # machine runs (wall-clock seconds on a shared machine say little).
+    cpu_seconds: float = 0.0
     series: list[str] = field(default_factory=list)
 
     @property
@@ -784,6 +787,7 @@ def import_notes(
         )
     mode = "folder" if series_from_folder else "split" if split_series else "one"
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = ImportReport(dry_run=dry_run)
     parsed: list[tuple[FileReport, ParsedFile | None]] = []
     titles: Counter = Counter()
@@ -858,6 +862,7 @@ def import_notes(
             _learn_styles(router, styles)
         report.series = sorted(s.slug for s in router.cache.values())
         report.seconds = time.perf_counter() - started
+        report.cpu_seconds = time.process_time() - cpu_started
         if dry_run:
             transaction.set_rollback(True)
     return report

@@ -41,7 +41,10 @@ def corpus(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         started = time.perf_counter()
         report = import_notes(sources=sources, series_slug=SERIES, split_series=True)
-        print(f"corpus import: {time.perf_counter() - started:.2f} s")
+        print(
+            f"corpus import: {time.perf_counter() - started:.2f} s "
+            f"({report.cpu_seconds:.2f} s CPU)"
+        )
         yield report, sources
         transaction.set_rollback(True)
 
@@ -56,7 +59,8 @@ def test_every_file_imports(corpus):
         report.total_calls
     )
     # Well under the 5 s budget on an idle machine; generous here for busy CI.
-    assert report.seconds < 15
+    # CPU time: on a shared machine the wall clock mostly measures the others.
+    assert report.cpu_seconds < 15
 
 
 def test_nothing_is_lost(corpus):
