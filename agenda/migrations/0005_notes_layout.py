@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agenda', '0003_proposal_edit_key'),
+        ('agenda', '0004_agendaitem_proposer'),
     ]
 
     operations = [
