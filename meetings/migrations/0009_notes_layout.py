@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0007_maintainer_grants'),
+        ('meetings', '0008_markdown_bounds'),
     ]
 
     operations = [
