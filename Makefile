@@ -11,7 +11,7 @@ CORPUS ?= ../shared/corpus/falco-community/meeting-notes
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
+.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check assets
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -62,12 +62,15 @@ test-sqlite: install ## Run the suite on SQLite only
 	$(RUFF) format --check .
 	$(PYTEST) $(PYTEST_ARGS)
 
-test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster
-	@status=0; tests/with_postgres.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
+test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster and Redis server
+	@status=0; tests/with_postgres.sh tests/with_redis.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 3 ]; then \
 	  echo "!!! PostgreSQL server binaries not found: the suite ran on SQLite only !!!"; \
 	  if [ "$$CI" = "true" ]; then exit 1; fi; \
 	else exit $$status; fi
+
+assets: ## Rebuild the live notebook's browser bundle (needs Node and npm; the result is committed)
+	cd assets && npm ci --no-audit --no-fund && npm run build
 
 lint: install ## ruff check and format check
 	$(RUFF) check .

@@ -103,6 +103,10 @@ class CheckInView(FormView):
             form.add_error("github_handle", forms.ValidationError(refused.message))
             return self.form_invalid(form)
         handle = result.attendee.github_handle
+        if not result.already:
+            from agenda.notebook.views import broadcast
+
+            broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
         if result.already:
             messages.info(self.request, f"@{handle} is already on the list. Welcome!")
         else:
