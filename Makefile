@@ -11,7 +11,7 @@ CORPUS ?= ../shared/corpus/falco-community/meeting-notes
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check assets
+.PHONY: help install run serve bench bench-notebook test test-sqlite test-postgres lint fmt migrate demo clean corpus-check assets
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ bench: install ## Load-test small and large synthetic communities with wrk; writ
 	@status=0; tests/with_postgres.sh $(PY) tests/bench/run.py || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "!!! bench needs PostgreSQL server binaries (apt-get install postgresql) !!!"; fi; \
 	exit $$status
+	@$(MAKE) --no-print-directory bench-notebook
+
+bench-notebook: install ## Live notebook rows: 20 editors + 200 followers on 2 app servers; writes bench-notebook.json
+	tests/with_postgres.sh tests/with_redis.sh $(PY) tests/bench/notebook.py
 
 test: install ## Run the whole suite on SQLite, then on a throwaway PostgreSQL
 	@$(MAKE) --no-print-directory test-sqlite

@@ -48,8 +48,9 @@ def test_database_url() -> str:
 class AppServer:
     """One ASGI app-server process (uvicorn) on the test database and Redis."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, env: dict[str, str] | None = None):
         self.name = name
+        self.extra_env = env or {}
         self.port = free_port()
         self.process = None
         self.log_file = None
@@ -66,6 +67,7 @@ class AppServer:
             "CONN_MAX_AGE": "0",
             "PAGE_CACHE_LISTEN": "false",
             "LOG_LEVEL": "WARNING",
+            **self.extra_env,
         }
         env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         self.log_file = self.log.open("w")
