@@ -1,13 +1,13 @@
-"""The public "I'm here" link of a call: people list themselves as joined.
+"""The public "I'm here" link of a call: people say they joined.
 
 Open only while the call is on (start to 30 minutes after its scheduled end). The
-form takes a GitHub handle; checking in twice is harmless, and a simple per-address
-limit keeps a script from filling the list.
+form takes a GitHub handle and records an unverified check-in, which the MC
+confirms (anyone can type any handle); checking in twice is harmless, and a
+per-client limit keeps a script from filling the list.
 """
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView
@@ -21,6 +21,7 @@ from meetings.services import (
     format_moment,
 )
 from people.models import normalize_handle, validate_github_handle
+from ratelimits.services import client_address, take
 
 # Per client address and call: a whole call behind one address (an office, or a
 # proxy that does not pass the client's address on) still fits, a script does not.
@@ -84,15 +85,12 @@ class CheckInView(FormView):
         return super().post(request, *args, **kwargs)
 
     def within_limit(self) -> bool:
-        address = self.request.META.get("REMOTE_ADDR", "unknown")
-        key = f"checkin:{self.meeting.pk}:{address}"
-        cache.add(key, 0, CHECK_IN_PERIOD_SECONDS)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, CHECK_IN_PERIOD_SECONDS)
-            count = 1
-        return count <= CHECK_INS_PER_ADDRESS
+        return take(
+            scope=f"checkin:{self.meeting.pk}",
+            client=client_address(self.request),
+            limit=CHECK_INS_PER_ADDRESS,
+            period=CHECK_IN_PERIOD_SECONDS,
+        )
 
     def form_valid(self, form):
         try:
@@ -102,16 +100,18 @@ class CheckInView(FormView):
         except CheckInRefused as refused:
             form.add_error("github_handle", forms.ValidationError(refused.message))
             return self.form_invalid(form)
-        handle = result.attendee.github_handle
+        handle = result.check_in.github_handle
         if not result.already:
             from agenda.notebook.views import broadcast
 
             broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
         if result.already:
-            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+            messages.info(self.request, f"@{handle} has already checked in. Welcome!")
         else:
             messages.success(
-                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+                self.request,
+                f"Thanks, @{handle}: you are checked in. The MC confirms the list "
+                "of who joined after the call.",
             )
         # Post/redirect/get: a reload does not send the form again.
         return HttpResponseRedirect(self.request.path)

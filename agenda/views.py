@@ -1,7 +1,9 @@
+import datetime as dt
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.cache import cache
 from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,6 +15,7 @@ from django.views.generic.edit import CreateView
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Meeting
+from ratelimits.services import client_address, give_back, take
 
 PROPOSAL_TOKEN_SALT = "agenda.proposal"
 RATE_LIMIT_WINDOW_SECONDS = 3600
@@ -23,17 +26,30 @@ def proposals_per_hour() -> int:
 
 
 def proposal_token(item: AgendaItem) -> str:
-    """The signed token of a proposal's private edit link."""
-    return signing.dumps(item.pk, salt=PROPOSAL_TOKEN_SALT)
+    """The signed, timestamped token of a proposal's private edit link.
+
+    It carries the item's random `edit_key` (given on first use), never its id, so
+    a link says nothing about other proposals; it expires after
+    settings.PROPOSAL_LINK_DAYS.
+    """
+    if not item.edit_key:
+        item.edit_key = secrets.token_urlsafe(32)
+        AgendaItem.objects.filter(pk=item.pk).update(edit_key=item.edit_key)
+    return signing.dumps(item.edit_key, salt=PROPOSAL_TOKEN_SALT)
 
 
 def proposal_from_token(token: str) -> AgendaItem:
+    max_age = dt.timedelta(days=settings.PROPOSAL_LINK_DAYS)
     try:
-        pk = signing.loads(token, salt=PROPOSAL_TOKEN_SALT)
+        key = signing.loads(token, salt=PROPOSAL_TOKEN_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise Http404("This private link has expired.") from None
     except signing.BadSignature:
         raise Http404("This private link is not valid.") from None
+    if not isinstance(key, str) or not key:
+        raise Http404("This private link is not valid.")
     item = (
-        AgendaItem.objects.filter(pk=pk, meeting__isnull=False)
+        AgendaItem.objects.filter(edit_key=key, meeting__isnull=False)
         .select_related("meeting__series")
         .first()
     )
@@ -47,24 +63,22 @@ def proposals_open(meeting: Meeting, now=None) -> bool:
     return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
 
 
-def _rate_key(request) -> str:
-    # The cache is shared between app servers when it is a shared one (e.g. Redis),
-    # so the count holds across them.
-    return f"agenda:proposals:{request.META.get('REMOTE_ADDR', '')}"
+PROPOSAL_LIMIT_SCOPE = "proposals"
 
 
-def is_rate_limited(request) -> bool:
-    return cache.get(_rate_key(request), 0) >= proposals_per_hour()
+def take_proposal_slot(request) -> bool:
+    """Count a proposal from this visitor; False once over the hourly limit."""
+    return take(
+        scope=PROPOSAL_LIMIT_SCOPE,
+        client=client_address(request),
+        limit=proposals_per_hour(),
+        period=RATE_LIMIT_WINDOW_SECONDS,
+    )
 
 
-def count_proposal(request) -> None:
-    key = _rate_key(request)
-    if cache.add(key, 1, RATE_LIMIT_WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, RATE_LIMIT_WINDOW_SECONDS)
+def give_back_proposal_slot(request) -> None:
+    """A proposal sent back with errors does not count."""
+    give_back(scope=PROPOSAL_LIMIT_SCOPE, client=client_address(request))
 
 
 def meeting_or_404(series: str, date_key: str) -> Meeting:
@@ -94,7 +108,7 @@ class ProposeView(CreateView):
                 {"meeting": self.meeting},
                 status=200 if request.method in ("GET", "HEAD") else 403,
             )
-        if request.method == "POST" and is_rate_limited(request):
+        if request.method == "POST" and not take_proposal_slot(request):
             response = render(
                 request,
                 "agenda/rate_limited.html",
@@ -108,6 +122,10 @@ class ProposeView(CreateView):
     def get_context_data(self, **kwargs):
         return super().get_context_data(meeting=self.meeting, **kwargs)
 
+    def form_invalid(self, form):
+        give_back_proposal_slot(self.request)
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         item = form.save(commit=False)
         item.meeting = self.meeting
@@ -115,8 +133,8 @@ class ProposeView(CreateView):
         item.status = AgendaItem.Status.PROPOSED
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
+        item.edit_key = secrets.token_urlsafe(32)
         item.save()
-        count_proposal(self.request)
         messages.success(
             self.request,
             _(

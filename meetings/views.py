@@ -3,10 +3,14 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.mixins import UserPassesTestMixin
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+)
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -28,6 +32,8 @@ from people.pagination import ForgivingPaginationMixin
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 LATEST_NOTES_ON_HOME = 5
+# The admin's live preview renders at most this much text per request.
+PREVIEW_MAX_CHARS = 100_000
 
 
 def agenda_item_model():
@@ -71,6 +77,22 @@ class MarkdownPreviewView(UserPassesTestMixin, MarkdownifyView):
     def test_func(self):
         return is_staff(self.request.user)
 
+    def post(self, request, *args, **kwargs):
+        # markdownx itself answers 500 without `content` and renders any size.
+        content = request.POST.get("content")
+        if content is None:
+            return HttpResponseBadRequest(
+                "Nothing to preview: send the text as `content`.",
+                content_type="text/plain; charset=utf-8",
+            )
+        if len(content) > PREVIEW_MAX_CHARS:
+            return HttpResponseBadRequest(
+                f"The text is too long to preview (more than {PREVIEW_MAX_CHARS:,} "
+                "characters).",
+                content_type="text/plain; charset=utf-8",
+            )
+        return super().post(request, *args, **kwargs)
+
 
 @require_POST
 def markdown_upload_disabled(request):
@@ -79,6 +101,13 @@ def markdown_upload_disabled(request):
 
 def bad_request(request, exception=None):
     """The 400 page; an oversized form says so instead of a bare error."""
+    if isinstance(exception, DisallowedHost):
+        # The site's pages build absolute links from the host, which is the very
+        # thing refused here: a plain answer, not the templated page.
+        return HttpResponseBadRequest(
+            "Bad request: this site does not answer to that host name.",
+            content_type="text/plain; charset=utf-8",
+        )
     too_big = isinstance(exception, RequestDataTooBig)
     return render(
         request,
