@@ -17,6 +17,7 @@ few of these sockets.
 import asyncio
 import contextlib
 import json
+import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -36,6 +37,9 @@ MESSAGE_LOCKED = 101  # the notes are finalized: read-only from now on
 MESSAGE_CHANGED = 102  # structure changed (agenda, people): payload says what
 MESSAGE_PONG = 103  # awareness received: keeps an idle socket alive
 SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE = 0, 1, 2
+
+# How often one process asks whether a call's texts are due for write-through.
+SYNC_CHECK_SECONDS = 20
 
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_ALLOWED = 4405
@@ -116,6 +120,13 @@ def awareness_removal(clients: dict[int, int]) -> bytes:
 # Editors ------------------------------------------------------------------------
 
 
+def in_parallel(func):
+    """Run a database call in a worker thread of its own, not the one thread that
+    Django's sync code shares: storing one editor's update never waits behind
+    another's."""
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
 @database_sync_to_async
 def _editor_access(user, meeting_id):
     meeting = Meeting.objects.select_related("mc").filter(pk=meeting_id).first()
@@ -136,7 +147,7 @@ def _open_document(meeting_id: int) -> tuple[bytes, bool, bytes | None]:
     return doc.get_state(), finalized, synced.update
 
 
-@database_sync_to_async
+@in_parallel
 def _store(meeting_id: int, update: bytes, user) -> bool:
     try:
         live.store_update(meeting_id=meeting_id, data=update, user=user)
@@ -145,7 +156,7 @@ def _store(meeting_id: int, update: bytes, user) -> bool:
     return True
 
 
-@database_sync_to_async
+@in_parallel
 def _missing_for(meeting_id: int, state_vector: bytes) -> bytes:
     doc, _last = live.load_doc(meeting_id)
     return doc.get_update(state_vector)
@@ -156,6 +167,9 @@ def _sync_if_due(meeting_id: int, user) -> bytes | None:
     if not live.due_for_sync(meeting_id):
         return None
     return live.sync_doc(meeting_id=meeting_id, user=user, reason="live notes").update
+
+
+_last_sync_check: dict[int, float] = {}
 
 
 class NotebookConsumer(AsyncWebsocketConsumer):
@@ -240,9 +254,12 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         await self.send(bytes_data=write_var_uint(MESSAGE_ACK))
         await self.broadcast_update(payload)
         schedule_follow_render(self.channel_layer, self.meeting_id)
-        update = await _sync_if_due(self.meeting_id, self.user)
-        if update:
-            await self.broadcast_update(update, to_sender=True)
+        now = time.monotonic()
+        if now - _last_sync_check.get(self.meeting_id, 0) >= SYNC_CHECK_SECONDS:
+            _last_sync_check[self.meeting_id] = now
+            update = await _sync_if_due(self.meeting_id, self.user)
+            if update:
+                await self.broadcast_update(update, to_sender=True)
 
     async def broadcast_update(self, update: bytes, *, to_sender=False):
         await self.channel_layer.group_send(
@@ -281,9 +298,10 @@ class NotebookConsumer(AsyncWebsocketConsumer):
 
 _pending_renders: dict[int, asyncio.Task] = {}
 _last_rendered: dict[int, dict[str, str]] = {}
+_rendered_at: dict[int, float] = {}
 
 
-@database_sync_to_async
+@in_parallel
 def _render(meeting_id: int) -> dict[str, str]:
     from meetings.markdown import render_markdown
 
@@ -311,6 +329,7 @@ async def _render_for_followers(channel_layer, meeting_id: int) -> None:
     before = _last_rendered.get(meeting_id, {})
     changed = {key: value for key, value in html.items() if before.get(key) != value}
     _last_rendered[meeting_id] = html
+    _rendered_at[meeting_id] = time.monotonic()
     if changed:
         await channel_layer.group_send(
             follow_group_name(meeting_id), {"type": "follow.html", "html": changed}
@@ -362,7 +381,14 @@ class FollowConsumer(AsyncWebsocketConsumer):
         self.group = follow_group_name(self.meeting_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send(text_data=json.dumps({"html": await _render(self.meeting_id)}))
+        # The latest render of this process is current to within a fraction of a
+        # second; a crowd arriving at once costs one render, not one each.
+        html = _last_rendered.get(self.meeting_id)
+        if html is None or time.monotonic() - _rendered_at.get(self.meeting_id, 0) > 1:
+            html = await _render(self.meeting_id)
+            _last_rendered[self.meeting_id] = html
+            _rendered_at[self.meeting_id] = time.monotonic()
+        await self.send(text_data=json.dumps({"html": html}))
 
     async def disconnect(self, code):
         if self.holds_slot:

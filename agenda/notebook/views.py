@@ -48,12 +48,13 @@ from agenda.services import (
     finalize_problems,
 )
 from agenda.views import meeting_or_404
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, CheckIn, Meeting
 from meetings.services import (
     MeetingError,
     can_edit_meeting,
     can_view_meeting,
     check_in_window,
+    confirm_check_ins,
     format_moment,
     plan_attendance,
     record_attendance,
@@ -201,6 +202,8 @@ class NotebookView(View):
                 broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "form"})
         if "_finalize" in post:
             return self.finalize()
+        if "_confirm_check_ins" in post:
+            return self.confirm_check_ins(post.getlist("check_in"))
         if "_preview_attendance" in post or "_add_attendance" in post:
             return self.attendance(post.get("attendance_text", "")[:PASTE_LIMIT])
         return HttpResponseRedirect(notebook_url(self.meeting, post.get("_anchor", "")))
@@ -243,6 +246,26 @@ class NotebookView(View):
                 f"{result.next_meeting.date_key}.",
             )
         return HttpResponseRedirect(notebook_url(self.meeting))
+
+    def confirm_check_ins(self, pks: list[str]):
+        """The MC vouches for the ticked check-ins: they join the list."""
+        chosen = CheckIn.objects.filter(
+            meeting=self.meeting,
+            verified=False,
+            pk__in=[pk for pk in pks if pk.isdigit()],
+        )
+        try:
+            result = confirm_check_ins(
+                meeting=self.meeting, check_ins=list(chosen), user=self.request.user
+            )
+        except MeetingError as error:
+            messages.error(self.request, error.message)
+        else:
+            broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
+            messages.success(
+                self.request, f"Confirmed {len(result.confirmed)} check-in(s)."
+            )
+        return HttpResponseRedirect(notebook_url(self.meeting, "#who-joined"))
 
     def attendance(self, text: str):
         if "_add_attendance" in self.request.POST:
@@ -347,6 +370,11 @@ class NotebookView(View):
                 Attendance.objects.filter(meeting=meeting)
                 .select_related("attendee")
                 .order_by("position", "pk")
+            ),
+            "check_ins": list(
+                CheckIn.objects.filter(meeting=meeting, verified=False).order_by(
+                    "created_at", "pk"
+                )
             ),
             "people": suggested_people(meeting) if editable else [],
             "attendance_text": attendance_text,

@@ -328,3 +328,22 @@ def test_read_only_render_goes_through_the_sanitizer(call):
     page = client.get(url(meeting)).content.decode()
     assert "<script>alert(1)" not in page
     assert "<strong>bold</strong>" in page
+
+
+def test_check_ins_appear_and_the_mc_confirms_them_from_the_notebook(call):
+    client, meeting, *_ = call
+    from meetings.models import CheckIn
+
+    CheckIn.objects.create(meeting=meeting, github_handle="newcomer")
+    CheckIn.objects.create(meeting=meeting, github_handle="not-sure")
+    response = client.get(url(meeting))
+    page = response.content.decode()
+    assert "Checked in, to confirm (2)" in page
+    assert "@newcomer" in page
+    data = form_data(response, FORM)
+    data["check_in"] = [str(CheckIn.objects.get(github_handle="newcomer").pk)]
+    data["_confirm_check_ins"] = "1"
+    response = client.post(url(meeting), data)
+    assert response["Location"].endswith("#who-joined")
+    assert [a.attendee.github_handle for a in meeting.attendances.all()] == ["newcomer"]
+    assert "Checked in, to confirm (1)" in client.get(url(meeting)).content.decode()

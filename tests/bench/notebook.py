@@ -33,6 +33,8 @@ FOLLOWERS = int(os.environ.get("BENCH_NOTEBOOK_FOLLOWERS", "200"))
 SECONDS = float(os.environ.get("BENCH_NOTEBOOK_SECONDS", "20"))
 RATE = float(os.environ.get("BENCH_NOTEBOOK_RATE", "3"))  # keystrokes/s per editor
 OUT = ROOT / "bench-notebook.json"
+# After typing stops, how long the servers may take to acknowledge the backlog.
+DRAIN_SECONDS = float(os.environ.get("BENCH_NOTEBOOK_DRAIN_SECONDS", "60"))
 
 
 def log(message: str) -> None:
@@ -118,9 +120,12 @@ async def run(meeting_id: int, sessions: list[str], servers) -> dict:
     async def editor(number: int, session: str, port: int, ready: asyncio.Barrier):
         url = f"ws://127.0.0.1:{port}/ws/notebook/{meeting_id}"
         headers = {**origin(port), "Cookie": f"sessionid={session}"}
-        async with connect(url, additional_headers=headers, max_size=None) as socket:
+        async with connect(
+            url, additional_headers=headers, max_size=None, open_timeout=120
+        ) as socket:
             doc = Doc()
             text = doc.get("notes", type=Text)
+            mine = {"sent": 0, "acks": 0}
             await socket.send(
                 protocol.sync_message(protocol.SYNC_STEP1, doc.get_state())
             )
@@ -131,6 +136,7 @@ async def run(meeting_id: int, sessions: list[str], servers) -> dict:
                     kind = message[0]
                     if kind == protocol.MESSAGE_ACK:
                         acks["n"] += 1
+                        mine["acks"] += 1
                     elif kind == protocol.MESSAGE_SYNC:
                         step = message[1]
                         payload = protocol.read_bytes(message, 2)[0]
@@ -155,13 +161,19 @@ async def run(meeting_id: int, sessions: list[str], servers) -> dict:
                 update = doc.get_update(before)
                 sent_at[update] = time.perf_counter()
                 keystrokes["n"] += 1
+                mine["sent"] += 1
                 await socket.send(protocol.sync_message(protocol.SYNC_UPDATE, update))
-            await asyncio.sleep(3)  # let the last acknowledgements arrive
+            # Wait for the server to acknowledge every keystroke (it may be behind).
+            deadline = time.perf_counter() + DRAIN_SECONDS
+            while mine["acks"] < mine["sent"] + 1 and time.perf_counter() < deadline:
+                await asyncio.sleep(0.1)
             receiver.cancel()
 
     async def follower(port: int, ready: asyncio.Barrier):
         url = f"ws://127.0.0.1:{port}/ws/follow/{meeting_id}"
-        async with connect(url, additional_headers=origin(port), max_size=None) as ws:
+        async with connect(
+            url, additional_headers=origin(port), max_size=None, open_timeout=120
+        ) as ws:
             await ready.wait()
             try:
                 while not stop.is_set():
@@ -176,10 +188,13 @@ async def run(meeting_id: int, sessions: list[str], servers) -> dict:
     ports = [server.port for server in servers]
     ready = asyncio.Barrier(EDITORS + FOLLOWERS + 1)
     rss_before = sum(rss_bytes(server.process.pid) for server in servers)
-    tasks = [
-        asyncio.create_task(editor(n, sessions[n], ports[n % 2], ready))
-        for n in range(EDITORS)
-    ] + [asyncio.create_task(follower(ports[n % 2], ready)) for n in range(FOLLOWERS)]
+    tasks = []
+    for n in range(EDITORS):
+        tasks.append(asyncio.create_task(editor(n, sessions[n], ports[n % 2], ready)))
+    for n in range(FOLLOWERS):
+        tasks.append(asyncio.create_task(follower(ports[n % 2], ready)))
+        if n % 20 == 19:
+            await asyncio.sleep(0.5)  # connect in waves, as people arrive
     await asyncio.wait_for(ready.wait(), timeout=120)
     rss_after = sum(rss_bytes(server.process.pid) for server in servers)
     cpu_before = sum(cpu_seconds(server.process.pid) for server in servers)
@@ -189,12 +204,14 @@ async def run(meeting_id: int, sessions: list[str], servers) -> dict:
     elapsed = time.perf_counter() - started
     cpu_after = sum(cpu_seconds(server.process.pid) for server in servers)
     await asyncio.gather(*tasks, return_exceptions=True)
+    drained = time.perf_counter() - started - elapsed
     return {
         "latencies": latencies,
         "keystrokes": keystrokes["n"],
         "acks": acks["n"],
         "follower_messages": followers_got["n"],
         "elapsed": elapsed,
+        "drain_seconds": drained,
         "cpu_cores": (cpu_after - cpu_before) / elapsed,
         "memory_per_connection": (rss_after - rss_before) / (EDITORS + FOLLOWERS),
     }
@@ -249,6 +266,7 @@ def main() -> int:
         "follower_messages": result["follower_messages"],
         "cpu_cores": round(result["cpu_cores"], 2),
         "memory_per_connection_kb": round(result["memory_per_connection"] / 1024, 1),
+        "drain_s": round(result["drain_seconds"], 1),
         "lost_updates": lost,
     }
     OUT.write_text(json.dumps([row], indent=2) + "\n")
