@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agenda', '0003_proposal_edit_key'),
+        ('agenda', '0004_agendaitem_proposer'),
         ('meetings', '0004_search_document'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
