@@ -4,8 +4,10 @@ from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from meetings.charts import person_activity
 from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
 from people.pagination import ForgivingPaginationMixin
 
@@ -144,6 +146,7 @@ class AttendeeDetailView(DetailView):
         return super().get_context_data(
             calls_joined=paginator.count,
             first_call=calls.order_by("start", "ordinal").first(),
+            activity=person_activity(self.object, today=timezone.localdate()),
             page_obj=page,
             is_paginated=page.has_other_pages(),
             **kwargs,
