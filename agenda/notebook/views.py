@@ -203,7 +203,7 @@ class NotebookView(View):
         if "_finalize" in post:
             return self.finalize()
         if "_confirm_check_ins" in post:
-            return self.confirm_check_ins(post.getlist("check_in"))
+            return self.confirm_check_ins(post.getlist("confirm_check_in"))
         if "_preview_attendance" in post or "_add_attendance" in post:
             return self.attendance(post.get("attendance_text", "")[:PASTE_LIMIT])
         return HttpResponseRedirect(notebook_url(self.meeting, post.get("_anchor", "")))
@@ -247,23 +247,23 @@ class NotebookView(View):
             )
         return HttpResponseRedirect(notebook_url(self.meeting))
 
-    def confirm_check_ins(self, pks: list[str]):
-        """The MC vouches for the ticked check-ins: they join the list."""
-        chosen = CheckIn.objects.filter(
-            meeting=self.meeting,
-            verified=False,
-            pk__in=[pk for pk in pks if pk.isdigit()],
-        )
+    def confirm_check_ins(self, picked: list[str]):
+        ids = [int(value) for value in picked if value.isdigit()]
         try:
             result = confirm_check_ins(
-                meeting=self.meeting, check_ins=list(chosen), user=self.request.user
+                meeting=self.meeting,
+                check_ins=CheckIn.objects.filter(pk__in=ids, meeting=self.meeting),
+                user=self.request.user,
             )
         except MeetingError as error:
             messages.error(self.request, error.message)
         else:
             broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
             messages.success(
-                self.request, f"Confirmed {len(result.confirmed)} check-in(s)."
+                self.request,
+                f"Confirmed {len(result.confirmed)} check-ins: added "
+                f"{len(result.added)} people to who joined "
+                f"({len(result.created_people)} new).",
             )
         return HttpResponseRedirect(notebook_url(self.meeting, "#who-joined"))
 
@@ -371,11 +371,11 @@ class NotebookView(View):
                 .select_related("attendee")
                 .order_by("position", "pk")
             ),
-            "check_ins": list(
-                CheckIn.objects.filter(meeting=meeting, verified=False).order_by(
-                    "created_at", "pk"
-                )
-            ),
+            "pending_check_ins": list(
+                meeting.check_ins.filter(verified=False).order_by("created_at", "pk")
+            )
+            if editable
+            else [],
             "people": suggested_people(meeting) if editable else [],
             "attendance_text": attendance_text,
             "plan": plan,
