@@ -121,10 +121,9 @@ def awareness_removal(clients: dict[int, int]) -> bytes:
 
 
 def in_parallel(func):
-    """Run a database call in a worker thread of its own, not the one thread that
-    Django's sync code shares: storing one editor's update never waits behind
-    another's."""
-    return database_sync_to_async(func, thread_sensitive=False)
+    """A database call from a consumer (Django's one shared sync thread: worker
+    threads of their own would each keep a connection open)."""
+    return database_sync_to_async(func)
 
 
 @database_sync_to_async
