@@ -61,8 +61,14 @@ def proposal_from_token(token: str) -> AgendaItem:
 
 
 def proposals_open(meeting: Meeting, now=None) -> bool:
-    """People may propose until the call starts, while it is still scheduled."""
+    """People may propose on time until the call starts, while it is scheduled."""
     return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
+
+
+def form_shown(meeting: Meeting, now=None) -> bool:
+    """The form is offered until the call is over: on time before the start,
+    as a late proposal while the call is on."""
+    return proposals_open(meeting, now) or meeting.is_on(now)
 
 
 PROPOSAL_LIMIT_SCOPE = "proposals"
@@ -103,11 +109,24 @@ class ProposeView(CreateView):
 
     def dispatch(self, request, *args, **kwargs):
         self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
-        if not proposals_open(self.meeting):
+        # A proposal sent after the start (typed before it, say) is kept as late
+        # while the notes are open; only a finalized or cancelled call refuses one,
+        # and then the text is shown back so nothing typed is lost.
+        refused = (
+            not self.meeting.takes_proposals()
+            if request.method == "POST"
+            else not form_shown(self.meeting)
+        )
+        if refused:
             return render(
                 request,
                 "agenda/proposals_closed.html",
-                {"meeting": self.meeting},
+                {
+                    "meeting": self.meeting,
+                    "late_ok": self.meeting.takes_proposals(),
+                    "sent_title": request.POST.get("title", "")[:200],
+                    "sent_description": request.POST.get("description", "")[:5000],
+                },
                 status=200 if request.method in ("GET", "HEAD") else 403,
             )
         if request.method == "POST" and not take_proposal_slot(request):
@@ -123,7 +142,10 @@ class ProposeView(CreateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            meeting=self.meeting, person=self.signed_in_person(), **kwargs
+            meeting=self.meeting,
+            late=self.meeting.has_started(),
+            person=self.signed_in_person(),
+            **kwargs,
         )
 
     def signed_in_person(self):
@@ -150,17 +172,23 @@ class ProposeView(CreateView):
         item.meeting = self.meeting
         item.series = self.meeting.series
         item.status = AgendaItem.Status.PROPOSED
+        item.arrived_late = self.meeting.has_started()
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
         item.edit_key = secrets.token_urlsafe(32)
         item.save()
-        messages.success(
-            self.request,
-            _(
+        if item.arrived_late:
+            thanks = _(
+                "Thank you, your item is kept as a late proposal: the call had "
+                "started, so the MC takes it now or moves it to the next call. Keep "
+                "the address of this page private: it lets you edit or withdraw it."
+            )
+        else:
+            thanks = _(
                 "Thank you, your item is on the agenda as proposed. Keep the address "
                 "of this page private: it lets you edit or withdraw the item."
-            ),
-        )
+            )
+        messages.success(self.request, thanks)
         return redirect("agenda:proposal", token=proposal_token(item))
 
 
@@ -175,7 +203,7 @@ class ProposalView(UpdateView):
         return proposal_from_token(self.kwargs["token"])
 
     def can_edit(self, item) -> bool:
-        return item.is_proposed and proposals_open(item.meeting)
+        return item.is_proposed and item.meeting.takes_proposals()
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -195,7 +223,10 @@ class ProposalView(UpdateView):
         return context
 
     def form_valid(self, form):
-        form.save()
+        item = form.save(commit=False)
+        # Changed after the start: the MC may have read it already.
+        item.arrived_late = item.arrived_late or item.meeting.has_started()
+        item.save()
         messages.success(self.request, _("Your changes are saved."))
         return redirect("agenda:proposal", token=self.kwargs["token"])
 
@@ -205,7 +236,7 @@ def withdraw_proposal(request, token):
     item = proposal_from_token(token)
     if request.method != "POST":
         return redirect("agenda:proposal", token=token)
-    if not (item.is_proposed and proposals_open(item.meeting)):
+    if not (item.is_proposed and item.meeting.takes_proposals()):
         messages.error(
             request, _("This item can no longer be withdrawn: the MC has handled it.")
         )
