@@ -6,7 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 RUFF := $(VENV)/bin/ruff
-CORPUS ?= ../shared/corpus/falco-community/meeting-notes
+# Empty: every folder in ../shared/corpus/ (one corpus each).
+CORPUS ?=
+CORPORA_DIR ?= ../shared/corpus
 
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
@@ -86,8 +88,13 @@ fmt: install ## Format and autofix with ruff
 	$(RUFF) format .
 	$(RUFF) check --fix .
 
-corpus-check: install ## Import the notes in CORPUS= on a throwaway PostgreSQL; check nothing is lost and export-import round-trips
-	@CORPUS_DIR="$(CORPUS)" tests/with_postgres.sh sh -c '$(PY) manage.py migrate --noinput -v 0 && exec $(PY) manage.py corpus_check "$$CORPUS_DIR"'
+corpus-check: install ## Import each corpus (CORPUS=, default every folder of ../shared/corpus) on a throwaway PostgreSQL; check loss, round trip, exports
+	@dirs="$(CORPUS)"; [ -n "$$dirs" ] || dirs="$$(ls -d $(CORPORA_DIR)/*/ 2>/dev/null)"; \
+	if [ -z "$$dirs" ]; then echo "corpus-check: no corpus folder in $(CORPORA_DIR)"; exit 1; fi; \
+	status=0; for dir in $$dirs; do \
+	  echo "== corpus $${dir%/}"; \
+	  CORPUS_DIR="$${dir%/}" tests/with_postgres.sh sh -c '$(PY) manage.py migrate --noinput -v 0 && exec $(PY) manage.py corpus_check "$$CORPUS_DIR"' || status=1; \
+	done; exit $$status
 
 clean: ## Remove the virtualenv, SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -203,6 +203,14 @@ class AgendaItem(PublicModel):
         max_length=2000,
         help_text=_("Issues, PRs, slides: one URL a line."),
     )
+    heading_level = models.PositiveSmallIntegerField(
+        _("heading level"),
+        default=0,
+        help_text=_(
+            "0 for a line of the agenda; 1-6 when the imported notes gave the item "
+            "a section of its own under a heading of that level."
+        ),
+    )
     discussion_notes = MarkdownxField(
         _("discussion notes"),
         blank=True,
