@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agenda', '0005_markdown_bounds_late_proposals'),
+        ('agenda', '0006_notes_layout'),
         ('meetings', '0004_search_document'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
