@@ -13,7 +13,7 @@ CORPORA_DIR ?= ../shared/corpus
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
+.PHONY: help install run serve bench bench-notebook test test-sqlite test-postgres lint fmt migrate demo clean corpus-check assets
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ bench: install ## Load-test small and large synthetic communities with wrk; writ
 	@status=0; tests/with_postgres.sh $(PY) tests/bench/run.py || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "!!! bench needs PostgreSQL server binaries (apt-get install postgresql) !!!"; fi; \
 	exit $$status
+	@$(MAKE) --no-print-directory bench-notebook
+
+bench-notebook: install ## Live notebook rows: 20 editors + 200 followers on 2 app servers; writes bench-notebook.json
+	tests/with_postgres.sh tests/with_redis.sh $(PY) tests/bench/notebook.py
 
 test: install ## Run the whole suite on SQLite, then on a throwaway PostgreSQL
 	@$(MAKE) --no-print-directory test-sqlite
@@ -74,12 +78,15 @@ test-sqlite: install ## Run the suite on SQLite only
 	$(RUFF) format --check .
 	$(PYTEST) $(PYTEST_ARGS)
 
-test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster
-	@status=0; tests/with_postgres.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
+test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster and Redis server
+	@status=0; tests/with_postgres.sh tests/with_redis.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 3 ]; then \
 	  echo "!!! PostgreSQL server binaries not found: the suite ran on SQLite only !!!"; \
 	  if [ "$$CI" = "true" ]; then exit 1; fi; \
 	else exit $$status; fi
+
+assets: ## Rebuild the live notebook's browser bundle (needs Node and npm; the result is committed)
+	cd assets && npm ci --no-audit --no-fund && npm run build
 
 lint: install ## ruff check and format check
 	$(RUFF) check .
