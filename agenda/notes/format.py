@@ -519,9 +519,12 @@ BOLD_LABEL_RE = re.compile(
 )
 PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w' /-]{0,40}?)\s*:(?:\s+|$)")
 # "[text][id]", "[text][]" and "[text]" (a shortcut): reference-style links. The
-# bracketed parts are bounded and bracket-free, so matching is linear.
+# bracketed parts are bounded and bracket-free, so matching is linear. A colon may
+# follow a full reference ("based on [x][id]:"), never a shortcut ("[id]: url" is
+# a definition).
 REF_LINK_RE = re.compile(
-    r"(?<!\\)(!?)\[([^\[\]\n]{1,300})\](?:\[([^\[\]\n]{0,300})\])?(?![(:\[])"
+    r"(?<!\\)(!?)\[([^\[\]\n]{1,300})\]"
+    r"(?:\[([^\[\]\n]{0,300})\](?![(\[])|(?![(:\[]))"
 )
 # "[id]: https://..." defines a reference; the id is layout, the URL content.
 REF_DEF_RE = re.compile(r"^ {0,3}\[([^\[\]\n]{1,300})\]:[ \t]*<?([^\s<>]+)>?")

@@ -1050,6 +1050,14 @@ class _CallReader:
             else:
                 self._note_block(block)
             return
+        # In notes organised by topic, what follows the meeting's own notes
+        # ("## Notes from the meeting", "## Final proposed process") stays in the
+        # notes: the page shows the agenda before the notes, and the notes keep
+        # the order the file wrote them in.
+        if kind is None and self.call.topic_mode and self.section == "notes":
+            self._record(block, "notes")
+            self._note_block(block)
+            return
         if kind == "topic" or self.call.topic_mode:
             self._record(block, "topic", profile)
             self._topic_item(block, "topic")

@@ -425,3 +425,37 @@ def test_a_call_only_the_batch_resolves_is_a_documented_difference(tmp_path):
     assert later.source_text == ""
     comparison = compare_exports(report, sources)
     assert (comparison.identical, comparison.documented) == (1, {"context": 1})
+
+
+TOPICS_THEN_NOTES = """\
+# Major change process 2019-12-20
+
+## Summary
+
+* a proposal, based on [`chalk_ir::Ty`][`Ty`]:
+
+[`Ty`]: https://example.org/ty
+
+## Notes from the meeting
+
+* I approve but cannot review
+
+## Final proposed process
+
+* I approve but cannot review
+    * and the page keeps this nested
+"""
+
+
+def test_a_full_reference_link_before_a_colon_is_written_inline():
+    call = parse_notes(TOPICS_THEN_NOTES, name="2019-12-20.md").calls[0]
+    summary = call.agenda[0].discussion
+    assert "[`chalk_ir::Ty`](https://example.org/ty):" in summary
+
+
+def test_sections_after_the_notes_stay_in_the_notes_in_file_order():
+    call = parse_notes(TOPICS_THEN_NOTES, name="2019-12-20.md").calls[0]
+    assert [item.head for item in call.agenda] == ["Summary"]
+    text = "\n".join(entry.text for entry in call.notes)
+    assert "## Final proposed process" in text
+    assert "    * and the page keeps this nested" in text
