@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from agenda.models import AgendaItem
+from agenda.services import DECLINE_REASON_REQUIRED
 from people.models import normalize_handle, validate_github_handle
 
 MINUTES_CHOICES = [
@@ -111,3 +112,35 @@ class ProposalForm(forms.ModelForm):
                 code="honeypot",
             )
         return ""
+
+
+class AgendaItemForm(forms.ModelForm):
+    """An agenda item; a decline always comes with its reason."""
+
+    # No Meta: the admin builds it with the fields of each page.
+
+    def clean(self):
+        cleaned_data = super().clean()
+        status = cleaned_data.get("status")
+        if (
+            status == AgendaItem.Status.DECLINED
+            and not (cleaned_data.get("decline_reason") or "").strip()
+        ):
+            self.add_error(
+                "decline_reason",
+                ValidationError(DECLINE_REASON_REQUIRED, code="reason_required"),
+            )
+        meeting = cleaned_data.get("meeting")
+        if (
+            meeting is not None
+            and meeting.is_finalized
+            and meeting.pk != self.instance.meeting_id
+        ):
+            self.add_error(
+                "meeting",
+                ValidationError(
+                    "That call's notes are finalized: pick another call.",
+                    code="meeting_locked",
+                ),
+            )
+        return cleaned_data

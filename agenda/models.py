@@ -7,12 +7,8 @@ from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
 from meetings.models import Meeting, MeetingSeries
-from people.models import (
-    Attendee,
-    PublicModel,
-    PublicQuerySet,
-    validate_github_handle,
-)
+from pagecache.models import PublicModel, PublicQuerySet
+from people.models import Attendee, validate_github_handle
 
 MAX_REQUESTED_MINUTES = 120
 

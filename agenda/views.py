@@ -1,21 +1,23 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.cache import cache
 from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import TemplateView, UpdateView
 from django.views.generic.edit import CreateView
 
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
+from agenda.notes.exporter import meetings_for_export, render_meeting
 from meetings.models import Meeting
+from meetings.views import PerAddressLimit, meeting_or_404
 
 PROPOSAL_TOKEN_SALT = "agenda.proposal"
-RATE_LIMIT_WINDOW_SECONDS = 3600
+PROPOSAL_LIMIT = PerAddressLimit("agenda:proposals", seconds=3600)
 
 
 def proposals_per_hour() -> int:
@@ -42,43 +44,6 @@ def proposal_from_token(token: str) -> AgendaItem:
     return item
 
 
-def proposals_open(meeting: Meeting, now=None) -> bool:
-    """People may propose until the call starts, while it is still scheduled."""
-    return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
-
-
-def _rate_key(request) -> str:
-    # The cache is shared between app servers when it is a shared one (e.g. Redis),
-    # so the count holds across them.
-    return f"agenda:proposals:{request.META.get('REMOTE_ADDR', '')}"
-
-
-def is_rate_limited(request) -> bool:
-    return cache.get(_rate_key(request), 0) >= proposals_per_hour()
-
-
-def count_proposal(request) -> None:
-    key = _rate_key(request)
-    if cache.add(key, 1, RATE_LIMIT_WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.set(key, 1, RATE_LIMIT_WINDOW_SECONDS)
-
-
-def meeting_or_404(series: str, date_key: str) -> Meeting:
-    meeting = (
-        Meeting.objects.for_series(series)
-        .on_date_key(date_key)
-        .select_related("series")
-        .first()
-    )
-    if meeting is None:
-        raise Http404("No call of this series on this date.")
-    return meeting
-
-
 class ProposeView(CreateView):
     """Propose an agenda item for a coming call, without an account."""
 
@@ -87,21 +52,22 @@ class ProposeView(CreateView):
 
     def dispatch(self, request, *args, **kwargs):
         self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
-        if not proposals_open(self.meeting):
+        if not self.meeting.proposals_open():
             return render(
                 request,
                 "agenda/proposals_closed.html",
                 {"meeting": self.meeting},
                 status=200 if request.method in ("GET", "HEAD") else 403,
             )
-        if request.method == "POST" and is_rate_limited(request):
+        limit = proposals_per_hour()
+        if request.method == "POST" and PROPOSAL_LIMIT.used(request) >= limit:
             response = render(
                 request,
                 "agenda/rate_limited.html",
-                {"meeting": self.meeting, "limit": proposals_per_hour()},
+                {"meeting": self.meeting, "limit": limit},
                 status=429,
             )
-            response["Retry-After"] = str(RATE_LIMIT_WINDOW_SECONDS)
+            response["Retry-After"] = str(PROPOSAL_LIMIT.seconds)
             return response
         return super().dispatch(request, *args, **kwargs)
 
@@ -116,7 +82,7 @@ class ProposeView(CreateView):
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
         item.save()
-        count_proposal(self.request)
+        PROPOSAL_LIMIT.count(self.request)
         messages.success(
             self.request,
             _(
@@ -138,7 +104,7 @@ class ProposalView(UpdateView):
         return proposal_from_token(self.kwargs["token"])
 
     def can_edit(self, item) -> bool:
-        return item.is_proposed and proposals_open(item.meeting)
+        return item.is_proposed and item.meeting.proposals_open()
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -168,7 +134,7 @@ def withdraw_proposal(request, token):
     item = proposal_from_token(token)
     if request.method != "POST":
         return redirect("agenda:proposal", token=token)
-    if not (item.is_proposed and proposals_open(item.meeting)):
+    if not (item.is_proposed and item.meeting.proposals_open()):
         messages.error(
             request, _("This item can no longer be withdrawn: the MC has handled it.")
         )
@@ -212,3 +178,28 @@ class ActionItemListView(TemplateView):
             action_count=len(actions),
             **kwargs,
         )
+
+
+class MeetingMarkdownView(View):
+    """One finalized call as markdown, for download: /calls/<series>/<date>.md
+
+    The same exporter as `manage.py export_notes`, so what people download is what
+    the community's notes repository would hold. Drafts, scheduled and cancelled
+    calls are not published: 404.
+    """
+
+    def get(self, request, series, date_key):
+        meeting = (
+            meetings_for_export(
+                Meeting.objects.finalized().for_series(series).on_date_key(date_key)
+            )
+            .order_by()
+            .first()
+        )
+        if meeting is None:
+            raise Http404("No finalized call of this series on this date.")
+        response = HttpResponse(
+            render_meeting(meeting), content_type="text/markdown; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'inline; filename="{series}-{date_key}.md"'
+        return response

@@ -17,8 +17,6 @@ urlpatterns = [
     ),
     path("markdownx/upload/", markdown_upload_disabled, name="markdownx_upload"),
     path("admin/", admin.site.urls),
-    path("", include("agenda.checkin_urls")),
-    path("", include("agenda.download_urls")),
     path("people/", include("people.urls")),
     path("", include("agenda.urls")),
     path("", include("meetings.urls")),

@@ -13,7 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from people.models import Attendee, PublicModel, PublicQuerySet
+from pagecache.models import PublicModel, PublicQuerySet
+from people.models import Attendee
 
 
 def validate_time_zone(value: str) -> None:
@@ -558,6 +559,10 @@ class Meeting(PublicModel):
 
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
+
+    def proposals_open(self, now=None) -> bool:
+        """People may propose until the call starts, while it is still scheduled."""
+        return self.status == self.Status.SCHEDULED and not self.has_started(now)
 
     def compose_search_document(self, agenda_items) -> str:
         """The text search looks in besides the title: series, notes and agenda."""

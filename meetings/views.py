@@ -1,19 +1,23 @@
 import re
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
-from meetings.forms import ArchiveFilterForm, SearchForm
+from agenda.models import ActionItem, AgendaItem
+from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
 from meetings.markdown import GITHUB_REPO_RE
 from meetings.models import (
     Attendance,
@@ -22,41 +26,93 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
-from meetings.services import check_in_refusal
-from people.pagination import ForgivingPaginationMixin
+from meetings.services import (
+    CheckInRefused,
+    check_in,
+    check_in_refusal,
+    check_in_window,
+    format_moment,
+)
 
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 LATEST_NOTES_ON_HOME = 5
 
 
-def agenda_item_model():
-    # meetings sits below agenda, so the model is reached through the relation.
-    return Meeting._meta.get_field("agenda_items").related_model
+def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
+    """The call of a series on a date (2020-09-16, or 2020-09-16-2), or a 404."""
+    if queryset is None:
+        queryset = Meeting.objects.select_related("series")
+    meeting = queryset.for_series(series).on_date_key(date_key).first()
+    if meeting is None:
+        raise Http404("No call of this series on this date.")
+    return meeting
 
 
-def action_item_model():
-    return Meeting._meta.get_field("action_items").related_model
+class PerAddressLimit:
+    """A count of requests per client address (and scope) in a time window.
+
+    Kept in the cache, which is shared between app servers when it is a shared one
+    (database or Redis), so the count holds across them.
+    """
+
+    def __init__(self, prefix: str, *, seconds: int):
+        self.prefix = prefix
+        self.seconds = seconds
+
+    def key(self, request, scope=None) -> str:
+        address = request.META.get("REMOTE_ADDR", "")
+        parts = [self.prefix] + ([] if scope is None else [str(scope)]) + [address]
+        return ":".join(parts)
+
+    def used(self, request, scope=None) -> int:
+        return cache.get(self.key(request, scope), 0)
+
+    def count(self, request, scope=None) -> int:
+        """Count one more request; the new count."""
+        key = self.key(request, scope)
+        if cache.add(key, 1, self.seconds):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, self.seconds)
+            return 1
 
 
 def agenda_prefetch():
     """A meeting's public agenda: accepted and discussed in order, then proposals."""
     return Prefetch(
         "agenda_items",
-        queryset=agenda_item_model().objects.on_agenda().prefetch_related("presenters"),
+        queryset=AgendaItem.objects.on_agenda().prefetch_related("presenters"),
         to_attr="agenda",
     )
 
 
 def summarize_agenda(meeting):
     """Set the requested minutes and over-booking on a meeting with `agenda`."""
-    proposed = agenda_item_model().Status.PROPOSED
+    proposed = AgendaItem.Status.PROPOSED
     meeting.minutes_requested = sum(item.requested_minutes for item in meeting.agenda)
     meeting.minutes_accepted = sum(
         item.requested_minutes for item in meeting.agenda if item.status != proposed
     )
     meeting.overbooked_by = max(0, meeting.minutes_requested - meeting.length)
     return meeting
+
+
+class ForgivingPaginationMixin:
+    """For a ListView: a ?page= that is not a number shows page 1, one past the end
+    shows the last page, so a pasted or mistyped link never makes an error page."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return (paginator, page, page.object_list, page.has_other_pages())
 
 
 def is_staff(user) -> bool:
@@ -107,13 +163,9 @@ class HomeView(TemplateView):
         # The first few open items of each series, due soonest first; the rest
         # are counted and linked (/actions/), so the page does not grow with them.
         series_ids = [m.series_id for m in next_meetings]
-        open_in_series = (
-            action_item_model()
-            .objects.open()
-            .filter(
-                meeting__series__in=series_ids,
-                meeting__status=Meeting.Status.FINALIZED,
-            )
+        open_in_series = ActionItem.objects.open().filter(
+            meeting__series__in=series_ids,
+            meeting__status=Meeting.Status.FINALIZED,
         )
         first_open = (
             open_in_series.annotate(
@@ -238,11 +290,10 @@ class MeetingDetailView(DetailView):
     context_object_name = "meeting"
 
     def get_object(self, queryset=None):
-        meeting = (
-            Meeting.objects.for_series(self.kwargs["series"])
-            .on_date_key(self.kwargs["date_key"])
-            .select_related("series", "mc", "next_mc")
-            .prefetch_related(
+        meeting = meeting_or_404(
+            self.kwargs["series"],
+            self.kwargs["date_key"],
+            Meeting.objects.select_related("series", "mc", "next_mc").prefetch_related(
                 Prefetch(
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
@@ -250,9 +301,9 @@ class MeetingDetailView(DetailView):
                 agenda_prefetch(),
                 Prefetch(
                     "action_items",
-                    queryset=action_item_model()
-                    .objects.exclude(status="suggested")
-                    .prefetch_related("owners"),
+                    queryset=ActionItem.objects.exclude(
+                        status=ActionItem.Status.SUGGESTED
+                    ).prefetch_related("owners"),
                 ),
                 Prefetch(
                     "release_teams",
@@ -260,11 +311,8 @@ class MeetingDetailView(DetailView):
                         "lead"
                     ).prefetch_related("members"),
                 ),
-            )
-            .first()
+            ),
         )
-        if meeting is None:
-            raise Http404("No call of this series on this date.")
         return summarize_agenda(meeting)
 
     def get_context_data(self, **kwargs):
@@ -286,8 +334,7 @@ class MeetingDetailView(DetailView):
         if meeting.status == Meeting.Status.SCHEDULED:
             # Open items from earlier calls, which the coming call will go through.
             carried_over = (
-                action_item_model()
-                .objects.carried_over_to(meeting)
+                ActionItem.objects.carried_over_to(meeting)
                 .open()
                 .select_related("meeting__series")
                 .prefetch_related("owners")
@@ -299,13 +346,18 @@ class MeetingDetailView(DetailView):
             show_notes=meeting.notes_are_public()
             or (draft and is_staff(self.request.user)),
             is_draft=draft,
-            proposals_open=meeting.status == Meeting.Status.SCHEDULED
-            and not meeting.has_started(now),
+            proposals_open=meeting.proposals_open(now),
             previous_meeting=earlier.order_by("-start", "-ordinal").first(),
             next_meeting=later.order_by("start", "ordinal").first(),
             now=now,
             **kwargs,
         )
+
+
+def meeting_is_finalized(request, *, series: str, date_key: str, **kwargs) -> bool:
+    """For the page cache: only finalized notes are frozen; other meeting pages
+    depend on the clock."""
+    return Meeting.objects.for_series(series).on_date_key(date_key).finalized().exists()
 
 
 def release_sort_key(team):
@@ -386,3 +438,69 @@ class GitHubReferenceView(ForgivingPaginationMixin, ListView):
             number=self.kwargs["number"],
         )
         return super().get_context_data(ref=ref, **kwargs)
+
+
+# Per client address and call: a whole call behind one address (an office, or a
+# proxy that does not pass the client's address on) still fits, a script does not.
+CHECK_INS_PER_ADDRESS = 60
+CHECK_IN_LIMIT = PerAddressLimit("checkin", seconds=600)
+TOO_MANY = (
+    "Too many check-ins from your network for this call. Try again in a few "
+    "minutes, or ask the MC to add you."
+)
+
+
+class CheckInView(FormView):
+    """The public "I'm here" link of a call: people list themselves as joined.
+
+    Open only while the call is on (start to 30 minutes after its scheduled end).
+    Checking in twice is harmless; a per-address limit keeps a script from filling
+    the list.
+    """
+
+    template_name = "meetings/checkin.html"
+    form_class = CheckInForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        opens, closes = check_in_window(self.meeting)
+        return super().get_context_data(
+            meeting=self.meeting,
+            refusal=check_in_refusal(meeting=self.meeting),
+            opens=format_moment(self.meeting, opens),
+            closes=format_moment(self.meeting, closes),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        refusal = check_in_refusal(meeting=self.meeting)
+        if refusal:
+            return self.render_to_response(self.get_context_data(), status=403)
+        if CHECK_IN_LIMIT.count(request, self.meeting.pk) > CHECK_INS_PER_ADDRESS:
+            response = self.render_to_response(
+                self.get_context_data(too_many=TOO_MANY), status=429
+            )
+            response["Retry-After"] = str(CHECK_IN_LIMIT.seconds)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            result = check_in(
+                meeting=self.meeting, handle=form.cleaned_data["github_handle"]
+            )
+        except CheckInRefused as refused:
+            form.add_error("github_handle", forms.ValidationError(refused.message))
+            return self.form_invalid(form)
+        handle = result.attendee.github_handle
+        if result.already:
+            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+        else:
+            messages.success(
+                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+            )
+        # Post/redirect/get: a reload does not send the form again.
+        return HttpResponseRedirect(self.request.path)
