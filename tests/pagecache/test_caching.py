@@ -419,8 +419,8 @@ def test_the_listener_saves_the_stamp_query_and_hears_other_servers(settings):
         # Another app server's write: its own connection, its own NOTIFY.
         with other.cursor() as cursor:
             cursor.execute(
-                "UPDATE people_sitegeneration SET stamp = 'elsewhere' WHERE id = 1;"
-                f"NOTIFY {SiteGeneration.CHANNEL}"
+                f"UPDATE {SiteGeneration._meta.db_table} SET stamp = 'elsewhere' "
+                f"WHERE id = 1; NOTIFY {SiteGeneration.CHANNEL}"
             )
         assert wait_for(lambda: current_stamp()[0] == "elsewhere", seconds=2)
 
