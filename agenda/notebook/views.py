@@ -1,0 +1,296 @@
+"""The notebook page of one call, /calls/<series>/<date>/notebook/.
+
+One screen that follows the call top to bottom. Without JavaScript it is one form:
+every button (save, preview or add who joined, finalize) first saves what was typed,
+merged field by field with what others saved meanwhile (`save_notebook`).
+"""
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
+
+from agenda.models import ActionItem, AgendaItem
+from agenda.notebook.services import (
+    ACTION_STATUSES,
+    ITEM_STATUSES,
+    NEW_ACTION,
+    digest,
+    field_values,
+    notebook_actions,
+    notebook_items,
+    save_notebook,
+)
+from agenda.services import (
+    FinalizeError,
+    agenda_budget,
+    finalize_meeting,
+    finalize_problems,
+)
+from meetings.models import Attendance, Meeting
+from meetings.services import (
+    MeetingError,
+    can_edit_meeting,
+    can_view_meeting,
+    check_in_window,
+    format_moment,
+    plan_attendance,
+    record_attendance,
+)
+from meetings.views import meeting_or_404
+from people.models import Attendee
+
+PASTE_LIMIT = 20_000
+# Owner and next-MC suggestions: this call's people and the regulars of the
+# series' recent calls.
+SUGGESTED_FROM_CALLS = 6
+SUGGESTED_PEOPLE = 300
+
+
+@dataclass(frozen=True)
+class NotebookField:
+    """One field as the page shows it: its key (the form name), the value in the
+    box, the digest of the saved value, and a conflict to resolve if any."""
+
+    name: str
+    value: str
+    base: str
+    conflict: object = None
+
+
+def notebook_url(meeting: Meeting, anchor: str = "") -> str:
+    return (
+        reverse(
+            "notebook:notebook",
+            kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+        )
+        + anchor
+    )
+
+
+def suggested_people(meeting: Meeting) -> list[Attendee]:
+    recent = Meeting.objects.filter(
+        series=meeting.series_id, start__lte=meeting.start
+    ).order_by("-start")[:SUGGESTED_FROM_CALLS]
+    return list(
+        Attendee.objects.filter(attendances__meeting__in=recent)
+        .distinct()
+        .order_by("display_name")[:SUGGESTED_PEOPLE]
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
+class NotebookView(View):
+    template_name = "agenda/notebook.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        self.can_edit = can_edit_meeting(user, self.meeting)
+        if not (self.can_edit or can_view_meeting(user, self.meeting)):
+            raise PermissionDenied("Only the call's MC, note-takers and Maintainers.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_page()
+
+    def post(self, request, *args, **kwargs):
+        if not self.can_edit:
+            raise PermissionDenied("You may read these notes, not change them.")
+        post = request.POST
+        submitted, bases = {}, {}
+        for name in post:
+            if name.startswith("base:"):
+                key = name[len("base:") :]
+                bases[key] = post[name]
+                if key in post:
+                    submitted[key] = post[key]
+        try:
+            result = save_notebook(
+                meeting=self.meeting,
+                user=request.user,
+                submitted=submitted,
+                bases=bases,
+                new_action={
+                    "text": post.get(f"{NEW_ACTION}:text", ""),
+                    "owners": post.get(f"{NEW_ACTION}:owners", ""),
+                },
+            )
+        except MeetingError as error:
+            messages.error(request, error.message)
+            return HttpResponseRedirect(notebook_url(self.meeting))
+        self.meeting = result.meeting
+        if result.conflicts or result.problems:
+            # Give the page back with what was typed; nothing else is done.
+            return self.render_page(result=result, submitted=submitted, status=409)
+        if result.saved:
+            messages.success(request, self.saved_message(result))
+        if "_finalize" in post:
+            return self.finalize()
+        if "_preview_attendance" in post or "_add_attendance" in post:
+            return self.attendance(post.get("attendance_text", "")[:PASTE_LIMIT])
+        return HttpResponseRedirect(notebook_url(self.meeting, post.get("_anchor", "")))
+
+    def saved_message(self, result) -> str:
+        text = f"Saved version {result.meeting.version}."
+        if result.kept:
+            text += (
+                f" {len(result.kept)} field(s) someone else changed meanwhile were "
+                f"kept as they saved them."
+            )
+        return text
+
+    def finalize(self):
+        try:
+            result = finalize_meeting(meeting=self.meeting, user=self.request.user)
+        except FinalizeError as error:
+            messages.error(
+                self.request,
+                f"Not finalized: {len(error.problems)} thing(s) missing, listed "
+                f"at Finalize below.",
+            )
+            return HttpResponseRedirect(notebook_url(self.meeting, "#finalize"))
+        if result.already_finalized:
+            messages.info(self.request, "These notes were finalized already.")
+        else:
+            messages.success(
+                self.request,
+                f"Notes finalized and locked. Next call: "
+                f"{result.next_meeting.date_key}.",
+            )
+        return HttpResponseRedirect(notebook_url(self.meeting))
+
+    def attendance(self, text: str):
+        if "_add_attendance" in self.request.POST:
+            if self.request.POST.get("previewed") != digest(text):
+                messages.warning(
+                    self.request, "The list changed since the preview: check it."
+                )
+            else:
+                try:
+                    added = record_attendance(
+                        meeting=self.meeting, text=text, user=self.request.user
+                    )
+                except MeetingError as error:
+                    messages.error(self.request, error.message)
+                else:
+                    messages.success(
+                        self.request,
+                        f"Added {len(added.added)} people to who joined "
+                        f"({len(added.created_people)} new); "
+                        f"{len(added.skipped)} skipped.",
+                    )
+                    return HttpResponseRedirect(
+                        notebook_url(self.meeting, "#who-joined")
+                    )
+        if not text.strip():
+            messages.warning(self.request, "Paste the list of who joined first.")
+            return HttpResponseRedirect(notebook_url(self.meeting, "#who-joined"))
+        plan = plan_attendance(meeting=self.meeting, text=text)
+        return self.render_page(attendance_text=text, plan=plan)
+
+    def render_page(
+        self, *, result=None, submitted=None, attendance_text="", plan=None, status=200
+    ):
+        meeting = (
+            Meeting.objects.select_related("series", "mc", "next_mc", "finalized_by")
+            .filter(pk=self.meeting.pk)
+            .get()
+        )
+        items = notebook_items(meeting)
+        actions = notebook_actions(meeting)
+        values = field_values(meeting, items, actions)
+        shown = dict(values)
+        conflicts = {c.key: c for c in (result.conflicts if result else [])}
+        if result and submitted:
+            # Keep what the person typed where it was not saved; the base becomes
+            # what is saved now, so saving again means "mine, having seen theirs".
+            for key in conflicts:
+                shown[key] = submitted[key]
+            for key in submitted:
+                if key not in result.saved and key in values:
+                    shown[key] = submitted[key]
+        now = timezone.now()
+        editable = self.can_edit and not meeting.is_finalized
+        opens, closes = check_in_window(meeting)
+        remaining = sum(
+            item.requested_minutes
+            for item in items
+            if item.status == AgendaItem.Status.ACCEPTED
+        )
+        fields = {
+            key: NotebookField(key, shown[key], digest(value), conflicts.get(key))
+            for key, value in values.items()
+        }
+        context = {
+            "meeting": meeting,
+            "editable": editable,
+            "can_edit": self.can_edit,
+            "fields": fields,
+            "conflicts": list(conflicts.values()),
+            "result": result,
+            "items": [
+                (
+                    item,
+                    fields[f"item:{item.pk}:notes"],
+                    fields[f"item:{item.pk}:status"],
+                )
+                for item in items
+            ],
+            "actions": [
+                (
+                    action,
+                    fields[f"action:{action.pk}:text"],
+                    fields[f"action:{action.pk}:owners"],
+                    fields[f"action:{action.pk}:status"],
+                )
+                for action in actions
+            ],
+            "new_action": NEW_ACTION,
+            "item_statuses": [
+                (value, AgendaItem.Status(value).label) for value in ITEM_STATUSES
+            ],
+            "action_statuses": [
+                (value, ActionItem.Status(value).label) for value in ACTION_STATUSES
+            ],
+            "attendances": list(
+                Attendance.objects.filter(meeting=meeting)
+                .select_related("attendee")
+                .order_by("position", "pk")
+            ),
+            "people": suggested_people(meeting) if editable else [],
+            "attendance_text": attendance_text,
+            "plan": plan,
+            "previewed": digest(attendance_text) if plan else "",
+            "budget": agenda_budget(meeting=meeting),
+            "remaining_minutes": remaining,
+            "minutes_left": max(0, int((meeting.end - now).total_seconds() // 60)),
+            "has_started": meeting.has_started(now),
+            "has_ended": meeting.end <= now,
+            "starts_at": format_moment(meeting, meeting.start),
+            "check_in_url": self.request.build_absolute_uri(
+                reverse(
+                    "meetings:checkin",
+                    kwargs={
+                        "series": meeting.series.slug,
+                        "date_key": meeting.date_key,
+                    },
+                )
+            ),
+            "check_in_open": opens <= now <= closes,
+            "problems": []
+            if meeting.is_finalized
+            else finalize_problems(meeting=meeting, now=now),
+            "admin_url": reverse("admin:meetings_meeting_change", args=[meeting.pk]),
+        }
+        return render(self.request, self.template_name, context, status=status)
