@@ -35,9 +35,11 @@ class ProposalForm(forms.ModelForm):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text=_("What you would like to discuss, and why. Markdown."),
     )
-    # Hidden from people by CSS and from assistive technology; bots fill it in.
+    # A honeypot, hidden from people by CSS and from assistive technology; bots
+    # fill it in. Nothing in the page may say so (label, class, message), or a bot
+    # that reads the page leaves it empty.
     website = forms.CharField(
-        label=_("Leave this field empty"),
+        label=_("Your website"),
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
@@ -105,13 +107,13 @@ class ProposalForm(forms.ModelForm):
                 ) from None
         return "\n".join(lines)
 
-    def clean_website(self):
-        if self.cleaned_data.get(HONEYPOT_FIELD):
+    def clean(self):
+        cleaned_data = super().clean()
+        if cleaned_data.pop(HONEYPOT_FIELD, ""):
             raise ValidationError(
-                _("This form could not be sent. Leave the last field empty."),
-                code="honeypot",
+                _("This form could not be sent. Please try again."), code="refused"
             )
-        return ""
+        return cleaned_data
 
 
 class AgendaItemForm(forms.ModelForm):

@@ -143,10 +143,15 @@ class AgendaItem(PublicModel):
         blank=True,
         help_text=_("What was said and decided (markdown)."),
     )
+    # The secret in the proposer's private link (agenda.views.proposal_token);
+    # random, so that a link tells nothing about other proposals.
+    edit_key = models.CharField(
+        _("private link key"), max_length=43, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "edit_key"])
     objects = AgendaItemQuerySet.as_manager()
 
     class Meta:
@@ -162,6 +167,11 @@ class AgendaItem(PublicModel):
                     "Requested minutes must be between 1 and %(max)s."
                 )
                 % {"max": MAX_REQUESTED_MINUTES},
+            ),
+            models.UniqueConstraint(
+                fields=["edit_key"],
+                condition=~models.Q(edit_key=""),
+                name="agenda_item_edit_key_unique",
             ),
         ]
         indexes = [
@@ -217,6 +227,15 @@ class AgendaItem(PublicModel):
     @property
     def is_proposed(self) -> bool:
         return self.status == self.Status.PROPOSED
+
+    @property
+    def is_in_notes(self) -> bool:
+        """Part of the call's public notes (and so of search): accepted or discussed.
+
+        Declined items are hidden from everyone but the proposer and staff, and
+        deferred ones belong to the call they moved to.
+        """
+        return self.status in (self.Status.ACCEPTED, self.Status.DISCUSSED)
 
     @property
     def link_list(self) -> list[str]:

@@ -1,3 +1,6 @@
+import datetime as dt
+import secrets
+
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
@@ -14,10 +17,11 @@ from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from agenda.notes.exporter import meetings_for_export, render_meeting
 from meetings.models import Meeting
-from meetings.views import PerAddressLimit, meeting_or_404
+from meetings.views import meeting_or_404
+from ratelimits.services import client_address, give_back, take
 
 PROPOSAL_TOKEN_SALT = "agenda.proposal"
-PROPOSAL_LIMIT = PerAddressLimit("agenda:proposals", seconds=3600)
+RATE_LIMIT_WINDOW_SECONDS = 3600
 
 
 def proposals_per_hour() -> int:
@@ -25,23 +29,54 @@ def proposals_per_hour() -> int:
 
 
 def proposal_token(item: AgendaItem) -> str:
-    """The signed token of a proposal's private edit link."""
-    return signing.dumps(item.pk, salt=PROPOSAL_TOKEN_SALT)
+    """The signed, timestamped token of a proposal's private edit link.
+
+    It carries the item's random `edit_key` (given on first use), never its id, so
+    a link says nothing about other proposals; it expires after
+    settings.PROPOSAL_LINK_DAYS.
+    """
+    if not item.edit_key:
+        item.edit_key = secrets.token_urlsafe(32)
+        AgendaItem.objects.filter(pk=item.pk).update(edit_key=item.edit_key)
+    return signing.dumps(item.edit_key, salt=PROPOSAL_TOKEN_SALT)
 
 
 def proposal_from_token(token: str) -> AgendaItem:
+    max_age = dt.timedelta(days=settings.PROPOSAL_LINK_DAYS)
     try:
-        pk = signing.loads(token, salt=PROPOSAL_TOKEN_SALT)
+        key = signing.loads(token, salt=PROPOSAL_TOKEN_SALT, max_age=max_age)
+    except signing.SignatureExpired:
+        raise Http404("This private link has expired.") from None
     except signing.BadSignature:
         raise Http404("This private link is not valid.") from None
+    if not isinstance(key, str) or not key:
+        raise Http404("This private link is not valid.")
     item = (
-        AgendaItem.objects.filter(pk=pk, meeting__isnull=False)
+        AgendaItem.objects.filter(edit_key=key, meeting__isnull=False)
         .select_related("meeting__series")
         .first()
     )
     if item is None:
         raise Http404("This proposal no longer exists.")
     return item
+
+
+PROPOSAL_LIMIT_SCOPE = "proposals"
+
+
+def take_proposal_slot(request) -> bool:
+    """Count a proposal from this visitor; False once over the hourly limit."""
+    return take(
+        scope=PROPOSAL_LIMIT_SCOPE,
+        client=client_address(request),
+        limit=proposals_per_hour(),
+        period=RATE_LIMIT_WINDOW_SECONDS,
+    )
+
+
+def give_back_proposal_slot(request) -> None:
+    """A proposal sent back with errors does not count."""
+    give_back(scope=PROPOSAL_LIMIT_SCOPE, client=client_address(request))
 
 
 class ProposeView(CreateView):
@@ -59,20 +94,23 @@ class ProposeView(CreateView):
                 {"meeting": self.meeting},
                 status=200 if request.method in ("GET", "HEAD") else 403,
             )
-        limit = proposals_per_hour()
-        if request.method == "POST" and PROPOSAL_LIMIT.used(request) >= limit:
+        if request.method == "POST" and not take_proposal_slot(request):
             response = render(
                 request,
                 "agenda/rate_limited.html",
-                {"meeting": self.meeting, "limit": limit},
+                {"meeting": self.meeting, "limit": proposals_per_hour()},
                 status=429,
             )
-            response["Retry-After"] = str(PROPOSAL_LIMIT.seconds)
+            response["Retry-After"] = str(RATE_LIMIT_WINDOW_SECONDS)
             return response
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(meeting=self.meeting, **kwargs)
+
+    def form_invalid(self, form):
+        give_back_proposal_slot(self.request)
+        return super().form_invalid(form)
 
     def form_valid(self, form):
         item = form.save(commit=False)
@@ -81,8 +119,8 @@ class ProposeView(CreateView):
         item.status = AgendaItem.Status.PROPOSED
         last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
         item.position = (last or 0) + 1
+        item.edit_key = secrets.token_urlsafe(32)
         item.save()
-        PROPOSAL_LIMIT.count(self.request)
         messages.success(
             self.request,
             _(

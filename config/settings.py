@@ -31,6 +31,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", default=False)
 
+# .env.example's placeholder and the development key below: never in production.
+PLACEHOLDER_SECRET_KEY_PREFIXES = ("change-me", "django-insecure-")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -39,6 +41,12 @@ if not SECRET_KEY:
             "for local development (see .env.example)."
         )
     SECRET_KEY = "django-insecure-callbook-development-only"
+elif not DEBUG and SECRET_KEY.startswith(PLACEHOLDER_SECRET_KEY_PREFIXES):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is still the placeholder from .env.example. Set a long random "
+        'string of your own: python -c "import secrets; '
+        'print(secrets.token_urlsafe(50))"'
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -56,6 +64,7 @@ INSTALLED_APPS = [
     "markdownx",
     "simple_history",
     "pagecache",
+    "ratelimits",
     "people",
     "meetings",
     "agenda",
@@ -66,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before the page cache, so that pages served from it carry the header too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Stored public pages go out here, before sessions, CSRF, auth and messages.
     "pagecache.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -73,7 +84,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -187,9 +197,19 @@ STORAGES = {
 WHITENOISE_AUTOREFRESH = DEBUG
 
 LOGIN_URL = "admin:login"
+# Where a login goes when its `next` is missing or refused (another site's address).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))
+# A proposer's private link (edit, withdraw, see the MC's answer) works this many
+# days after it was given.
+PROPOSAL_LINK_DAYS = int(os.environ.get("PROPOSAL_LINK_DAYS", "60"))
+# Addresses or networks of the proxies in front of the app (comma-separated, e.g.
+# 127.0.0.1,10.0.0.0/8). Only when a request comes from one of them is the visitor's
+# address read from X-Forwarded-For, for the proposal and check-in limits
+# (ratelimits/services.py); from anyone else the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 
 # A public request body larger than this is refused with a clear 400 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(

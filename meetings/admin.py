@@ -38,6 +38,7 @@ from agenda.services import (
 )
 from meetings.models import (
     Attendance,
+    CheckIn,
     GitHubReference,
     Meeting,
     MeetingSeries,
@@ -52,6 +53,7 @@ from meetings.services import (
     check_in_refusal,
     check_in_window,
     check_version,
+    confirm_check_ins,
     following_meeting,
     format_moment,
     plan_attendance,
@@ -941,3 +943,76 @@ class GitHubReferenceAdmin(admin.ModelAdmin):
     search_fields = ["owner", "repo", "=number"]
     raw_id_fields = ["meeting"]
     list_select_related = ["meeting__series"]
+
+
+@admin.register(CheckIn)
+class CheckInAdmin(admin.ModelAdmin):
+    """Check-ins from the public "I'm here" page, for the MC to confirm.
+
+    An MC sees and confirms those of the calls they run; Maintainers all of them.
+    Confirming lists each person as joined (meetings.services.confirm_check_ins).
+    """
+
+    list_display = ["github_handle", "meeting", "verified", "created_at", "attendee"]
+    list_filter = ["verified"]
+    search_fields = ["github_handle"]
+    list_select_related = ["meeting__series", "attendee"]
+    readonly_fields = [
+        "meeting",
+        "github_handle",
+        "verified",
+        "attendee",
+        "verified_by",
+        "created_at",
+        "verified_at",
+    ]
+    actions = ["confirm"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.has_perm("meetings.edit_any_meeting"):
+            return queryset
+        return queryset.filter(meeting__mc__user_id=request.user.pk)
+
+    def has_module_permission(self, request):
+        return request.user.has_perm("meetings.change_meeting")
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.has_perm("meetings.change_meeting")
+        return can_edit_meeting(request.user, obj.meeting)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_view_permission(request, obj)
+
+    @admin.action(description=_("Confirm: list them as joined"))
+    def confirm(self, request, queryset):
+        confirmed = 0
+        for meeting in Meeting.objects.filter(
+            pk__in=queryset.filter(verified=False).values("meeting")
+        ).select_related("series"):
+            if not can_edit_meeting(request.user, meeting):
+                continue
+            try:
+                result = confirm_check_ins(
+                    meeting=meeting,
+                    check_ins=queryset.filter(meeting=meeting),
+                    user=request.user,
+                )
+            except MeetingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                continue
+            confirmed += len(result.confirmed)
+        self.message_user(
+            request,
+            _("Confirmed %(n)d check-ins: they are listed as joined.")
+            % {"n": confirmed},
+            messages.SUCCESS,
+        )

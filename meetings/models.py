@@ -565,10 +565,15 @@ class Meeting(PublicModel):
         return self.status == self.Status.SCHEDULED and not self.has_started(now)
 
     def compose_search_document(self, agenda_items) -> str:
-        """The text search looks in besides the title: series, notes and agenda."""
+        """The text search looks in besides the title: series, notes and agenda.
+
+        Only the agenda items the public notes show (`is_in_notes`): a declined or
+        withdrawn proposal must not surface in results or their snippets.
+        """
         parts = [self.series.title, self.highlights, self.notes]
         for item in agenda_items:
-            parts += [item.title, item.description, item.discussion_notes]
+            if item.is_in_notes:
+                parts += [item.title, item.description, item.discussion_notes]
         return "\n".join(part for part in parts if part)
 
     def notes_are_public(self) -> bool:
@@ -627,6 +632,71 @@ class Attendance(PublicModel):
 
     def __str__(self):
         return f"{self.attendee} at {self.meeting}"
+
+
+class CheckIn(models.Model):
+    """Someone said "I'm here" on a call's check-in page, as a GitHub handle.
+
+    Anyone can type any handle, so an unverified check-in adds nobody: it waits
+    until the MC confirms it (meetings.services.confirm_check_ins), which lists the
+    person as joined. A verified one (confirmed, or proven by signing in as that
+    handle) has done so. Not shown on the public site, so writing one does not
+    touch the page cache.
+    """
+
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.CASCADE,
+        related_name="check_ins",
+        verbose_name=_("call"),
+    )
+    github_handle = models.CharField(
+        _("GitHub handle"), max_length=39, help_text=_("As typed, without the @.")
+    )
+    verified = models.BooleanField(
+        _("verified"),
+        default=False,
+        help_text=_(
+            "Confirmed by the MC, or signed in as this handle: the person is then "
+            "listed as joined."
+        ),
+    )
+    attendee = models.ForeignKey(
+        Attendee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="check_ins",
+        verbose_name=_("person"),
+        help_text=_("Set once verified."),
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    created_at = models.DateTimeField(_("checked in"), auto_now_add=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["meeting", "created_at", "pk"]
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [
+            models.UniqueConstraint(
+                "meeting",
+                Lower("github_handle"),
+                name="meetings_checkin_unique_handle",
+                violation_error_message=_("This handle already checked in."),
+            ),
+        ]
+
+    def __str__(self):
+        state = "verified" if self.verified else "unverified"
+        return f"@{self.github_handle} at {self.meeting} ({state})"
 
 
 class ReleaseTeam(PublicModel):

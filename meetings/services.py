@@ -7,6 +7,7 @@ agenda (finalize, moderation, restore) live in `agenda.services`.
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -14,10 +15,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from meetings.models import Attendance, Meeting, ReleaseTeam
+from meetings.models import Attendance, CheckIn, Meeting, ReleaseTeam
 from people.models import Attendee, normalize_handle, validate_github_handle
 from people.parsing import parse_attendee_lines
 from people.services import AttendeeMatch, PersonError, create_attendee, match_attendee
@@ -508,9 +510,15 @@ def record_attendance(
 
 @dataclass(frozen=True)
 class CheckInResult:
-    attendee: Attendee
+    check_in: CheckIn
     already: bool = False
-    new_person: bool = False
+
+
+@dataclass
+class ConfirmResult:
+    added: list[Attendance] = field(default_factory=list)
+    created_people: list[Attendee] = field(default_factory=list)
+    confirmed: list[CheckIn] = field(default_factory=list)
 
 
 def check_in_window(meeting: Meeting) -> tuple[dt.datetime, dt.datetime]:
@@ -539,9 +547,20 @@ def check_in_refusal(*, meeting: Meeting, now: dt.datetime | None = None) -> str
 
 
 def check_in(
-    *, meeting: Meeting, handle: str, now: dt.datetime | None = None
+    *,
+    meeting: Meeting,
+    handle: str,
+    verified: bool = False,
+    user: AbstractBaseUser | None = None,
+    now: dt.datetime | None = None,
 ) -> CheckInResult:
-    """List the person with this GitHub handle as joined, while the call is on."""
+    """Record that the person with this GitHub handle says they joined the call.
+
+    Anonymous check-ins are unverified: anyone can type any handle, so nobody is
+    created or listed as joined until the MC confirms it (`confirm_check_ins`).
+    With verified=True (the caller proved the handle, e.g. a GitHub sign-in) the
+    person is listed at once. Checking in twice is harmless.
+    """
     refusal = check_in_refusal(meeting=meeting, now=now)
     if refusal:
         raise CheckInRefused(refusal, code="closed")
@@ -551,11 +570,78 @@ def check_in(
     except ValidationError as error:
         raise CheckInRefused(" ".join(error.messages), code="invalid_handle") from error
     with transaction.atomic():
-        person = Attendee.objects.handle_is(handle).first()
-        new_person = person is None
-        if new_person:
-            person = create_attendee(name=handle, handle=handle)
-        attendance = _add_attendance(meeting=meeting, attendee=person)
-    return CheckInResult(
-        attendee=person, already=attendance is None, new_person=new_person
-    )
+        record = (
+            meeting.check_ins.alias(handle_ci=Lower("github_handle"))
+            .filter(handle_ci=handle.lower())
+            .first()
+        )
+        already = record is not None
+        if record is None:
+            try:
+                with transaction.atomic():
+                    record = CheckIn.objects.create(
+                        meeting=meeting, github_handle=handle
+                    )
+            except IntegrityError:  # the same handle a moment ago
+                record = meeting.check_ins.alias(handle_ci=Lower("github_handle")).get(
+                    handle_ci=handle.lower()
+                )
+                already = True
+        if verified and not record.verified:
+            confirm_check_ins(meeting=meeting, check_ins=[record], user=user)
+    return CheckInResult(check_in=record, already=already)
+
+
+def confirm_check_ins(
+    *,
+    meeting: Meeting,
+    check_ins: Iterable[CheckIn],
+    user: AbstractBaseUser | None,
+) -> ConfirmResult:
+    """The MC vouches for these check-ins: list each person as joined.
+
+    A handle nobody has yet becomes a new person. Already verified check-ins and
+    those of another call are left alone.
+    """
+    result = ConfirmResult()
+    with transaction.atomic():
+        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+        if current.is_finalized:
+            current = Meeting.objects.select_related("series", "finalized_by").get(
+                pk=meeting.pk
+            )
+            raise MeetingLocked(locked_message(current), code="locked")
+        pks = [record.pk for record in check_ins]
+        pending = CheckIn.objects.select_for_update().filter(
+            pk__in=pks, meeting=current, verified=False
+        )
+        for record in pending.order_by("created_at", "pk"):
+            person = Attendee.objects.handle_is(record.github_handle).first()
+            if person is None:
+                try:
+                    person = create_attendee(
+                        name=record.github_handle, handle=record.github_handle
+                    )
+                except PersonError:
+                    continue
+                result.created_people.append(person)
+            attendance = _add_attendance(meeting=current, attendee=person)
+            if attendance:
+                result.added.append(attendance)
+            record.verified = True
+            record.attendee = person
+            record.verified_by = user if user and user.is_authenticated else None
+            record.verified_at = timezone.now()
+            record.save(
+                update_fields=["verified", "attendee", "verified_by", "verified_at"]
+            )
+            result.confirmed.append(record)
+        if result.added:
+            log_meeting_change(
+                meeting=current,
+                user=user,
+                message=f"Confirmed {len(result.confirmed)} check-ins: added "
+                f"{len(result.added)} people to who joined "
+                f"({len(result.created_people)} new).",
+            )
+    return result

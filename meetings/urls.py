@@ -27,7 +27,11 @@ urlpatterns = [
         public_page(feeds.calendar, refresh_seconds=300),
         name="calendar",
     ),
-    path("calls/", public_page(views.ArchiveView.as_view()), name="archive"),
+    path(
+        "calls/",
+        public_page(views.ArchiveView.as_view(), query=("page", "series", "year")),
+        name="archive",
+    ),
     path(
         "calls/<slug:series>/",
         # Lists scheduled calls too, which may be shown relative to today.

@@ -5,11 +5,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
-from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    DisallowedHost,
+    PermissionDenied,
+    RequestDataTooBig,
+)
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -33,10 +36,13 @@ from meetings.services import (
     check_in_window,
     format_moment,
 )
+from ratelimits.services import client_address, take
 
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
 LATEST_NOTES_ON_HOME = 5
+# The admin's live preview renders at most this much text per request.
+PREVIEW_MAX_CHARS = 100_000
 
 
 def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
@@ -47,37 +53,6 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
     if meeting is None:
         raise Http404("No call of this series on this date.")
     return meeting
-
-
-class PerAddressLimit:
-    """A count of requests per client address (and scope) in a time window.
-
-    Kept in the cache, which is shared between app servers when it is a shared one
-    (database or Redis), so the count holds across them.
-    """
-
-    def __init__(self, prefix: str, *, seconds: int):
-        self.prefix = prefix
-        self.seconds = seconds
-
-    def key(self, request, scope=None) -> str:
-        address = request.META.get("REMOTE_ADDR", "")
-        parts = [self.prefix] + ([] if scope is None else [str(scope)]) + [address]
-        return ":".join(parts)
-
-    def used(self, request, scope=None) -> int:
-        return cache.get(self.key(request, scope), 0)
-
-    def count(self, request, scope=None) -> int:
-        """Count one more request; the new count."""
-        key = self.key(request, scope)
-        if cache.add(key, 1, self.seconds):
-            return 1
-        try:
-            return cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, self.seconds)
-            return 1
 
 
 def agenda_prefetch():
@@ -127,6 +102,22 @@ class MarkdownPreviewView(UserPassesTestMixin, MarkdownifyView):
     def test_func(self):
         return is_staff(self.request.user)
 
+    def post(self, request, *args, **kwargs):
+        # markdownx itself answers 500 without `content` and renders any size.
+        content = request.POST.get("content")
+        if content is None:
+            return HttpResponseBadRequest(
+                "Nothing to preview: send the text as `content`.",
+                content_type="text/plain; charset=utf-8",
+            )
+        if len(content) > PREVIEW_MAX_CHARS:
+            return HttpResponseBadRequest(
+                f"The text is too long to preview (more than {PREVIEW_MAX_CHARS:,} "
+                "characters).",
+                content_type="text/plain; charset=utf-8",
+            )
+        return super().post(request, *args, **kwargs)
+
 
 @require_POST
 def markdown_upload_disabled(request):
@@ -135,6 +126,13 @@ def markdown_upload_disabled(request):
 
 def bad_request(request, exception=None):
     """The 400 page; an oversized form says so instead of a bare error."""
+    if isinstance(exception, DisallowedHost):
+        # The site's pages build absolute links from the host, which is the very
+        # thing refused here: a plain answer, not the templated page.
+        return HttpResponseBadRequest(
+            "Bad request: this site does not answer to that host name.",
+            content_type="text/plain; charset=utf-8",
+        )
     too_big = isinstance(exception, RequestDataTooBig)
     return render(
         request,
@@ -443,7 +441,7 @@ class GitHubReferenceView(ForgivingPaginationMixin, ListView):
 # Per client address and call: a whole call behind one address (an office, or a
 # proxy that does not pass the client's address on) still fits, a script does not.
 CHECK_INS_PER_ADDRESS = 60
-CHECK_IN_LIMIT = PerAddressLimit("checkin", seconds=600)
+CHECK_IN_PERIOD_SECONDS = 600
 TOO_MANY = (
     "Too many check-ins from your network for this call. Try again in a few "
     "minutes, or ask the MC to add you."
@@ -451,11 +449,12 @@ TOO_MANY = (
 
 
 class CheckInView(FormView):
-    """The public "I'm here" link of a call: people list themselves as joined.
+    """The public "I'm here" link of a call: people say they joined.
 
     Open only while the call is on (start to 30 minutes after its scheduled end).
-    Checking in twice is harmless; a per-address limit keeps a script from filling
-    the list.
+    The form takes a GitHub handle and records an unverified check-in, which the
+    MC confirms (anyone can type any handle); checking in twice is harmless, and a
+    per-client limit keeps a script from filling the list.
     """
 
     template_name = "meetings/checkin.html"
@@ -479,13 +478,21 @@ class CheckInView(FormView):
         refusal = check_in_refusal(meeting=self.meeting)
         if refusal:
             return self.render_to_response(self.get_context_data(), status=403)
-        if CHECK_IN_LIMIT.count(request, self.meeting.pk) > CHECK_INS_PER_ADDRESS:
+        if not self.within_limit():
             response = self.render_to_response(
                 self.get_context_data(too_many=TOO_MANY), status=429
             )
-            response["Retry-After"] = str(CHECK_IN_LIMIT.seconds)
+            response["Retry-After"] = str(CHECK_IN_PERIOD_SECONDS)
             return response
         return super().post(request, *args, **kwargs)
+
+    def within_limit(self) -> bool:
+        return take(
+            scope=f"checkin:{self.meeting.pk}",
+            client=client_address(self.request),
+            limit=CHECK_INS_PER_ADDRESS,
+            period=CHECK_IN_PERIOD_SECONDS,
+        )
 
     def form_valid(self, form):
         try:
@@ -495,12 +502,14 @@ class CheckInView(FormView):
         except CheckInRefused as refused:
             form.add_error("github_handle", forms.ValidationError(refused.message))
             return self.form_invalid(form)
-        handle = result.attendee.github_handle
+        handle = result.check_in.github_handle
         if result.already:
-            messages.info(self.request, f"@{handle} is already on the list. Welcome!")
+            messages.info(self.request, f"@{handle} has already checked in. Welcome!")
         else:
             messages.success(
-                self.request, f"Thanks, @{handle}: you are on the list of who joined."
+                self.request,
+                f"Thanks, @{handle}: you are checked in. The MC confirms the list "
+                "of who joined after the call.",
             )
         # Post/redirect/get: a reload does not send the form again.
         return HttpResponseRedirect(self.request.path)

@@ -33,11 +33,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 from django.utils.cache import (
     get_conditional_response,
@@ -60,6 +61,7 @@ def public_page(
     *,
     only_if: Callable[..., bool] | None = None,
     refresh_seconds: int | None = None,
+    query: tuple[str, ...] = ("page",),
 ):
     """Wrap a public view with conditional GET and the generation-keyed page cache.
 
@@ -67,6 +69,11 @@ def public_page(
     False keeps that page out of the cache (e.g. a meeting that is not finalized,
     whose page changes when the call starts). refresh_seconds: for pages that also
     depend on the clock (an "upcoming calls" feed), start a new key that often.
+    query: the query parameters the view reads. Others are left out of the cache
+    key (the view ignores them, so the page is the same), and a page is stored
+    under its parameters only when the view used them as given (see
+    `_query_as_used`): otherwise anyone could fill the cache with copies of one
+    page under made-up query strings, pushing out every other page.
     """
 
     def decorate(view):
@@ -79,20 +86,22 @@ def public_page(
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
 
-            page = CachedPage(request, refresh_seconds)
+            page = CachedPage(request, refresh_seconds, query)
             response = page.serve()
             if response is not None:
                 return response
             response = view(request, *args, **kwargs)
             if callable(getattr(response, "render", None)):
                 response = response.render()
-            if not _storable(request, response) or (
-                only_if is not None and not only_if(request, *args, **kwargs)
+            if (
+                not _storable(request, response)
+                or not _query_as_used(page.query, response)
+                or (only_if is not None and not only_if(request, *args, **kwargs))
             ):
                 return response
             return page.store(response)
 
-        wrapper.public_page = {"refresh_seconds": refresh_seconds}
+        wrapper.public_page = {"refresh_seconds": refresh_seconds, "query": query}
         return wrapper
 
     return decorate(view) if view is not None else decorate
@@ -120,7 +129,9 @@ class PublicPageCacheMiddleware:
             except Resolver404:
                 options = None
             if options is not None:
-                response = CachedPage(request, options["refresh_seconds"]).serve()
+                response = CachedPage(
+                    request, options["refresh_seconds"], options["query"]
+                ).serve()
                 if response is not None:
                     return response
         return self.get_response(request)
@@ -129,18 +140,25 @@ class PublicPageCacheMiddleware:
 class CachedPage:
     """One URL's place in the cache under the current site generation."""
 
-    def __init__(self, request, refresh_seconds: int | None):
+    def __init__(
+        self, request, refresh_seconds: int | None, query: tuple[str, ...] = ()
+    ):
         self.request = request
         self.refresh_seconds = refresh_seconds
+        # Only the parameters the view reads, in a fixed order, first value each.
+        self.query = {
+            name: request.GET[name] for name in sorted(query) if name in request.GET
+        }
         stamp, changed_at = current_stamp()
         self.last_modified = int(changed_at.timestamp())  # HTTP dates: whole seconds
         bucket = 0
         if refresh_seconds:
             bucket = int(time.time() // refresh_seconds)
             self.last_modified = max(self.last_modified, bucket * refresh_seconds)
-        key = hashlib.sha256(
-            f"{stamp}|{bucket}|{request.build_absolute_uri()}".encode()
-        ).hexdigest()
+        url = request.build_absolute_uri(request.path)
+        if self.query:
+            url += "?" + urlencode(self.query)
+        key = hashlib.sha256(f"{stamp}|{bucket}|{url}".encode()).hexdigest()
         self.etag = f'"{key[:32]}"'
         self.cache_key = f"page:{key}"
 
@@ -253,13 +271,18 @@ class StampListener:
     def listen(self) -> None:
         while not self.stopping.is_set():
             if select.select([self.link], [], [], 1.0) == ([], [], []):
-                with self.link.cursor() as cursor:  # a dead link fails here
-                    cursor.execute("SELECT 1")
-                continue
-            self.link.poll()
+                self.health_check()
+            else:
+                self.link.poll()
+            # Also after the health check: a NOTIFY that arrived while it ran was
+            # read off the socket with its answer, so select() will not wake for it.
             if self.link.notifies:
                 self.link.notifies.clear()
                 self.version += 1
+
+    def health_check(self) -> None:
+        with self.link.cursor() as cursor:  # a dead link fails here
+            cursor.execute("SELECT 1")
 
 
 stamp_listener = StampListener()
@@ -360,6 +383,29 @@ class LocalPages:
 
 
 local_pages = LocalPages(LOCAL_PAGES)
+
+
+def _query_as_used(query: dict[str, str], response) -> bool:
+    """Whether the view used each query parameter exactly as given.
+
+    A list page says which page it showed (`page_obj`; a forgiving paginator shows
+    page 1 for ?page=x and the last for ?page=99999) and which filters it kept
+    (`page_query`, the query string its pagination links carry); a page reached
+    with any other value is served but not stored, so the cache holds at most one
+    copy of each real page.
+    """
+    if not query:
+        return True
+    context = getattr(response, "context_data", None) or {}
+    kept = QueryDict(context.get("page_query", ""))
+    page_obj = context.get("page_obj")
+    for name, value in query.items():
+        if name == "page":
+            if page_obj is None or value not in ("last", str(page_obj.number)):
+                return False
+        elif kept.get(name) != value:
+            return False
+    return True
 
 
 def _storable(request, response) -> bool:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import (
     Attendance,
+    CheckIn,
     GitHubReference,
     Meeting,
     MeetingSeries,
@@ -73,6 +74,14 @@ class AttendanceFactory(factory.django.DjangoModelFactory):
 
     meeting = factory.SubFactory(MeetingFactory)
     attendee = factory.SubFactory(AttendeeFactory)
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CheckIn
+
+    meeting = factory.SubFactory(MeetingFactory)
+    github_handle = factory.Sequence(lambda n: f"checked-in-{n}")
 
 
 class ReleaseTeamFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,7 @@ from tests.factories import (
     AliasFactory,
     AttendanceFactory,
     AttendeeFactory,
+    CheckInFactory,
     GitHubReferenceFactory,
     MeetingFactory,
     MeetingSeriesFactory,
@@ -25,6 +26,7 @@ FACTORIES = {
     "meetings.meeting": MeetingFactory,
     "meetings.releaseteam": ReleaseTeamFactory,
     "meetings.githubreference": GitHubReferenceFactory,
+    "meetings.checkin": CheckInFactory,
     "agenda.agendaitem": AgendaItemFactory,
     "agenda.actionitem": ActionItemFactory,
 }
@@ -39,6 +41,10 @@ def test_every_callbook_model_is_registered():
     assert registered == set(FACTORIES)
 
 
+# Check-ins come only from the public check-in page.
+ADDED_ELSEWHERE = {"meetings.checkin"}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("label", sorted(FACTORIES))
 def test_admin_pages_load(admin_client, label):
@@ -48,13 +54,17 @@ def test_admin_pages_load(admin_client, label):
         AgendaItemFactory(meeting=obj)
         ActionItemFactory(meeting=obj)
     app, model = label.split(".")
+    add = reverse(f"admin:{app}_{model}_add")
     for url in (
         reverse(f"admin:{app}_{model}_changelist"),
         reverse(f"admin:{app}_{model}_changelist") + "?q=a",
-        reverse(f"admin:{app}_{model}_add"),
+        add,
         reverse(f"admin:{app}_{model}_change", args=[obj.pk]),
     ):
         response = admin_client.get(url)
+        if url == add and label in ADDED_ELSEWHERE:
+            assert response.status_code == 403, url
+            continue
         assert response.status_code == 200, url
 
 
@@ -84,6 +94,39 @@ def test_markdown_preview_sanitizes_for_staff(admin_client):
     assert "<strong>hi</strong>" in html
     assert "onerror" not in html
     assert "javascript:" not in html
+
+
+@pytest.mark.django_db
+def test_markdown_preview_without_content_or_too_long_is_a_400(admin_client):
+    from meetings.views import PREVIEW_MAX_CHARS
+
+    response = admin_client.post("/markdownx/markdownify/", {})
+    assert response.status_code == 400
+    assert b"Nothing to preview" in response.content
+    response = admin_client.post(
+        "/markdownx/markdownify/", {"content": "a" * (PREVIEW_MAX_CHARS + 1)}
+    )
+    assert response.status_code == 400
+    assert b"too long to preview" in response.content
+    response = admin_client.post(
+        "/markdownx/markdownify/", {"content": "a" * PREVIEW_MAX_CHARS}
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "refused", ["//evil.example/", "https://evil.example/admin/", "javascript:x"]
+)
+def test_a_refused_next_at_login_goes_to_the_admin_index(client, refused):
+    UserFactory(username="mc", password="s3cret-pass", is_staff=True)
+    response = client.post(
+        reverse("admin:login") + "?next=" + refused,
+        {"username": "mc", "password": "s3cret-pass", "next": refused},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+    assert client.get(response["Location"]).status_code == 200
 
 
 @pytest.mark.django_db

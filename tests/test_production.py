@@ -3,6 +3,7 @@
 import os
 import re
 import runpy
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,13 +22,20 @@ from meetings.models import Meeting
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def production_env(**overrides) -> dict:
-    """The environment .env.example describes, as a process manager would pass it."""
+def example_env() -> dict:
+    """.env.example's variables exactly as written, placeholder secret key included."""
     env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}
     for line in (ROOT / ".env.example").read_text().splitlines():
         if re.match(r"^[A-Z_]+=", line):
             key, value = line.split("=", 1)
             env[key] = value
+    return env
+
+
+def production_env(**overrides) -> dict:
+    """The environment .env.example describes, with a secret key of its own, as an
+    operator following the README would pass it."""
+    env = example_env() | {"SECRET_KEY": secrets.token_urlsafe(50)}
     return env | overrides
 
 
@@ -69,6 +77,37 @@ def test_check_deploy_does_warn_when_https_settings_are_off():
     )
     assert "security.W004" in result.stderr + result.stdout
     assert "security.W008" in result.stderr + result.stdout
+
+
+def test_the_placeholder_secret_key_fails_check_deploy_and_refuses_to_start():
+    env = example_env()
+    assert env["SECRET_KEY"].startswith("change-me")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is still the placeholder from .env.example" in result.stderr
+    started = run_python(
+        "import django; django.setup()",
+        env | {"DJANGO_SETTINGS_MODULE": "config.settings"},
+    )
+    assert started.returncode != 0
+    assert "placeholder" in started.stderr
+    # Nor the development key, typed into a production environment by mistake.
+    started = run_python(
+        "import django; django.setup()",
+        env
+        | {
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "SECRET_KEY": "django-insecure-callbook-development-only",
+        },
+    )
+    assert started.returncode != 0
 
 
 def test_without_a_secret_key_production_refuses_to_start():
@@ -142,6 +181,54 @@ print("cache", settings.CACHES["default"]["BACKEND"])
     assert "ETag: None" not in out  # the archive is served by the page cache
     assert "cookies True True" in out
     assert "sessions django.contrib.sessions.backends.db" in out
+
+
+def test_production_refuses_unknown_hosts_and_frames_cached_pages(
+    tmp_path, static_root
+):
+    code = """
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.test import Client
+client = Client(raise_request_exception=False)
+for path in ("/", "/calls/", "/no-such-page/"):
+    r = client.get(path, HTTP_HOST="evil.example", HTTP_X_FORWARDED_PROTO="https")
+    print("unknown host", path, r.status_code)
+for attempt in ("first", "cached"):
+    r = client.get(
+        "/calls/", HTTP_HOST="calls.example.org", HTTP_X_FORWARDED_PROTO="https"
+    )
+    print(attempt, r.status_code, r["ETag"] is not None, "|".join(
+        f"{name}={r.get(name)}" for name in (
+            "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+            "Cross-Origin-Opener-Policy", "Strict-Transport-Security",
+            "Content-Security-Policy",
+        )
+    ))
+"""
+    env = production_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite3'}",
+        CACHE_URL="locmem://",
+        STATIC_ROOT=str(static_root),
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    result = run_python(code, env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for path in ("/", "/calls/", "/no-such-page/"):
+        assert f"unknown host {path} 400" in out, out + result.stderr
+    first, cached = (
+        line.split(" ", 3)
+        for line in out.splitlines()
+        if line.startswith(("first", "cached"))
+    )
+    assert first[1] == cached[1] == "200"
+    assert cached[2] == "True"  # served by the page cache
+    assert "X-Frame-Options=DENY" in cached[3]
+    assert cached[3] == first[3]
+    assert "=None" not in cached[3]
 
 
 def test_the_example_environment_uses_the_database_cache():

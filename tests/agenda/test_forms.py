@@ -93,12 +93,12 @@ def test_links_must_be_web_addresses_and_few():
     assert errors({**VALID, "links": many}) == {"links": ["too_many_links"]}
 
 
-def test_the_honeypot_rejects_bots_with_a_clear_message():
+def test_the_honeypot_rejects_bots_without_naming_itself():
     form = ProposalForm(data={**VALID, "website": "http://spam.example"})
     assert not form.is_valid()
-    assert form.errors["website"] == [
-        "This form could not be sent. Leave the last field empty."
-    ]
+    assert form.non_field_errors() == ["This form could not be sent. Please try again."]
+    assert "website" not in form.errors
+    assert form.non_field_errors().as_data()[0].code == "refused"
 
 
 @pytest.mark.django_db

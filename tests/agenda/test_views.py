@@ -1,6 +1,8 @@
 import datetime as dt
+import time
 
 import pytest
+from django.core import signing
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -57,7 +59,10 @@ def test_the_propose_page_has_a_labelled_form_with_csrf(client, coming):
     assert "csrfmiddlewaretoken" in html
     for field in ("proposer_name", "proposer_handle", "title", "description", "links"):
         assert f'<label for="id_{field}">' in html
-    assert '<div class="form-field trap" aria-hidden="true">' in html
+    assert '<div class="form-field form-extra" aria-hidden="true">' in html
+    # Nothing tells a bot which field is the trap.
+    for word in ("trap", "honeypot", "leave this", "empty", " bots"):
+        assert word not in html.lower(), word
 
 
 def test_a_proposal_lands_as_proposed_and_leads_to_a_private_link(client, coming):
@@ -70,13 +75,11 @@ def test_a_proposal_lands_as_proposed_and_leads_to_a_private_link(client, coming
     assert item.position == 5
     assert item.proposer_handle == "sam-v"
     assert response.status_code == 302
-    # The token carries a timestamp: compare what it names, not its text.
-    location = response["Location"]
-    assert location.startswith("/proposals/")
-    assert proposal_from_token(location.split("/")[2]) == item
-    page = client.get(location).content.decode()
+    token = response["Location"].removeprefix("/proposals/").removesuffix("/")
+    assert proposal_from_token(token) == item
+    page = client.get(response["Location"]).content.decode()
     assert "your item is on the agenda as proposed" in page
-    assert f"http://testserver{location}" in page
+    assert f"http://testserver/proposals/{token}/" in page
     call_page = client.get(coming.get_absolute_url()).content.decode()
     assert "Monthly office hours" in call_page
     assert "<strong>monthly</strong>" in call_page
@@ -187,6 +190,46 @@ def proposal(coming):
         proposer_name="Sam",
         requested_minutes=5,
     )
+
+
+def test_private_links_are_opaque_and_unrelated_to_ids(client, coming):
+    tokens = []
+    for n in range(2):
+        client.post(propose_url(coming), {**PROPOSAL, "title": f"Item {n}"})
+    for item in AgendaItem.objects.order_by("pk"):
+        token = proposal_token(item)
+        payload = signing.b64_decode(token.split(":")[0].encode()).decode()
+        # The payload is the item's random key, not its (sequential) id.
+        assert payload == f'"{item.edit_key}"'
+        assert len(item.edit_key) >= 40
+        tokens.append(token)
+    assert len({t.split(":")[0] for t in tokens}) == 2
+    # A link of the old form (a signed id) opens nothing.
+    old_style = signing.dumps(AgendaItem.objects.first().pk, salt="agenda.proposal")
+    assert client.get(f"/proposals/{old_style}/").status_code == 404
+    # Items without a private link (written by the MC) cannot be reached with "".
+    assert (
+        client.get(
+            f"/proposals/{signing.dumps('', salt='agenda.proposal')}/"
+        ).status_code
+        == 404
+    )
+
+
+def test_private_links_expire_after_the_configured_days(
+    client, proposal, settings, monkeypatch
+):
+    settings.PROPOSAL_LINK_DAYS = 30
+    url = private_url(proposal)
+    assert client.get(url).status_code == 200
+    issued = time.time()
+    monkeypatch.setattr(signing.time, "time", lambda: issued + 29 * 86400)
+    assert client.get(url).status_code == 200
+    monkeypatch.setattr(signing.time, "time", lambda: issued + 31 * 86400)
+    assert client.get(url).status_code == 404
+    response = client.post(url + "withdraw/")
+    assert response.status_code == 404
+    assert AgendaItem.objects.filter(pk=proposal.pk).exists()
 
 
 def test_the_private_link_edits_the_proposal(client, proposal):

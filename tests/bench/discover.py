@@ -32,6 +32,7 @@ print(
             "person_calls": person.n,
             # The URL contract: /calls/<series>/<YYYY-MM-DD>/propose/
             "propose": upcoming.get_absolute_url() + "propose/",
+            "call": upcoming.get_absolute_url(),
             "meetings": finalized.count(),
         }
     )

@@ -41,7 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.pages import PAGES, STATIC_PAGE, STATIC_TARGET_PAGES  # noqa: E402
+from tests.bench.pages import (  # noqa: E402
+    ADVERSARIAL_PAGES,
+    ADVERSARIAL_PROPOSALS,
+    PAGES,
+    STATIC_PAGE,
+    STATIC_TARGET_PAGES,
+)
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
@@ -55,6 +61,9 @@ SELECTED_SIZES = os.environ.get("BENCH_SIZES", "small,large").split(",")
 IMPORT_FILES = int(os.environ.get("BENCH_IMPORT_FILES", "200"))
 PROTO = {"X-Forwarded-Proto": "https"}
 QUERY_SAMPLES = 7
+# BENCH_ONLY=adversarial: only home and the call page, before and after the hostile
+# proposals (no other pages, writes, import or search), for a quick look.
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 
 def log(message: str) -> None:
@@ -373,6 +382,94 @@ def import_throughput(env: dict, tmp: Path, base_url: str) -> dict:
     }
 
 
+# Hostile proposals ---------------------------------------------------------------
+
+# Each at most the form's 5,000 characters: inputs that make backtracking markdown
+# parsers (Python-Markdown took 5-7 s for the first) slow down badly.
+HOSTILE_DESCRIPTIONS = [
+    "[" * 5000,
+    "![" * 2500,
+    "[a](" * 1250,
+    "*a" * 2500,
+    "_" * 5000,
+    "> " * 2500,
+    "<a " * 1666,
+    "`" * 5000,
+]
+
+
+def post_proposal(server: Server, path: str, title: str, description: str) -> int:
+    """One proposal through the real form (CSRF cookie and token); the status."""
+    connection = HTTPConnection(HOST, server.port, timeout=60)
+    origin = f"https://{HOST}:{server.port}"
+    try:
+        connection.request("GET", path, headers=PROTO)
+        page = connection.getresponse()
+        html = page.read().decode()
+        cookies = "; ".join(
+            c.split(";", 1)[0] for c in page.headers.get_all("Set-Cookie") or []
+        )
+        parser = FormParser()
+        parser.feed(html)
+        values = fill_proposal(parser.fields, parser.kinds, title)
+        for name in values:
+            if "description" in name.lower():
+                values[name] = description
+        headers = {
+            **PROTO,
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookies,
+            "Origin": origin,
+            "Referer": origin + path,
+        }
+        body = urllib.parse.urlencode(values)
+        connection.request("POST", path, body=body, headers=headers)
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
+def hostile_rows(server: Server, pages: dict, size: str, cache: str) -> list[dict]:
+    """Post the hostile proposals on the upcoming call, then load home and the call
+    page again; rows named as in ADVERSARIAL_PAGES."""
+    statuses = []
+    for n in range(ADVERSARIAL_PROPOSALS):
+        description = HOSTILE_DESCRIPTIONS[n % len(HOSTILE_DESCRIPTIONS)]
+        statuses.append(
+            post_proposal(server, pages["propose form"], f"Hostile {n}", description)
+        )
+    accepted = sum(status in (301, 302, 303) for status in statuses)
+    log(f"{size}: {accepted} of {len(statuses)} hostile proposals accepted")
+    if accepted != ADVERSARIAL_PROPOSALS:
+        raise SystemExit(f"hostile proposals not all accepted: {statuses}")
+    hostile, rows = {}, []
+    for name, hostile_name in ADVERSARIAL_PAGES.items():
+        # A page that fails or times out here is the very fault this row looks for:
+        # report it instead of loading it.
+        began = time.monotonic()
+        try:
+            status = server.get(pages[name])[0]
+        except OSError as error:
+            status = type(error).__name__
+        seconds = time.monotonic() - began
+        if status == 200:
+            hostile[hostile_name] = pages[name]
+            continue
+        log(f"{hostile_name}: answered {status} after {seconds:.1f} s")
+        rows.append(
+            missing_row(hostile_name, size, cache)
+            | {
+                "status": "failed",
+                "errors": 1,
+                "answer": f"{status} in {seconds:.1f} s",
+            }
+        )
+    rows += bench_server(server, hostile, size, cache)
+    return [row for row in rows if row["page"] != STATIC_PAGE.name]
+
+
 # The run -----------------------------------------------------------------------
 
 
@@ -549,6 +646,15 @@ def main() -> int:
         for size in SELECTED_SIZES:
             db_env, facts = databases[size]
             pages = {page.name: page.path.format(**facts) for page in PAGES}
+            if ONLY == "adversarial":
+                server = Server({**db_env, "PAGE_CACHE": "true"}, tmp / f"{size}.log")
+                servers.append(server)
+                server.start()
+                normal = {name: pages[name] for name in ADVERSARIAL_PAGES}
+                rows += bench_server(server, normal, size, "on")
+                rows += hostile_rows(server, pages, size, "on")
+                server.stop()
+                continue
             for cache in ("on", "off"):
                 page_cache = "true" if cache == "on" else "false"
                 server_env = {**db_env, "PAGE_CACHE": page_cache}
@@ -556,10 +662,12 @@ def main() -> int:
                 servers.append(server)
                 server.start()
                 rows += bench_server(server, pages, size, cache)
+                if cache == "on":
+                    rows += hostile_rows(server, pages, size, cache)
                 if size == SELECTED_SIZES[-1] and cache == "on":
                     extras["writes"] = writes(server, pages["propose form"], db_env)
                 server.stop()
-            if size == "large":
+            if size == "large" and not ONLY:
                 extras["search_sql"] = json.loads(
                     subprocess.run(
                         [PY, str(HERE / "search_sql.py")],
@@ -570,7 +678,8 @@ def main() -> int:
                         check=True,
                     ).stdout
                 )
-        extras["import"] = import_throughput(env, tmp, base_url)
+        if not ONLY:
+            extras["import"] = import_throughput(env, tmp, base_url)
     finally:
         for server in servers:
             server.stop()
@@ -608,19 +717,27 @@ def fmt(value, spec="") -> str:
 
 def print_report(rows: list[dict], extras: dict) -> None:
     header = (
-        f"{'page':<14}{'size':<7}{'cache':<6}{'rps':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'page':<17}{'size':<7}{'cache':<6}{'rps':>8}{'p50 ms':>8}{'p99 ms':>8}"
         f"{'x static':>9}{'queries':>8}{'L/S':>6}{'errors':>7}"
     )
     print("\n" + header + "\n" + "-" * len(header))
-    order = {page.name: i for i, page in enumerate([*PAGES, STATIC_PAGE])}
+    names = [page.name for page in [*PAGES, STATIC_PAGE]]
+    names += list(ADVERSARIAL_PAGES.values())
+    order = {name: i for i, name in enumerate(names)}
     for row in sorted(
         rows, key=lambda r: (r["cache"] == "off", r["size"], order[r["page"]])
     ):
         if row["status"] == "missing":
-            print(f"{row['page']:<14}{row['size']:<7}{row['cache']:<6}  missing")
+            print(f"{row['page']:<17}{row['size']:<7}{row['cache']:<6}  missing")
+            continue
+        if row["status"] == "failed":
+            print(
+                f"{row['page']:<17}{row['size']:<7}{row['cache']:<6}  FAILED: "
+                f"{row['answer']}"
+            )
             continue
         print(
-            f"{row['page']:<14}{row['size']:<7}{row['cache']:<6}"
+            f"{row['page']:<17}{row['size']:<7}{row['cache']:<6}"
             f"{fmt(row['rps'], '.0f'):>8}{fmt(row['p50_ms'], '.1f'):>8}"
             f"{fmt(row['p99_ms'], '.1f'):>8}{fmt(row['ratio_to_static'], '.2f'):>9}"
             f"{fmt(row['queries']):>8}{fmt(row.get('large_small_ratio'), '.2f'):>6}"
@@ -693,6 +810,30 @@ def print_targets(rows: list[dict]) -> None:
                     and row["queries"] == small["queries"],
                     f"{row['large_small_ratio']:.2f}, queries "
                     f"{small['queries']} -> {row['queries']}",
+                )
+            )
+    for normal_name, hostile_name in ADVERSARIAL_PAGES.items():
+        for size in SIZES:
+            normal = by_key.get((normal_name, size, "on"))
+            hostile = by_key.get((hostile_name, size, "on"))
+            if hostile and hostile["status"] == "failed":
+                checks.append(
+                    (f"{hostile_name} ({size}) answers", False, hostile["answer"])
+                )
+                continue
+            if not (normal and hostile and normal["rps"] and hostile["rps"]):
+                continue
+            budget_p99 = 2 * normal["p99_ms"] + 50
+            checks.append(
+                (
+                    f"{hostile_name} ({size}) within {normal_name}'s budget: "
+                    f">= 0.5x its rps, p99 <= 2x + 50 ms, no errors",
+                    hostile["rps"] >= 0.5 * normal["rps"]
+                    and hostile["p99_ms"] <= budget_p99
+                    and hostile["errors"] == 0,
+                    f"{hostile['rps']:.0f} vs {normal['rps']:.0f} rps, p99 "
+                    f"{hostile['p99_ms']:.1f} vs {normal['p99_ms']:.1f} ms, "
+                    f"{hostile['errors']} errors",
                 )
             )
     search = by_key.get(("search", "large", "on"))

@@ -12,9 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.bench.run import (
+    HOSTILE_DESCRIPTIONS,
     FormParser,
     Server,
     fill_proposal,
+    post_proposal,
     propose_under_load,
     write_notes_archive,
 )
@@ -126,3 +128,20 @@ def test_the_notes_archive_has_one_file_per_call(tmp_path):
     assert text.startswith("# Community Call - Meeting 2019-06-05")
     assert "**Who joined**:" in text
     assert "([@person0](https://github.com/person0))" in text
+
+
+def test_hostile_proposals_fit_the_form_and_go_through_it(fake_server):
+    from agenda.forms import DESCRIPTION_MAX_LENGTH
+    from tests.bench.pages import ADVERSARIAL_PROPOSALS
+
+    assert len(HOSTILE_DESCRIPTIONS) == ADVERSARIAL_PROPOSALS
+    assert all(
+        4900 <= len(text) <= DESCRIPTION_MAX_LENGTH for text in HOSTILE_DESCRIPTIONS
+    )
+    FakeProposals.stored, FakeProposals.posts = [], 0
+    statuses = [
+        post_proposal(fake_server, "/calls/x/2030-01-01/propose/", f"Hostile {n}", "[")
+        for n in range(3)
+    ]
+    assert statuses == [429, 200, 302]  # the fake's turns: each answer passed on
+    assert FakeProposals.stored == ["Hostile 2"]

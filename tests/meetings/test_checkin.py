@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from meetings import views
 from meetings.models import Meeting
+from people.models import Attendee
 from tests.factories import AttendeeFactory, MeetingFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,9 +45,9 @@ def test_url_is_under_the_call():
     )
 
 
-def test_check_in_with_csrf_adds_the_person_and_redirects():
+def test_check_in_with_csrf_records_an_unverified_check_in_and_redirects():
     meeting = on_now()
-    ada = AttendeeFactory(github_handle="adaquill")
+    AttendeeFactory(github_handle="adaquill")
     client = Client(enforce_csrf_checks=True)
     page = client.get(url_of(meeting))
     assert page.status_code == 200
@@ -58,17 +59,42 @@ def test_check_in_with_csrf_adds_the_person_and_redirects():
     assert response.url == url_of(meeting)
     follow = client.get(response.url)
     assert [str(m) for m in follow.context["messages"]] == [
-        "Thanks, @adaquill: you are on the list of who joined."
+        "Thanks, @AdaQuill: you are checked in. The MC confirms the list of who "
+        "joined after the call."
     ]
-    assert list(meeting.attendees.all()) == [ada]
+    # Anyone could have typed that handle: nobody is listed until the MC confirms.
+    assert not meeting.attendees.exists()
+    record = meeting.check_ins.get()
+    assert (record.github_handle, record.verified, record.attendee) == (
+        "AdaQuill",
+        False,
+        None,
+    )
     response = client.post(
         url_of(meeting), {"github_handle": "adaquill", "csrfmiddlewaretoken": token}
     )
     follow = client.get(response.url)
     assert [str(m) for m in follow.context["messages"]] == [
-        "@adaquill is already on the list. Welcome!"
+        "@AdaQuill has already checked in. Welcome!"
     ]
-    assert meeting.attendances.count() == 1
+    assert meeting.check_ins.count() == 1
+
+
+def test_an_anonymous_check_in_creates_nobody_for_any_typed_handle():
+    meeting = on_now()
+    client = Client()
+    for handle in ("torvalds", "someone-else", "x"):
+        assert client.post(url_of(meeting), {"github_handle": handle}).status_code == (
+            302
+        )
+    assert not Attendee.objects.filter(
+        github_handle__in=["torvalds", "someone-else", "x"]
+    ).exists()
+    assert not meeting.attendances.exists()
+    assert meeting.check_ins.filter(verified=False).count() == 3
+    # Nor does the public call page show them (to another visitor).
+    html = Client().get(meeting.get_absolute_url()).content.decode()
+    assert "someone-else" not in html
 
 
 def test_without_csrf_token_the_post_is_refused():
@@ -124,7 +150,7 @@ def test_too_many_check_ins_from_one_address_get_429(monkeypatch):
     assert response.status_code == 429
     assert response["Retry-After"] == "600"
     assert views.TOO_MANY in response.content.decode()
-    assert meeting.attendances.count() == 2
+    assert meeting.check_ins.count() == 2
 
 
 def test_unknown_call_is_404():

@@ -17,6 +17,7 @@ from meetings.services import (
     bump_version,
     check_in,
     check_version,
+    confirm_check_ins,
     following_meeting,
     get_or_create_next_meeting,
     plan_attendance,
@@ -312,7 +313,7 @@ def test_check_in_is_open_only_while_the_call_is_on(minutes_after_start, message
 def test_check_in_edges_of_the_window_are_open(minutes_after_start):
     meeting = MeetingFactory(start=START, status=Meeting.Status.SCHEDULED)
     now = START + dt.timedelta(minutes=minutes_after_start)
-    assert check_in(meeting=meeting, handle="ada", now=now).attendee.github_handle
+    assert check_in(meeting=meeting, handle="ada", now=now).check_in.pk
 
 
 @pytest.mark.parametrize(
@@ -335,19 +336,61 @@ def test_check_in_refused_for_cancelled_and_finalized_calls(status, message):
     assert refused.value.message == message
 
 
-def test_check_in_creates_the_person_once_and_is_idempotent():
+def test_an_unverified_check_in_waits_for_the_mc_and_is_idempotent():
     meeting = MeetingFactory(start=START, status=Meeting.Status.HELD)
     now = START + dt.timedelta(minutes=5)
     first = check_in(meeting=meeting, handle="@NewFace", now=now)
-    assert (first.new_person, first.already) == (True, False)
-    assert first.attendee.display_name == "NewFace"
+    assert first.already is False
+    assert (first.check_in.github_handle, first.check_in.verified) == ("NewFace", False)
     second = check_in(meeting=meeting, handle="newface", now=now)
-    assert (second.attendee, second.already, second.new_person) == (
-        first.attendee,
-        True,
-        False,
+    assert (second.check_in, second.already) == (first.check_in, True)
+    assert not Attendee.objects.filter(github_handle__iexact="newface").exists()
+    assert meeting.attendances.count() == 0
+
+
+def test_the_mc_confirms_check_ins_into_who_joined():
+    mc_user = UserFactory(username="mc", is_staff=True)
+    meeting = MeetingFactory(start=START, status=Meeting.Status.HELD)
+    known = AttendeeFactory(github_handle="adaquill")
+    now = START + dt.timedelta(minutes=5)
+    records = [
+        check_in(meeting=meeting, handle=h, now=now).check_in
+        for h in ("AdaQuill", "@NewFace")
+    ]
+    other = check_in(
+        meeting=MeetingFactory(start=START, status=Meeting.Status.HELD),
+        handle="elsewhere",
+        now=now,
+    ).check_in
+    result = confirm_check_ins(
+        meeting=meeting, check_ins=[*records, other], user=mc_user
     )
-    assert meeting.attendances.count() == 1
+    assert [a.attendee.github_handle for a in result.added] == ["adaquill", "NewFace"]
+    assert [p.display_name for p in result.created_people] == ["NewFace"]
+    assert set(meeting.attendees.all()) == {known, result.created_people[0]}
+    for record in records:
+        record.refresh_from_db()
+        assert record.verified
+        assert record.verified_by == mc_user
+        assert record.attendee is not None
+    other.refresh_from_db()
+    assert not other.verified  # another call's check-in is not this MC's to confirm
+    # Confirming again changes nothing.
+    again = confirm_check_ins(meeting=meeting, check_ins=records, user=mc_user)
+    assert again.added == []
+    assert again.confirmed == []
+    assert meeting.attendances.count() == 2
+
+
+def test_a_verified_check_in_lists_the_person_at_once():
+    # The path a proven handle (a GitHub sign-in) takes.
+    meeting = MeetingFactory(start=START, status=Meeting.Status.HELD)
+    now = START + dt.timedelta(minutes=5)
+    result = check_in(meeting=meeting, handle="ada", verified=True, now=now)
+    result.check_in.refresh_from_db()
+    assert result.check_in.verified
+    assert result.check_in.verified_by is None
+    assert [a.github_handle for a in meeting.attendees.all()] == ["ada"]
     assert meeting.attendances.get().first_time
 
 

@@ -424,6 +424,42 @@ def test_search_finds_finalized_notes_and_agenda_items_only(client, series):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("status", ["declined", "deferred", "proposed"])
+def test_search_never_shows_agenda_items_outside_the_notes(client, series, status):
+    # Declined proposals are hidden on the call page and in the download; search
+    # (results and snippets, on both databases) must not reveal them either.
+    meeting = MeetingFactory(series=series, highlights="The zebra plan went ahead")
+    AgendaItemFactory(
+        meeting=meeting,
+        status=status,
+        title="Quokka sanctuary",
+        description="zebra quokka private pitch",
+        discussion_notes="quokka",
+    )
+    AgendaItemFactory(meeting=meeting, title="Zebra crossing")
+    meeting.refresh_from_db()
+    assert "quokka" not in meeting.search_document.lower()
+    assert "calls found" in body(client.get("/search/?q=quokka"))
+    assert "0 calls found" in body(client.get("/search/?q=quokka"))
+    html = body(client.get("/search/?q=zebra"))
+    assert "1 call found" in html
+    assert "quokka" not in html.lower()
+    assert "private pitch" not in html
+
+
+@pytest.mark.django_db
+def test_declining_a_proposal_takes_it_out_of_search(client, series):
+    from agenda.models import AgendaItem
+
+    meeting = MeetingFactory(series=series, highlights="A quiet call")
+    item = AgendaItemFactory(meeting=meeting, title="Quokka sanctuary")
+    assert "1 call found" in body(client.get("/search/?q=quokka"))
+    item.status = AgendaItem.Status.DECLINED
+    item.save()
+    assert "0 calls found" in body(client.get("/search/?q=quokka"))
+
+
+@pytest.mark.django_db
 def test_search_snippets_are_escaped(client, series):
     MeetingFactory(series=series, highlights="<script>alert('zebra')</script> zebra")
     html = body(client.get("/search/?q=zebra"))

@@ -253,6 +253,39 @@ def test_every_public_list_and_people_page_is_cached(client, finalized):
         assert get(client, url, if_none_match=hit["ETag"]).status_code == 304
 
 
+def test_unknown_query_parameters_share_the_page_and_add_no_entries(client, finalized):
+    url = finalized.get_absolute_url()
+    first = get(client, url)
+    entries = len(cache._cache)  # locmem in tests
+    for n in range(50):
+        flooded = get(client, f"{url}?utm_source={n}&x{n}=1")
+        assert flooded.status_code == 200
+        assert flooded["ETag"] == first["ETag"]
+        assert flooded.queries == 1  # the stamp only: served from the cache
+    assert len(cache._cache) == entries
+
+
+def test_list_pages_are_stored_only_under_the_page_and_filters_they_showed(
+    client, finalized
+):
+    archive = reverse("meetings:archive")
+    get(client, archive)
+    entries = len(cache._cache)
+    # Forgiven pages (not a number, past the end) and unknown filters are served,
+    # but each made-up value does not get a copy of its own.
+    for n in range(20):
+        for query in (f"page={n + 2}", f"page=x{n}", f"series=nope{n}", f"year=1{n}"):
+            assert get(client, f"{archive}?{query}").status_code == 200
+    assert len(cache._cache) == entries
+    # Real filters and pages are cached.
+    real = f"{archive}?series={finalized.series.slug}&year={finalized.date.year}"
+    get(client, real)
+    assert get(client, real).queries == 1
+    assert get(client, f"{archive}?page=last").status_code == 200
+    assert get(client, f"{archive}?page=last").queries == 1
+    assert len(cache._cache) == entries + 2
+
+
 def test_the_home_page_is_never_cached(client, finalized):
     get(client, "/")
     assert "ETag" not in get(client, "/")
@@ -397,6 +430,44 @@ def wait_for(condition, seconds=5.0):
             return True
         time.sleep(0.02)
     return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_notify_during_the_health_check_is_not_lost(settings, monkeypatch):
+    # The listener checks its link with SELECT 1 when a second passes in silence;
+    # a NOTIFY that arrives meanwhile is read with that answer and must count.
+    if connection.vendor != "postgresql":
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL.")
+    settings.PAGE_CACHE_LISTEN = True
+    stamp_memo.value = None
+    other = connection.Database.connect(**connection.get_connection_params())
+    other.autocommit = True
+    checks = []
+    health_check = type(stamp_listener).health_check
+
+    def notify_then_check(listener):
+        if not checks:
+            # Another server's write lands just before this check's answer.
+            with other.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {SiteGeneration._meta.db_table} SET stamp = "
+                    f"'during-check' WHERE id = 1; NOTIFY {SiteGeneration.CHANNEL}"
+                )
+            time.sleep(0.1)
+        checks.append(1)
+        health_check(listener)
+
+    monkeypatch.setattr(type(stamp_listener), "health_check", notify_then_check)
+    try:
+        SiteGeneration.bump()
+        current_stamp()
+        assert wait_for(lambda: stamp_listener.healthy)
+        assert current_stamp()[0] != "during-check"
+        assert wait_for(lambda: len(checks) >= 1, seconds=3)
+        assert wait_for(lambda: current_stamp()[0] == "during-check", seconds=3)
+    finally:
+        stamp_listener.stop()
+        other.close()
 
 
 @pytest.mark.django_db(transaction=True)
