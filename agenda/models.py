@@ -105,6 +105,15 @@ class AgendaItem(PublicModel):
         validators=[validate_github_handle],
         help_text=_("Optional, without the @."),
     )
+    proposer = models.ForeignKey(
+        Attendee,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposed_items",
+        verbose_name=_("proposer (signed in)"),
+        help_text=_("The person who proposed it while signed in with GitHub."),
+    )
     proposer_email = models.EmailField(
         _("proposer's e-mail"),
         blank=True,

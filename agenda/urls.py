@@ -12,6 +12,7 @@ urlpatterns = [
         views.ProposeView.as_view(),
         name="propose",
     ),
+    path("proposals/mine/", views.MyProposalsView.as_view(), name="my_proposals"),
     path("proposals/<str:token>/", views.ProposalView.as_view(), name="proposal"),
     path(
         "proposals/<str:token>/withdraw/",

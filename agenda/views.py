@@ -3,6 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core import signing
 from django.db.models import Max
 from django.http import Http404, HttpResponse
@@ -10,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import TemplateView, UpdateView
+from django.views.generic import ListView, TemplateView, UpdateView
 from django.views.generic.edit import CreateView
 
 from agenda.forms import ProposalForm
@@ -18,6 +19,7 @@ from agenda.models import ActionItem, AgendaItem
 from agenda.notes.exporter import meetings_for_export, render_meeting
 from meetings.models import Meeting
 from meetings.views import meeting_or_404
+from people.models import Attendee
 from ratelimits.services import client_address, give_back, take
 
 PROPOSAL_TOKEN_SALT = "agenda.proposal"
@@ -106,7 +108,23 @@ class ProposeView(CreateView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(meeting=self.meeting, **kwargs)
+        return super().get_context_data(
+            meeting=self.meeting, person=self.signed_in_person(), **kwargs
+        )
+
+    def signed_in_person(self):
+        if not self.request.user.is_authenticated:
+            return None
+        return Attendee.objects.filter(user=self.request.user).first()
+
+    def get_initial(self):
+        person = self.signed_in_person()
+        if person is None:
+            return super().get_initial()
+        return {
+            "proposer_name": person.display_name,
+            "proposer_handle": person.github_handle,
+        }
 
     def form_invalid(self, form):
         give_back_proposal_slot(self.request)
@@ -114,6 +132,7 @@ class ProposeView(CreateView):
 
     def form_valid(self, form):
         item = form.save(commit=False)
+        item.proposer = self.signed_in_person()
         item.meeting = self.meeting
         item.series = self.meeting.series
         item.status = AgendaItem.Status.PROPOSED
@@ -181,6 +200,50 @@ def withdraw_proposal(request, token):
     item.delete()
     messages.success(request, _("Your proposal “%s” was withdrawn.") % item.title)
     return redirect(meeting)
+
+
+class MyProposalsView(LoginRequiredMixin, ListView):
+    """A signed-in person's proposals, newest first, each with its status."""
+
+    template_name = "agenda/my_proposals.html"
+    context_object_name = "items"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.person = Attendee.objects.filter(user=self.request.user).first()
+        if self.person is None:
+            return AgendaItem.objects.none()
+        return (
+            AgendaItem.objects.filter(proposer=self.person)
+            .select_related("meeting__series", "series")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(person=self.person, **kwargs)
+        items = context["items"]
+        # Where each deferred item went: the history says "Deferred from <date>".
+        moved = dict(
+            AgendaItem.history.filter(
+                id__in=[item.pk for item in items],
+                history_change_reason__startswith="Deferred from ",
+            )
+            .order_by("history_date")
+            .values_list("id", "history_change_reason")
+        )
+        # Their private links, without a write per item that has no key yet.
+        keyless = [item for item in items if item.meeting_id and not item.edit_key]
+        for item in keyless:
+            item.edit_key = secrets.token_urlsafe(32)
+        if keyless:
+            AgendaItem.objects.bulk_update(keyless, ["edit_key"])
+        for item in items:
+            item.deferred_from = moved.get(item.pk, "").removeprefix("Deferred from ")
+            item.private_token = proposal_token(item) if item.meeting_id else ""
+            item.editable = bool(
+                item.meeting_id and item.is_proposed and item.meeting.proposals_open()
+            )
+        return context
 
 
 class ActionItemListView(TemplateView):

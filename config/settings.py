@@ -65,9 +65,14 @@ INSTALLED_APPS = [
     "simple_history",
     "pagecache",
     "ratelimits",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.github",
     "people",
     "meetings",
     "agenda",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -84,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -196,9 +202,49 @@ STORAGES = {
 # runner flips settings.DEBUG off at run time.
 WHITENOISE_AUTOREFRESH = DEBUG
 
-LOGIN_URL = "admin:login"
+# Sign-in -----------------------------------------------------------------------
+# People sign in with GitHub (django-allauth, see README); a password works only
+# for superusers (the break-glass account), or all staff with PASSWORD_LOGIN=staff.
+LOGIN_URL = "account_login"
 # Where a login goes when its `next` is missing or refused (another site's address).
 LOGIN_REDIRECT_URL = "admin:index"
+AUTHENTICATION_BACKENDS = ["accounts.backends.BreakGlassBackend"]
+PASSWORD_LOGIN = os.environ.get("PASSWORD_LOGIN", "superusers")
+# The OAuth app registered on GitHub (callback: https://HOST/accounts/github/login/callback/).
+GITHUB_CLIENT_ID = os.environ.get("GITHUB_CLIENT_ID", "")
+GITHUB_CLIENT_SECRET = os.environ.get("GITHUB_CLIENT_SECRET", "")
+# GitHub Enterprise Server: its address; the API is GITHUB_URL/api/v3 unless set.
+GITHUB_URL = os.environ.get("GITHUB_URL", "https://github.com")
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "")
+# Maintainer rights only for members of this organization ("org") or team
+# ("org/team"), checked at every sign-in. Empty: any person granted the role.
+MAINTAINER_GITHUB_ORG = os.environ.get("MAINTAINER_GITHUB_ORG", "")
+# Development only: "sign in as <handle>" without GitHub, for `make run` offline.
+# `manage.py check --deploy` fails when it is on with DEBUG off.
+DEV_SIGN_IN = env_bool("DEV_SIGN_IN", default=DEBUG)
+
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "accounts.adapter.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_LOGIN_ON_GET = False  # the GitHub button is a POST form
+SOCIALACCOUNT_STORE_TOKENS = False  # no feature needs the token after sign-in
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_PROVIDERS = {
+    "github": {
+        "provider_class": "accounts.github.GitHubProvider",
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [{"client_id": GITHUB_CLIENT_ID, "secret": GITHUB_CLIENT_SECRET}]
+            if GITHUB_CLIENT_ID
+            else []
+        ),
+    }
+}
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))

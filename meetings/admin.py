@@ -3,8 +3,9 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Value, When
-from django.http import HttpResponseRedirect
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.db.models.functions import Lower
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -43,6 +44,16 @@ from meetings.models import (
     Meeting,
     MeetingSeries,
     ReleaseTeam,
+    RoleChange,
+    RoleGrant,
+)
+from meetings.roles import (
+    GRANTABLE,
+    MC,
+    RoleError,
+    grant_role,
+    maintainer_restriction,
+    remove_role,
 )
 from meetings.services import (
     EditConflict,
@@ -63,6 +74,7 @@ from meetings.services import (
     runs_meeting,
     save_meeting,
 )
+from people.models import Attendee
 
 MARKDOWNX_OVERRIDES = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
 
@@ -1016,3 +1028,159 @@ class CheckInAdmin(admin.ModelAdmin):
             % {"n": confirmed},
             messages.SUCCESS,
         )
+
+
+class RoleForm(forms.Form):
+    """Give a role by GitHub handle (the roles page)."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=list(GRANTABLE.items()))
+    handle = forms.CharField(
+        label=_("GitHub handle"),
+        max_length=60,
+        help_text=_("Type a few letters to pick from people; a new handle is added."),
+        widget=forms.TextInput(
+            attrs={"list": "role-people", "autocomplete": "off", "class": "vTextField"}
+        ),
+    )
+    meeting = forms.ModelChoiceField(
+        label=_("Call"),
+        required=False,
+        queryset=Meeting.objects.none(),
+        help_text=_("For MC and note-taker: the call."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = (
+            Meeting.objects.filter(
+                status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD]
+            )
+            .select_related("series")
+            .order_by("start")
+        )
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(admin.ModelAdmin):
+    """The roles page: Maintainers give Maintainer, MC and note-taker by handle."""
+
+    def has_module_permission(self, request):
+        return self.is_maintainer(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self.is_maintainer(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @staticmethod
+    def is_maintainer(request) -> bool:
+        user = request.user
+        return (
+            user.is_active
+            and user.is_staff
+            and (user.has_perm("meetings.edit_any_meeting"))
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "people/",
+                self.admin_site.admin_view(self.people_view),
+                name="meetings_rolegrant_people",
+            ),
+            *super().get_urls(),
+        ]
+
+    def people_view(self, request):
+        """Handles for the roles page's autocomplete (staff with the page only)."""
+        if not self.is_maintainer(request):
+            raise PermissionDenied
+        term = (request.GET.get("term") or "").strip().lstrip("@")[:60]
+        people = []
+        if term:
+            people = list(
+                Attendee.objects.with_handle()
+                .filter(
+                    Q(github_handle__istartswith=term) | Q(display_name__icontains=term)
+                )
+                .order_by(Lower("github_handle"))
+                .values("github_handle", "display_name")[:20]
+            )
+        return JsonResponse({"results": people})
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.is_maintainer(request):
+            raise PermissionDenied
+        form = RoleForm()
+        if request.method == "POST":
+            if request.POST.get("action") == "remove":
+                self.remove(request)
+                return HttpResponseRedirect(request.path)
+            form = RoleForm(request.POST)
+            if form.is_valid():
+                try:
+                    result = grant_role(
+                        handle=form.cleaned_data["handle"],
+                        role=form.cleaned_data["role"],
+                        meeting=form.cleaned_data["meeting"],
+                        by=request.user,
+                    )
+                except RoleError as error:
+                    form.add_error(None, error.message)
+                else:
+                    person, role = result.attendee, form.cleaned_data["role"]
+                    what = GRANTABLE[role]
+                    if role != RoleGrant.Role.MAINTAINER:
+                        what = f"{what}: {form.cleaned_data['meeting']}"
+                    when = "now" if result.applied_now else "at their first sign-in"
+                    messages.success(
+                        request,
+                        f"@{person.github_handle} is {what}; the rights apply {when}.",
+                    )
+                    return HttpResponseRedirect(request.path)
+        open_calls = [Meeting.Status.SCHEDULED, Meeting.Status.HELD]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Roles"),
+            "opts": self.opts,
+            "form": form,
+            "media": self.media + form.media,
+            "maintainers": RoleGrant.objects.filter(role=RoleGrant.Role.MAINTAINER)
+            .select_related("attendee", "granted_by")
+            .order_by(Lower("attendee__github_handle")),
+            "mcs": Meeting.objects.filter(status__in=open_calls, mc__isnull=False)
+            .select_related("series", "mc")
+            .order_by("start"),
+            "note_takers": RoleGrant.objects.filter(
+                role=RoleGrant.Role.NOTE_TAKER, meeting__status__in=open_calls
+            )
+            .select_related("attendee", "meeting__series")
+            .order_by("meeting__start"),
+            "changes": RoleChange.objects.select_related("meeting__series")[:50],
+            "restriction": maintainer_restriction(),
+            "people_url": reverse("admin:meetings_rolegrant_people"),
+        }
+        return TemplateResponse(request, "admin/meetings/rolegrant/roles.html", context)
+
+    def remove(self, request):
+        try:
+            if request.POST.get("role") == MC:
+                meeting = get_object_or_404(Meeting, pk=request.POST.get("meeting"))
+                person = remove_role(role=MC, meeting=meeting, by=request.user)
+            else:
+                grant = get_object_or_404(
+                    RoleGrant.objects.select_related("attendee", "meeting"),
+                    pk=request.POST.get("grant"),
+                )
+                person = remove_role(role=grant.role, grant=grant, by=request.user)
+        except RoleError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"Role removed from @{person.github_handle}.")

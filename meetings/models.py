@@ -801,3 +801,123 @@ class GitHubReference(PublicModel):
     def github_url(self) -> str:
         # /issues/N redirects to /pull/N on GitHub, so one form serves both.
         return f"https://github.com/{self.owner}/{self.repo}/issues/{self.number}"
+
+
+class RoleGrant(models.Model):
+    """A role given to a person by handle: Maintainer, or note-taker of one call.
+
+    The MC of a call is the call's own `mc` field; granting MC sets it. A grant
+    holds for the person whether or not they have signed in yet: their account
+    gets the rights at sign-in (meetings/roles.py).
+    """
+
+    class Role(models.TextChoices):
+        MAINTAINER = "maintainer", _("Maintainer")
+        NOTE_TAKER = "note_taker", _("Note-taker for this call")
+
+    attendee = models.ForeignKey(
+        Attendee,
+        on_delete=models.CASCADE,
+        related_name="role_grants",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role)
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_grants",
+        verbose_name=_("call"),
+        help_text=_("The call a note-taker takes notes for."),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("granted by"),
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["role", "-granted_at"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attendee", "role"],
+                condition=models.Q(meeting__isnull=True),
+                name="meetings_rolegrant_unique_site_role",
+                violation_error_message=_("This person has this role already."),
+            ),
+            models.UniqueConstraint(
+                fields=["attendee", "role", "meeting"],
+                name="meetings_rolegrant_unique_call_role",
+                violation_error_message=_("This person has this role already."),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role="maintainer", meeting__isnull=True)
+                    | models.Q(role="note_taker", meeting__isnull=False)
+                ),
+                name="meetings_rolegrant_call_only_for_note_takers",
+                violation_error_message=_(
+                    "A note-taker is granted for one call; a Maintainer for none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        role = self.get_role_display()
+        if self.meeting_id:
+            return f"{self.attendee}: {role} ({self.meeting})"
+        return f"{self.attendee}: {role}"
+
+
+class RoleChange(models.Model):
+    """The log of roles given and taken away: who, whom, what, when."""
+
+    class Action(models.TextChoices):
+        GRANTED = "granted", _("granted")
+        REMOVED = "removed", _("removed")
+
+    action = models.CharField(_("action"), max_length=8, choices=Action)
+    role = models.CharField(_("role"), max_length=16)
+    handle = models.CharField(_("GitHub handle"), max_length=39)
+    meeting = models.ForeignKey(
+        Meeting,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("call"),
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    by_name = models.CharField(
+        _("by (as then)"),
+        max_length=150,
+        blank=True,
+        help_text=_("Who did it, kept when their account goes."),
+    )
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("role change")
+        verbose_name_plural = _("role changes")
+
+    def __str__(self):
+        where = f" for {self.meeting}" if self.meeting_id else ""
+        return (
+            f"{self.by_name or 'command line'} {self.action} {self.role}{where} "
+            f"to @{self.handle}"
+        )

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 
 from meetings.models import Attendance, CheckIn, Meeting, ReleaseTeam
+from meetings.roles import give_rights_to_mc, takes_notes
 from people.models import Attendee, normalize_handle, validate_github_handle
 from people.parsing import parse_attendee_lines
 from people.services import AttendeeMatch, PersonError, create_attendee, match_attendee
@@ -64,12 +65,19 @@ def runs_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bo
 
 
 def can_edit_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
-    """Edit rights on the meeting's page, lock aside: Maintainers and its MC."""
+    """Edit rights on the call's page and notes, lock aside.
+
+    Maintainers, the call's MC and the note-takers granted for the call
+    (meetings/roles.py); people who signed in with GitHub get the staff flag and
+    group these need from their roles at sign-in.
+    """
     if not (user.is_active and user.is_staff):
         return False
     if user.has_perm("meetings.edit_any_meeting"):
         return True
-    return user.has_perm("meetings.change_meeting") and runs_meeting(user, meeting)
+    return user.has_perm("meetings.change_meeting") and (
+        runs_meeting(user, meeting) or takes_notes(user, meeting)
+    )
 
 
 def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -> bool:
@@ -78,7 +86,7 @@ def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -
         return False
     if user.has_perm("meetings.edit_any_meeting"):
         return True
-    return runs_meeting(user, meeting) and (
+    return (runs_meeting(user, meeting) or takes_notes(user, meeting)) and (
         user.has_perm("meetings.view_meeting")
         or user.has_perm("meetings.change_meeting")
     )
@@ -214,6 +222,7 @@ def save_meeting(
         meeting.version = loaded_version + 1
         meeting._history_user = user
         meeting.save()
+        give_rights_to_mc(meeting)
     return meeting
 
 
@@ -325,6 +334,7 @@ def get_or_create_next_meeting(
         next_meeting._history_user = user
         next_meeting._change_reason = reason[:100]
         next_meeting.save()
+        give_rights_to_mc(next_meeting)
     return next_meeting, True
 
 
@@ -645,3 +655,29 @@ def confirm_check_ins(
                 f"({len(result.created_people)} new).",
             )
     return result
+
+
+def check_in_signed_in(
+    *, meeting: Meeting, user: AbstractBaseUser, now: dt.datetime | None = None
+) -> CheckInResult:
+    """One click: the signed-in person checks in with their verified handle.
+
+    Their handle is proven by the GitHub sign-in, so the check-in is verified and
+    they are listed as joined at once, with no MC to confirm it.
+    """
+    person = (
+        Attendee.objects.filter(user=user).exclude(github_handle="").first()
+        if user.is_authenticated
+        else None
+    )
+    if person is None:
+        refusal = check_in_refusal(meeting=meeting, now=now)
+        if refusal:
+            raise CheckInRefused(refusal, code="closed")
+        raise CheckInRefused(
+            "Sign in with GitHub to check in with one click, or type your handle.",
+            code="not_signed_in",
+        )
+    return check_in(
+        meeting=meeting, handle=person.github_handle, verified=True, user=user, now=now
+    )

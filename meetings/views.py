@@ -33,9 +33,11 @@ from meetings.services import (
     CheckInRefused,
     check_in,
     check_in_refusal,
+    check_in_signed_in,
     check_in_window,
     format_moment,
 )
+from people.models import Attendee
 from ratelimits.services import client_address, take
 
 ARCHIVE_PAGE_SIZE = 50
@@ -451,10 +453,12 @@ TOO_MANY = (
 class CheckInView(FormView):
     """The public "I'm here" link of a call: people say they joined.
 
-    Open only while the call is on (start to 30 minutes after its scheduled end).
-    The form takes a GitHub handle and records an unverified check-in, which the
-    MC confirms (anyone can type any handle); checking in twice is harmless, and a
-    per-client limit keeps a script from filling the list.
+    Open only while the call is on (start to 30 minutes after its scheduled end). A
+    person signed in with GitHub checks in with one click: the check-in is verified
+    and they are listed as joined at once. Anyone else types a GitHub handle, which
+    records an unverified check-in for the MC to confirm (anyone can type any
+    handle). Checking in twice is harmless, and a per-client limit keeps a script
+    from filling the list.
     """
 
     template_name = "meetings/checkin.html"
@@ -464,10 +468,17 @@ class CheckInView(FormView):
         self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
         return super().dispatch(request, *args, **kwargs)
 
+    def signed_in_person(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return None
+        return Attendee.objects.filter(user=user).exclude(github_handle="").first()
+
     def get_context_data(self, **kwargs):
         opens, closes = check_in_window(self.meeting)
         return super().get_context_data(
             meeting=self.meeting,
+            person=self.signed_in_person(),
             refusal=check_in_refusal(meeting=self.meeting),
             opens=format_moment(self.meeting, opens),
             closes=format_moment(self.meeting, closes),
@@ -484,7 +495,17 @@ class CheckInView(FormView):
             )
             response["Retry-After"] = str(CHECK_IN_PERIOD_SECONDS)
             return response
+        if "one_click" in request.POST:
+            return self.one_click()
         return super().post(request, *args, **kwargs)
+
+    def one_click(self):
+        try:
+            result = check_in_signed_in(meeting=self.meeting, user=self.request.user)
+        except CheckInRefused as refused:
+            messages.error(self.request, refused.message)
+            return HttpResponseRedirect(self.request.path)
+        return self.welcome(result, verified=True)
 
     def within_limit(self) -> bool:
         return take(
@@ -502,8 +523,19 @@ class CheckInView(FormView):
         except CheckInRefused as refused:
             form.add_error("github_handle", forms.ValidationError(refused.message))
             return self.form_invalid(form)
+        return self.welcome(result, verified=False)
+
+    def welcome(self, result, *, verified: bool):
         handle = result.check_in.github_handle
-        if result.already:
+        if verified:
+            messages.success(
+                self.request,
+                f"@{handle} is on the list of who joined (verified). Welcome!"
+                if result.already
+                else f"Thanks, @{handle}: you are on the list of who joined "
+                "(verified).",
+            )
+        elif result.already:
             messages.info(self.request, f"@{handle} has already checked in. Welcome!")
         else:
             messages.success(

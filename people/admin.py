@@ -15,7 +15,9 @@ class AttendeeAdmin(admin.ModelAdmin):
     list_display = ["display_name", "github_handle", "affiliation", "meeting_count"]
     list_filter = ["affiliation"]
     search_fields = ["display_name", "github_handle", "aliases__name", "affiliation"]
-    autocomplete_fields = ["user"]
+    # The account comes from signing in with GitHub, never picked by hand; roles
+    # are given by handle on the Roles page.
+    readonly_fields = ["github_id", "user"]
     inlines = [AliasInline]
 
     def get_queryset(self, request):

@@ -100,6 +100,17 @@ class Attendee(PublicModel):
         blank=True,
         help_text=_("Company or organisation, if the person wants it shown."),
     )
+    github_id = models.PositiveBigIntegerField(
+        _("GitHub account id"),
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=_(
+            "GitHub's stable number for the account, set at the first sign-in; a "
+            "renamed handle follows it."
+        ),
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user account"),
@@ -107,7 +118,7 @@ class Attendee(PublicModel):
         null=True,
         blank=True,
         related_name="attendee",
-        help_text=_("The staff account of this person, e.g. for MCs."),
+        help_text=_("The account this person signs in with (GitHub)."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -18,3 +18,22 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def fake_github(settings):
+    """A fake GitHub on a loopback port, with Callbook's sign-in pointed at it."""
+    from tests.fake_github import CLIENT_ID, CLIENT_SECRET, FakeGitHub
+
+    fake = FakeGitHub().start()
+    settings.GITHUB_URL = fake.url
+    settings.GITHUB_API_URL = ""
+    settings.GITHUB_CLIENT_ID = CLIENT_ID
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "github": {
+            **settings.SOCIALACCOUNT_PROVIDERS["github"],
+            "APPS": [{"client_id": CLIENT_ID, "secret": CLIENT_SECRET}],
+        }
+    }
+    yield fake
+    fake.stop()

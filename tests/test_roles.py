@@ -1,7 +1,9 @@
 """Each role against each action of the MC workflow.
 
 Roles: superuser, Maintainer, MC (on the call they MC, and on someone else's call),
-staff without a role. Anonymous visitors go to the login page.
+staff without a role; and people who signed in with GitHub (through the fake
+GitHub on loopback) given Maintainer, MC or note-taker by handle, with no other
+step. Anonymous visitors go to the login page.
 """
 
 import datetime as dt
@@ -15,6 +17,8 @@ from django.utils import timezone
 
 from agenda.models import AgendaItem
 from meetings.models import Meeting
+from meetings.roles import grant_role
+from tests import github_sign_in
 from tests.factories import (
     AgendaItemFactory,
     AttendeeFactory,
@@ -215,3 +219,53 @@ def test_a_finalized_meeting_is_read_only_even_for_the_superuser(world, admin_cl
     assert response.context["title"] == "View meeting"
     assert b'name="highlights"' not in response.content
     assert b"Reopen notes" in response.content
+
+
+# Signed in with GitHub, given a role by handle: each must match the staff role.
+GITHUB_ROLES = {
+    "github-maintainer": "maintainer",
+    "github-mc": "mc",
+    "github-note-taker": "mc",
+}
+
+
+def signed_in_with_github(fake_github, role, meeting, finalized):
+    handle = role
+    if role == "github-maintainer":
+        grant_role(handle=handle, role="maintainer", by=None)
+    elif role == "github-mc":
+        grant_role(handle=handle, role="mc", meeting=meeting, by=None)
+        Meeting.objects.filter(pk=finalized.pk).update(mc=meeting.mc)
+    else:
+        grant_role(handle=handle, role="note_taker", meeting=meeting, by=None)
+    client = Client()
+    account = fake_github.add_account(handle, id=len(role))
+    github_sign_in.sign_in(client, fake_github, account)
+    return client
+
+
+@pytest.mark.parametrize("role", sorted(GITHUB_ROLES))
+@pytest.mark.parametrize("action", sorted(MATRIX))
+def test_role_matrix_for_people_signed_in_with_github(
+    world, role, action, admin_client, fake_github
+):
+    _users, meetings = world
+    meeting, finalized = meetings["mc"]
+    client = signed_in_with_github(fake_github, role, meeting, finalized)
+    response = attempt(client, admin_client, action, meeting, finalized)
+    if GITHUB_ROLES[role] in MATRIX[action][0]:
+        assert response.status_code in {200, 302}, response.status_code
+        if response.status_code == 302:
+            assert "/login/" not in response.url
+    else:
+        assert response.status_code == 403
+
+
+def test_someone_signed_in_with_github_without_a_role_gets_no_admin(world, fake_github):
+    _users, meetings = world
+    meeting, _finalized = meetings["mc"]
+    client = Client()
+    github_sign_in.sign_in(client, fake_github, fake_github.add_account("nobody", id=1))
+    response = client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk]))
+    assert response.status_code == 302
+    assert "/login/" in response.url

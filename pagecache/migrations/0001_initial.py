@@ -1,5 +1,5 @@
 # SiteGeneration moved here from `people`. Its table is kept: this migration only
-# tells Django the model now lives in `pagecache` (people.0003 forgets it there);
+# tells Django the model now lives in `pagecache` (people.0004 forgets it there);
 # 0002 then renames the table, keeping its row.
 
 from django.db import migrations, models

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("pagecache", "0001_initial"),
-        ("people", "0003_move_site_generation"),
+        ("people", "0004_move_site_generation"),
     ]
 
     operations = [

@@ -60,7 +60,8 @@ def test_anonymous_goes_to_login_and_other_staff_are_refused(call):
     _client, meeting, *_ = call
     response = Client().get(url(meeting))
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    # The sign-in page (GitHub), where an MC signs in.
+    assert response["Location"].startswith("/accounts/login/?next=")
     other, _person = mc("other-mc")
     assert logged_in(other).get(url(meeting)).status_code == 403
     assert logged_in(other).post(url(meeting), {}).status_code == 403

@@ -9,6 +9,8 @@ from meetings.models import (
     Meeting,
     MeetingSeries,
     ReleaseTeam,
+    RoleChange,
+    RoleGrant,
 )
 from people.models import Alias, Attendee
 
@@ -21,6 +23,8 @@ MODELS = [
     AgendaItem,
     ActionItem,
     ReleaseTeam,
+    RoleGrant,
+    RoleChange,
     get_user_model(),
 ]
 
@@ -35,11 +39,14 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     first = counts()
     out = capsys.readouterr().out
     assert "user: admin  password: callbook-demo" in out
-    assert "user: dana  password: callbook-demo" in out
+    assert "as danaruiz, MC of the next call (account made)" in out
+    assert "as adaquill, a Maintainer" in out
 
     call_command("seed_demo")
     assert counts() == first
-    assert "password: (unchanged)" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert "password: (unchanged)" in again
+    assert "(account made)" not in again
 
     assert Meeting.objects.finalized().count() == 3
     upcoming = Meeting.objects.scheduled().get()

@@ -48,3 +48,11 @@ def page(browser):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def staff_password_login(settings):
+    # The MC workflow's older browser tests sign MCs in through the admin's
+    # password form; a password is for superusers only by default (the GitHub
+    # sign-in's own browser test turns this back off).
+    settings.PASSWORD_LOGIN = "staff"

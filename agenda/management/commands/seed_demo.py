@@ -9,8 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
-from meetings.models import Attendance, Meeting, MeetingSeries, ReleaseTeam
+from meetings.models import (
+    Attendance,
+    Meeting,
+    MeetingSeries,
+    ReleaseTeam,
+    RoleGrant,
+)
 from meetings.references import sync_github_references
+from meetings.roles import grant_role
 from people.models import Alias, Attendee
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -18,6 +25,7 @@ DEMO_ADMIN_PASSWORD = "callbook-demo"  # printed on purpose, dev only
 # The upcoming call's MC gets a staff login in the MC group, to try the workflow.
 DEMO_MC_USERNAME = "dana"
 DEMO_MC_HANDLE = "danaruiz"
+DEMO_MAINTAINER_HANDLE = "adaquill"
 
 PEOPLE = [
     # display name, handle, aliases, affiliation
@@ -101,16 +109,18 @@ class Command(BaseCommand):
             self.seed_upcoming_call(series, people)
             admin_created = self.seed_admin(people)
             mc_created = self.seed_mc_login(people)
+            self.seed_maintainer()
         self.stdout.write(self.style.SUCCESS("Demo community ready."))
         password = DEMO_ADMIN_PASSWORD if admin_created else "(unchanged)"
         self.stdout.write(
             f"Admin login: http://127.0.0.1:8000/admin/  "
             f"user: {DEMO_ADMIN_USERNAME}  password: {password}"
         )
-        password = DEMO_ADMIN_PASSWORD if mc_created else "(unchanged)"
         self.stdout.write(
-            f"MC login (Dana, MC of the next call): "
-            f"user: {DEMO_MC_USERNAME}  password: {password}"
+            f"Sign in at http://127.0.0.1:8000/accounts/login/ (development "
+            f"sign-in, no GitHub needed): as {DEMO_MC_HANDLE}, MC of the next call"
+            f"{' (account made)' if mc_created else ''}; as {DEMO_MAINTAINER_HANDLE}, "
+            f"a Maintainer (the Roles page); or as any other handle."
         )
 
     def seed_people(self) -> dict[str, Attendee]:
@@ -231,6 +241,15 @@ class Command(BaseCommand):
             DEMO_ADMIN_USERNAME, "admin@example.org", DEMO_ADMIN_PASSWORD
         )
         return True
+
+    def seed_maintainer(self) -> None:
+        if not RoleGrant.objects.filter(
+            attendee__github_handle=DEMO_MAINTAINER_HANDLE,
+            role=RoleGrant.Role.MAINTAINER,
+        ).exists():
+            grant_role(
+                handle=DEMO_MAINTAINER_HANDLE, role=RoleGrant.Role.MAINTAINER, by=None
+            )
 
     def seed_mc_login(self, people) -> bool:
         user_model = get_user_model()

@@ -7,7 +7,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("people", "0002_site_generation"),
+        ("people", "0003_attendee_github_id"),
         ("pagecache", "0001_initial"),
     ]
 
