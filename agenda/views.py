@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core import signing
-from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.generic.edit import CreateView
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from agenda.notes.exporter import meetings_for_export, render_meeting
+from agenda.services import propose_agenda_item
 from meetings.models import Meeting
 from meetings.views import meeting_or_404
 from people.models import Attendee
@@ -133,13 +133,8 @@ class ProposeView(CreateView):
     def form_valid(self, form):
         item = form.save(commit=False)
         item.proposer = self.signed_in_person()
-        item.meeting = self.meeting
-        item.series = self.meeting.series
-        item.status = AgendaItem.Status.PROPOSED
-        last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
-        item.position = (last or 0) + 1
-        item.edit_key = secrets.token_urlsafe(32)
-        item.save()
+        item.edit_key = secrets.token_urlsafe(32)  # the private link, no later write
+        propose_agenda_item(meeting=self.meeting, item=item)
         messages.success(
             self.request,
             _(

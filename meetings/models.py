@@ -216,7 +216,9 @@ class MeetingQuerySet(PublicQuerySet):
     def update_search_vectors(self) -> None:
         """Store each meeting's tsvector (PostgreSQL), so search never recomputes it."""
         if connection.vendor == "postgresql":
-            self.update(search_vector=search_vector())
+            # No new site stamp: no cached page shows the vector (search is not
+            # cached), and the write that changed the text has bumped it already.
+            models.QuerySet.update(self, search_vector=search_vector())
 
     def search(self, query: str):
         """Finalized meetings whose title, notes, highlights or agenda match `query`.
@@ -494,13 +496,17 @@ class Meeting(PublicModel):
     def save(self, *args, **kwargs):
         if self.start and self.series_id:
             self.date = self.start.astimezone(self.series.tzinfo).date()
-        if self.series_id:
+        # Search looks in finalized notes only: their text is written when they
+        # are finalized (or imported, or saved again while finalized).
+        searchable = self.series_id and self.is_finalized
+        if searchable:
             items = self.agenda_items.all() if self.pk else []
             self.search_document = self.compose_search_document(items)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "search_document"}
         super().save(*args, **kwargs)
-        Meeting.objects.filter(pk=self.pk).update_search_vectors()
+        if searchable:
+            Meeting.objects.filter(pk=self.pk).update_search_vectors()
 
     def get_absolute_url(self):
         return reverse(

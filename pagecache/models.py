@@ -41,15 +41,36 @@ class SiteGeneration(models.Model):
         """Start a new generation: a fresh random stamp, never a reused one."""
         cls.local_bumps += 1
         values = {"stamp": secrets.token_hex(16), "changed_at": timezone.now()}
+        if connection.vendor == "postgresql" and cls._update_and_notify(**values):
+            return
         if not cls.objects.filter(pk=1).update(**values):
             _row, created = cls.objects.get_or_create(pk=1, defaults=values)
             if not created:
                 cls.objects.filter(pk=1).update(**values)
         if connection.vendor == "postgresql":
-            # Delivered when the transaction commits, to every app process that
-            # listens (pagecache/caching.py), so they drop the stamp they remember.
-            with connection.cursor() as cursor:
-                cursor.execute(f"NOTIFY {cls.CHANNEL}")
+            cls._notify()
+
+    @classmethod
+    def _update_and_notify(cls, *, stamp: str, changed_at: dt.datetime) -> bool:
+        """The new stamp and its announcement in one statement (PostgreSQL).
+
+        pg_notify() is NOTIFY: delivered when the transaction commits, to every app
+        process that listens (pagecache/caching.py), so they drop the stamp they
+        remember. False when the row does not exist yet.
+        """
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET stamp = %s, changed_at = %s WHERE id = 1 "
+                f"RETURNING pg_notify(%s, '')",
+                [stamp, changed_at, cls.CHANNEL],
+            )
+            return cursor.fetchone() is not None
+
+    @classmethod
+    def _notify(cls) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"NOTIFY {cls.CHANNEL}")
 
     @classmethod
     def current(cls) -> tuple[str, dt.datetime]:

@@ -66,20 +66,6 @@ class AttendeeQuerySet(PublicQuerySet):
             .distinct()
         )
 
-    def by_handle_or_alias(self, name: str):
-        """People whose GitHub handle or one of whose aliases is `name`."""
-        name = normalize_handle(name)
-        if not name:
-            return self.none()
-        name = name.lower()
-        return (
-            self.alias(
-                handle_ci=Lower("github_handle"), alias_ci=Lower("aliases__name")
-            )
-            .filter(models.Q(handle_ci=name) | models.Q(alias_ci=name))
-            .distinct()
-        )
-
 
 class Attendee(PublicModel):
     """A person who takes part in calls, known by name and GitHub handle."""
