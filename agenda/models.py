@@ -42,6 +42,22 @@ class AgendaItemQuerySet(PublicQuerySet):
         """Deferred items parked on the series, not on a meeting."""
         return self.filter(series=series, meeting__isnull=True)
 
+    def booked(self):
+        """Items that take a call's time: accepted or discussed."""
+        return self.filter(
+            status__in=[AgendaItem.Status.ACCEPTED, AgendaItem.Status.DISCUSSED]
+        )
+
+    def booked_minutes(self) -> dict[int, int]:
+        """Meeting pk -> minutes its booked items requested (one query)."""
+        return dict(
+            self.booked()
+            .filter(meeting__isnull=False)
+            .order_by()
+            .values_list("meeting")
+            .annotate(minutes=models.Sum("requested_minutes"))
+        )
+
     def total_minutes(self) -> int:
         return self.aggregate(total=models.Sum("requested_minutes"))["total"] or 0
 

@@ -20,6 +20,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
 from agenda.models import ActionItem, AgendaItem
+from meetings import charts
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
 from meetings.markdown import GITHUB_REPO_RE
 from meetings.models import (
@@ -280,7 +281,28 @@ class SeriesView(ForgivingPaginationMixin, ListView):
             .upcoming()
             .select_related("series", "mc")[:5]
         )
-        return super().get_context_data(series=self.series, upcoming=upcoming, **kwargs)
+        context = super().get_context_data(
+            series=self.series, upcoming=upcoming, **kwargs
+        )
+        if context["page_obj"].number == 1:
+            context.update(series_pictures(self.series))
+        return context
+
+
+def series_pictures(series) -> dict:
+    """The series page's charts: attendance, newcomers, MC rota, minutes (3 queries)."""
+    calls = charts.series_calls(series)
+    recent = [call.pk for call in calls[-charts.MINUTES_CALLS :]]
+    attendance = charts.series_attendance(calls, charts.joined_by_call(series))
+    return {
+        "attendance": attendance,
+        "rota_chart": charts.mc_rota(series, calls),
+        "minutes_chart": charts.minutes_booked(
+            series,
+            calls,
+            AgendaItem.objects.filter(meeting__in=recent).booked_minutes(),
+        ),
+    }
 
 
 class MeetingDetailView(DetailView):
@@ -382,6 +404,11 @@ class ReleaseTeamListView(ForgivingPaginationMixin, ListView):
         # Release teams number in the tens; a version sort needs them all in hand.
         return sorted(teams, key=release_sort_key, reverse=True)
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            timeline=charts.release_timeline(self.object_list), **kwargs
+        )
+
 
 class SearchView(ForgivingPaginationMixin, ListView):
     """Full-text search over finalized notes."""
@@ -438,6 +465,19 @@ class GitHubReferenceView(ForgivingPaginationMixin, ListView):
             number=self.kwargs["number"],
         )
         return super().get_context_data(ref=ref, **kwargs)
+
+
+class ReferencesView(TemplateView):
+    """The repositories and issues the finalized notes discuss most, per quarter."""
+
+    template_name = "meetings/references.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            chart=charts.references_per_quarter(),
+            most_discussed=charts.most_discussed(),
+            **kwargs,
+        )
 
 
 # Per client address and call: a whole call behind one address (an office, or a

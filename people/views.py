@@ -4,9 +4,11 @@ from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from agenda.models import ActionItem, AgendaItem
+from meetings.charts import person_activity
 from meetings.models import Attendance, Meeting, ReleaseTeam
 from meetings.views import ForgivingPaginationMixin
 from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
@@ -130,6 +132,7 @@ class AttendeeDetailView(DetailView):
         return super().get_context_data(
             calls_joined=paginator.count,
             first_call=calls.order_by("start", "ordinal").first(),
+            activity=person_activity(self.object, today=timezone.localdate()),
             page_obj=page,
             is_paginated=page.has_other_pages(),
             **kwargs,

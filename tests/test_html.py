@@ -39,6 +39,7 @@ def public_pages(client, community):
         "search": client.get("/search/?q=widget"),
         "search-empty": client.get("/search/"),
         "refs": client.get("/refs/example/widget/1/"),
+        "references": client.get("/refs/"),
         "not-found": client.get("/calls/community/1999-01-01/"),
         "too-big": client.post(propose, {"description": "x" * 300_000}),
     }

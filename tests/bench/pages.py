@@ -21,6 +21,7 @@ PAGES = [
     Page("meeting", "{meeting}"),
     Page("call page", "{call}"),
     Page("person", "{person}"),
+    Page("references", "/refs/"),
     Page("search", "/search/?q=plugin+release"),
     Page("ics feed", "/calls.ics"),
     Page("atom feed", "/feeds/notes/"),

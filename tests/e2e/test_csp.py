@@ -85,6 +85,7 @@ def test_the_public_pages_break_no_rule(watched, live_server, community):
         "/people/",
         person.get_absolute_url(),
         "/releases/",
+        "/refs/",
     ):
         assert watched.goto(live_server.url + path).status == 200, path
         assert violations(watched) == [], path

@@ -244,6 +244,7 @@ def test_every_public_list_and_people_page_is_cached(client, finalized):
         reverse("meetings:archive"),
         reverse("meetings:series", kwargs={"series": finalized.series.slug}),
         reverse("meetings:releases"),
+        reverse("meetings:refs"),
         reverse("people:list"),
         person.get_absolute_url(),
     ):

@@ -1,0 +1,291 @@
+"""The charts of issue 16 on a small, hand-counted community."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from agenda.models import AgendaItem
+from meetings import charts
+from meetings.models import Meeting
+from tests import chart_checks
+from tests.factories import (
+    AgendaItemFactory,
+    AttendanceFactory,
+    AttendeeFactory,
+    GitHubReferenceFactory,
+    MeetingFactory,
+    MeetingSeriesFactory,
+    ReleaseTeamFactory,
+)
+from tests.public_data import Community
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 6, 15)
+
+
+@pytest.fixture
+def five_calls():
+    """Five weekly calls: Ann at all, Bo at the first and last, Cy at the second."""
+    series = MeetingSeriesFactory(slug="weekly", length_minutes=30)
+    ann = AttendeeFactory(display_name="Ann", github_handle="ann")
+    bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    cy = AttendeeFactory(display_name="Cy", github_handle="cy")
+    start = dt.datetime(2026, 5, 6, 16, tzinfo=dt.UTC)
+    calls = [
+        MeetingFactory(
+            series=series, start=start + dt.timedelta(weeks=i), mc=[ann, bo][i % 2]
+        )
+        for i in range(5)
+    ]
+    for call in calls:
+        AttendanceFactory(meeting=call, attendee=ann)
+    AttendanceFactory(meeting=calls[0], attendee=bo)
+    AttendanceFactory(meeting=calls[4], attendee=bo)
+    AttendanceFactory(meeting=calls[1], attendee=cy)
+    # Minutes: 20 discussed + 15 accepted on the first call (over its 30), a
+    # declined and a proposed item that book nothing.
+    item = AgendaItemFactory(meeting=calls[0], requested_minutes=20)
+    item.presenters.add(cy)
+    AgendaItemFactory(
+        meeting=calls[0], requested_minutes=15, status=AgendaItem.Status.ACCEPTED
+    )
+    AgendaItemFactory(
+        meeting=calls[1], requested_minutes=60, status=AgendaItem.Status.DECLINED
+    )
+    AgendaItemFactory(
+        meeting=calls[1], requested_minutes=60, status=AgendaItem.Status.PROPOSED
+    )
+    # A draft call never counts.
+    draft = MeetingFactory(
+        series=series,
+        start=start + dt.timedelta(weeks=5),
+        status=Meeting.Status.HELD,
+        mc=cy,
+    )
+    AttendanceFactory(meeting=draft, attendee=cy)
+    return series, (ann, bo, cy), calls
+
+
+def test_attendance_counts_first_timers_and_who_came_back(five_calls):
+    series, _people, _calls = five_calls
+    calls = charts.series_calls(series)
+    attendance = charts.series_attendance(calls, charts.joined_by_call(series))
+    assert [chart_checks.values(row) for row in attendance.chart.rows] == [
+        ["2026-05-06", "1", "2", "0", "2.0", "1"],
+        ["2026-05-13", "1", "1", "1", "2.0", "0"],
+        ["2026-05-20", "1", "0", "1", "1.0", "0"],
+        ["2026-05-27", "1", "0", "1", "1.0", "0"],
+        ["2026-06-03", "1", "0", "2", "2.0", "0"],
+    ]
+    # Ann came back; Bo (back only at the 4th call after) and Cy did not.
+    assert (attendance.first_timers, attendance.came_back, attendance.judged) == (
+        3,
+        1,
+        3,
+    )
+    assert attendance.chart.rows[0][0].url == "/calls/weekly/2026-05-06/"
+    chart_checks.check_series(series, today=TODAY)
+
+
+def test_mc_rota_and_who_has_not_led_for_a_year(five_calls):
+    series, (ann, bo, _cy), _calls = five_calls
+    old = MeetingFactory(
+        series=series, start=dt.datetime(2024, 1, 3, 16, tzinfo=dt.UTC), mc=None
+    )
+    old.mc = AttendeeFactory(display_name="Dee", github_handle="dee")
+    old.save()
+    rota = charts.mc_rota(series, charts.series_calls(series))
+    assert [chart_checks.values(row) for row in rota.rows] == [
+        ["Ann", "3", "2026-05-06", "2026-06-03", "yes"],
+        ["Bo", "2", "2026-05-13", "2026-05-27", "yes"],
+        ["Dee", "1", "2024-01-03", "2024-01-03", "no"],
+    ]
+    assert rota.rows[0][0].url == "/people/ann/"
+    assert rota.facts == {"mcs": 3, "stale": 1}
+    assert rota.summary == (
+        "Have not led a call for over a year: Dee (1 call, last 2024-01-03)."
+    )
+    root = chart_checks.check_svg(rota)
+    circles = list(root.iter(f"{chart_checks.SVG}circle"))
+    assert len(circles) == 6
+    assert sum(c.get("class") == "dot stale" for c in circles) == 1
+    chart_checks.check_series(series, today=TODAY)
+
+
+def test_minutes_booked_count_accepted_and_discussed_items_only(five_calls):
+    series, _people, calls = five_calls
+    chart = chart_checks.check_series(series, today=TODAY)["minutes"]
+    assert chart_checks.values(chart.rows[0]) == ["2026-05-06", "35", "30", "5"]
+    assert chart_checks.values(chart.rows[1]) == ["2026-05-13", "0", "30", "0"]
+    assert "1 of them were booked beyond" in chart.description
+    root = chart_checks.check_svg(chart)
+    bars = [r.get("class") for r in root.iter(f"{chart_checks.SVG}rect")]
+    assert bars == ["bar c-over"] + ["bar c-booked"] * 4
+
+
+def test_person_heatmap_first_call_this_year_and_streak(five_calls):
+    _series, (ann, bo, cy), _calls = five_calls
+    activity = chart_checks.check_person(ann, today=TODAY)
+    assert (activity.first_call, activity.calls_this_year, activity.streak) == (
+        dt.date(2026, 5, 6),
+        5,
+        5,
+    )
+    assert [chart_checks.values(r) for r in activity.chart.rows] == [
+        ["2026", "5", "0", "3"]
+    ]
+    assert chart_checks.check_person(bo, today=TODAY).streak == 1
+    # Cy presented at the first call, joined the second, then missed three.
+    cy_activity = chart_checks.check_person(cy, today=TODAY)
+    assert cy_activity.streak == 0
+    assert [chart_checks.values(r) for r in cy_activity.chart.rows] == [
+        ["2026", "1", "1", "0"]
+    ]
+    nobody = AttendeeFactory()
+    empty = chart_checks.check_person(nobody, today=TODAY)
+    assert (empty.first_call, empty.streak, empty.chart.rows) == (None, 0, [])
+    assert empty.chart.description == f"{nobody.display_name} has no calls yet."
+
+
+def test_heatmap_rows_run_from_this_year_back_to_the_first_call(five_calls):
+    _series, (ann, _bo, _cy), _calls = five_calls
+    MeetingFactory(start=dt.datetime(2023, 12, 31, 12, tzinfo=dt.UTC), mc=ann)
+    activity = chart_checks.check_person(ann, today=dt.date(2027, 2, 1))
+    assert [r[0].text for r in activity.chart.rows] == [
+        "2027",
+        "2026",
+        "2025",
+        "2024",
+        "2023",
+    ]
+    assert chart_checks.values(activity.chart.rows[-1]) == ["2023", "0", "0", "1"]
+
+
+def test_release_timeline():
+    lead = AttendeeFactory(display_name="Lee")
+    helper = AttendeeFactory(display_name="Hel")
+    formed = MeetingFactory(start=dt.datetime(2025, 3, 5, 16, tzinfo=dt.UTC))
+    team = ReleaseTeamFactory(
+        version="1.2.0",
+        lead=lead,
+        meeting=formed,
+        planned_date=dt.date(2025, 4, 1),
+        released_on=dt.date(2025, 4, 3),
+    )
+    team.members.add(helper)
+    ReleaseTeamFactory(version="1.3.0", lead=None, meeting=None)  # no date at all
+    ReleaseTeamFactory(
+        version="1.4.0", lead=None, meeting=None, planned_date=dt.date(2025, 9, 1)
+    )
+    chart = chart_checks.check_releases()
+    assert [chart_checks.values(r) for r in chart.rows] == [
+        ["1.4.0", "to be found", "none", "", "2025-09-01", ""],
+        ["1.2.0", "Lee", "Hel", "2025-03-05", "2025-04-01", "2025-04-03"],
+    ]
+    assert chart.rows[1][0].url == "/releases/#release-1.2.0"
+    assert "1 of them have shipped" in chart.description
+
+
+def test_references_per_quarter_by_repository():
+    q1 = MeetingFactory(start=dt.datetime(2025, 2, 5, 16, tzinfo=dt.UTC))
+    q1b = MeetingFactory(start=dt.datetime(2025, 3, 5, 16, tzinfo=dt.UTC))
+    q3 = MeetingFactory(start=dt.datetime(2025, 8, 6, 16, tzinfo=dt.UTC))
+    draft = MeetingFactory(
+        start=dt.datetime(2025, 8, 13, 16, tzinfo=dt.UTC), status=Meeting.Status.HELD
+    )
+    for meeting in (q1, q1b):
+        GitHubReferenceFactory(meeting=meeting, owner="Org", repo="App", number=7)
+    GitHubReferenceFactory(meeting=q1, owner="org", repo="lib", number=1)
+    GitHubReferenceFactory(meeting=q3, owner="org", repo="lib", number=2)
+    GitHubReferenceFactory(meeting=draft, owner="org", repo="lib", number=3)
+    chart = chart_checks.check_references()
+    assert chart.columns[2:4] == [("org/app", True), ("org/lib", True)]
+    assert [chart_checks.values(r) for r in chart.rows] == [
+        ["2025 Q3", "1", "0", "1", "0", "org/lib#2 (1)"],
+        ["2025 Q2", "0", "0", "0", "0", ""],
+        ["2025 Q1", "3", "2", "1", "0", "org/app#7 (2), org/lib#1 (1)"],
+    ]
+    assert [dict(row) for row in charts.most_discussed()] == [
+        {
+            "owner_l": "org",
+            "repo_l": "app",
+            "number": 7,
+            "calls": 2,
+            "latest": dt.date(2025, 3, 5),
+        },
+        {
+            "owner_l": "org",
+            "repo_l": "lib",
+            "number": 2,
+            "calls": 1,
+            "latest": dt.date(2025, 8, 6),
+        },
+        {
+            "owner_l": "org",
+            "repo_l": "lib",
+            "number": 1,
+            "calls": 1,
+            "latest": dt.date(2025, 2, 5),
+        },
+    ]
+
+
+def test_empty_site_draws_no_chart(client):
+    for check in (chart_checks.check_releases, chart_checks.check_references):
+        assert check().is_empty
+    series = MeetingSeriesFactory()
+    calls = charts.series_calls(series)
+    assert charts.series_attendance(calls, {}).chart.is_empty
+    assert charts.mc_rota(series, calls).is_empty
+    assert charts.minutes_booked(series, calls, {}).is_empty
+    response = client.get("/refs/")
+    assert response.status_code == 200
+    assert "No finalized call has referenced GitHub yet." in response.content.decode()
+
+
+def test_many_calls_are_drawn_a_month_a_bar():
+    series = MeetingSeriesFactory(slug="busy")
+    start = dt.datetime(2020, 1, 1, 16, tzinfo=dt.UTC)
+    Meeting.objects.bulk_create(
+        Meeting(
+            series=series,
+            start=start + dt.timedelta(weeks=i),
+            date=(start + dt.timedelta(weeks=i)).date(),
+            status=Meeting.Status.FINALIZED,
+        )
+        for i in range(charts.MAX_BARS + 1)
+    )
+    calls = charts.series_calls(series)
+    chart = charts.series_attendance(calls, {}).chart
+    assert chart.columns[0][0] == "Month"
+    assert chart.rows[0][0].text == "2020-01"
+    assert sum(int(row[1].text) for row in chart.rows) == charts.MAX_BARS + 1
+    assert chart.description.startswith("Each bar is a month, the average per call")
+
+
+def test_chart_text_is_escaped():
+    person = AttendeeFactory(display_name='<script>alert("x")</script> & co')
+    MeetingFactory(mc=person)
+    chart = charts.person_activity(person, today=timezone.localdate()).chart
+    assert "<script>" not in chart.svg
+    assert "&lt;script&gt;" in chart.svg
+    assert "<script>" not in chart.table_html()
+    chart_checks.check_svg(chart)
+
+
+def test_pages_show_their_charts(client):
+    Community().grow(3)
+    pages = {
+        "/people/AdaQuill/": ["chart-activity"],
+        "/calls/community/": ["chart-attendance", "chart-rota", "chart-minutes"],
+        "/releases/": ["chart-releases"],
+        "/refs/": ["chart-references"],
+    }
+    for url, keys in pages.items():
+        html = client.get(url).content.decode()
+        for key in keys:
+            assert f'<figure class="chart" id="{key}">' in html, (url, key)
+            assert f'aria-labelledby="{key}-t {key}-d"' in html, (url, key)
+        assert html.count("The numbers as a table") == len(keys), url
