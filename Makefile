@@ -30,6 +30,8 @@ migrate: install ## Apply migrations to the database in DATABASE_URL (SQLite by 
 demo: migrate ## Load the demo community and create the admin login
 	$(PY) manage.py seed_demo
 
+# The demo shows its invented community's name (COMMUNITY_NAME, see .env.example).
+run: export COMMUNITY_NAME ?= Example Widget Community
 run: demo ## Set up everything and serve the site on http://127.0.0.1:8000
 	$(PY) manage.py runserver 127.0.0.1:8000
 

@@ -17,11 +17,13 @@ class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAd
         "title",
         "meeting",
         "status",
+        "arrived_late",
         "position",
         "requested_minutes",
+        "presented_by",
         "proposer_name",
     ]
-    list_filter = ["status", "series"]
+    list_filter = ["status", "arrived_late", "series"]
     search_fields = [
         "title",
         "description",
@@ -34,6 +36,17 @@ class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAd
     raw_id_fields = ["meeting"]
     list_select_related = ["meeting__series"]
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("presenters")
+
+    @admin.display(description="presenters")
+    def presented_by(self, obj):
+        # Co-presenters all: linked people and names as written that match none.
+        return ", ".join(
+            person.display_name if person else name
+            for person, name in obj.presenter_entries
+        )
 
     def has_change_permission(self, request, obj=None):
         locked = obj is not None and obj.meeting_id and obj.meeting.is_finalized

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agenda.models import AgendaItem
 from agenda.services import DECLINE_REASON_REQUIRED
+from meetings.markdown import strip_control_characters
 from people.models import normalize_handle, validate_github_handle
 
 MINUTES_CHOICES = [
@@ -119,6 +120,11 @@ class ProposalForm(forms.ModelForm):
             raise ValidationError(
                 _("This form could not be sent. Please try again."), code="refused"
             )
+        # Invisible control characters (pasted, or sent on purpose) carry nothing a
+        # reader needs and would break the Atom feed: they are dropped, not refused.
+        for name, value in cleaned_data.items():
+            if isinstance(value, str):
+                cleaned_data[name] = strip_control_characters(value)
         return cleaned_data
 
 

@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
@@ -5,9 +7,19 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from meetings.models import Meeting, MeetingSeries
+from meetings.models import (
+    DESCRIPTION_MAX_CHARS,
+    TEXT_MAX_CHARS,
+    Meeting,
+    MeetingSeries,
+    markdown_length,
+    validate_no_control_characters,
+)
 from pagecache.models import PublicModel, PublicQuerySet
-from people.models import Attendee, validate_github_handle
+from people.models import (
+    Attendee,
+    validate_github_handle,
+)
 
 MAX_REQUESTED_MINUTES = 120
 
@@ -66,6 +78,18 @@ class AgendaItemQuerySet(PublicQuerySet):
         return (self.aggregate(top=models.Max("position"))["top"] or 0) + 1
 
 
+# How notes write several presenters: "Leo/Lore", "Ann, Bo & Cy", "Ann and Bo".
+PRESENTER_SEPARATORS_RE = re.compile(r"\s*(?:/|,|&|\+|\band\b)\s*", re.IGNORECASE)
+
+
+def _written_for(name: str, person: Attendee) -> bool:
+    """Whether a name as written ("Leo", "leogr", "MattCaya") is this person's."""
+    name = name.lower().replace(" ", "")
+    words = person.display_name.lower().split()
+    candidates = [person.github_handle.lower(), "".join(words), *words]
+    return any(candidate.startswith(name) for candidate in candidates if candidate)
+
+
 class AgendaItem(PublicModel):
     """A topic for a call: proposed by anyone, then moderated and discussed."""
 
@@ -93,10 +117,19 @@ class AgendaItem(PublicModel):
         help_text=_("Empty while the item waits in the series backlog."),
     )
     title = models.CharField(
-        _("title"), max_length=200, help_text=_("One line, as on the agenda.")
+        _("title"),
+        max_length=200,
+        help_text=_("One line, as on the agenda."),
+        validators=[validate_no_control_characters],
     )
     description = MarkdownxField(
-        _("description"), blank=True, help_text=_("What the proposer wrote (markdown).")
+        _("description"),
+        blank=True,
+        help_text=_("What the proposer wrote (markdown)."),
+        validators=[
+            markdown_length(DESCRIPTION_MAX_CHARS),
+            validate_no_control_characters,
+        ],
     )
     presenters = models.ManyToManyField(
         Attendee,
@@ -145,6 +178,11 @@ class AgendaItem(PublicModel):
         default=Status.PROPOSED,
         help_text=_("Proposed items wait for the MC to accept, decline or defer."),
     )
+    arrived_late = models.BooleanField(
+        _("arrived late"),
+        default=False,
+        help_text=_("Proposed after the call had started: take it or defer it."),
+    )
     decline_reason = models.TextField(
         _("reason"),
         blank=True,
@@ -170,6 +208,7 @@ class AgendaItem(PublicModel):
         _("discussion notes"),
         blank=True,
         help_text=_("What was said and decided (markdown)."),
+        validators=[markdown_length(TEXT_MAX_CHARS), validate_no_control_characters],
     )
     # The secret in the proposer's private link (agenda.views.proposal_token);
     # random, so that a link tells nothing about other proposals.
@@ -259,6 +298,19 @@ class AgendaItem(PublicModel):
     @property
     def is_proposed(self) -> bool:
         return self.status == self.Status.PROPOSED
+
+    @property
+    def presenter_entries(self) -> list[tuple[Attendee | None, str]]:
+        """Everyone presenting, as (person, "") for linked people followed by
+        (None, name) for names written in `presenter_names` ("Fahad/MattCaya")
+        that match none of them, so a co-presenter is never dropped."""
+        people = list(self.presenters.all())
+        entries: list[tuple[Attendee | None, str]] = [(p, "") for p in people]
+        for name in PRESENTER_SEPARATORS_RE.split(self.presenter_names or ""):
+            name = name.strip(" @[]()")
+            if name and not any(_written_for(name, person) for person in people):
+                entries.append((None, name))
+        return entries
 
     @property
     def is_in_notes(self) -> bool:

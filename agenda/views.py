@@ -63,6 +63,17 @@ def proposal_from_token(token: str) -> AgendaItem:
     return item
 
 
+def proposals_open(meeting: Meeting, now=None) -> bool:
+    """People may propose on time until the call starts, while it is scheduled."""
+    return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
+
+
+def form_shown(meeting: Meeting, now=None) -> bool:
+    """The form is offered until the call is over: on time before the start,
+    as a late proposal while the call is on."""
+    return proposals_open(meeting, now) or meeting.is_on(now)
+
+
 PROPOSAL_LIMIT_SCOPE = "proposals"
 
 
@@ -89,11 +100,24 @@ class ProposeView(CreateView):
 
     def dispatch(self, request, *args, **kwargs):
         self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
-        if not self.meeting.proposals_open():
+        # A proposal sent after the start (typed before it, say) is kept as late
+        # while the notes are open; only a finalized or cancelled call refuses one,
+        # and then the text is shown back so nothing typed is lost.
+        refused = (
+            not self.meeting.takes_proposals()
+            if request.method == "POST"
+            else not form_shown(self.meeting)
+        )
+        if refused:
             return render(
                 request,
                 "agenda/proposals_closed.html",
-                {"meeting": self.meeting},
+                {
+                    "meeting": self.meeting,
+                    "late_ok": self.meeting.takes_proposals(),
+                    "sent_title": request.POST.get("title", "")[:200],
+                    "sent_description": request.POST.get("description", "")[:5000],
+                },
                 status=200 if request.method in ("GET", "HEAD") else 403,
             )
         if request.method == "POST" and not take_proposal_slot(request):
@@ -109,7 +133,10 @@ class ProposeView(CreateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            meeting=self.meeting, person=self.signed_in_person(), **kwargs
+            meeting=self.meeting,
+            late=self.meeting.has_started(),
+            person=self.signed_in_person(),
+            **kwargs,
         )
 
     def signed_in_person(self):
@@ -133,15 +160,21 @@ class ProposeView(CreateView):
     def form_valid(self, form):
         item = form.save(commit=False)
         item.proposer = self.signed_in_person()
+        item.arrived_late = self.meeting.has_started()
         item.edit_key = secrets.token_urlsafe(32)  # the private link, no later write
         propose_agenda_item(meeting=self.meeting, item=item)
-        messages.success(
-            self.request,
-            _(
+        if item.arrived_late:
+            thanks = _(
+                "Thank you, your item is kept as a late proposal: the call had "
+                "started, so the MC takes it now or moves it to the next call. Keep "
+                "the address of this page private: it lets you edit or withdraw it."
+            )
+        else:
+            thanks = _(
                 "Thank you, your item is on the agenda as proposed. Keep the address "
                 "of this page private: it lets you edit or withdraw the item."
-            ),
-        )
+            )
+        messages.success(self.request, thanks)
         return redirect("agenda:proposal", token=proposal_token(item))
 
 
@@ -156,7 +189,7 @@ class ProposalView(UpdateView):
         return proposal_from_token(self.kwargs["token"])
 
     def can_edit(self, item) -> bool:
-        return item.is_proposed and item.meeting.proposals_open()
+        return item.is_proposed and item.meeting.takes_proposals()
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -176,7 +209,10 @@ class ProposalView(UpdateView):
         return context
 
     def form_valid(self, form):
-        form.save()
+        item = form.save(commit=False)
+        # Changed after the start: the MC may have read it already.
+        item.arrived_late = item.arrived_late or item.meeting.has_started()
+        item.save()
         messages.success(self.request, _("Your changes are saved."))
         return redirect("agenda:proposal", token=self.kwargs["token"])
 
@@ -186,7 +222,7 @@ def withdraw_proposal(request, token):
     item = proposal_from_token(token)
     if request.method != "POST":
         return redirect("agenda:proposal", token=token)
-    if not (item.is_proposed and item.meeting.proposals_open()):
+    if not (item.is_proposed and item.meeting.takes_proposals()):
         messages.error(
             request, _("This item can no longer be withdrawn: the MC has handled it.")
         )

@@ -106,6 +106,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "meetings.context_processors.community",
             ],
         },
     },
@@ -245,6 +246,18 @@ SOCIALACCOUNT_PROVIDERS = {
         ),
     }
 }
+
+# The community's own face: its name on every page, logo, favicon, accent colour and
+# the links of the site's header and footer (see .env.example).
+COMMUNITY_NAME = os.environ.get("COMMUNITY_NAME", "").strip() or "Callbook"
+COMMUNITY_TAGLINE = os.environ.get(
+    "COMMUNITY_TAGLINE", "Agendas, notes and the archive of our public calls."
+).strip()
+COMMUNITY_LOGO_URL = os.environ.get("COMMUNITY_LOGO_URL", "").strip()
+COMMUNITY_FAVICON_URL = os.environ.get("COMMUNITY_FAVICON_URL", "").strip()
+COMMUNITY_ACCENT_COLOR = os.environ.get("COMMUNITY_ACCENT_COLOR", "#0b5cad").strip()
+# "Label=https://url" pairs separated by ";", e.g. "GitHub=https://github.com/org".
+COMMUNITY_LINKS = os.environ.get("COMMUNITY_LINKS", "").strip()
 
 # Agenda proposals accepted per client address per hour (the next gets a 429 page).
 PROPOSALS_PER_HOUR = int(os.environ.get("PROPOSALS_PER_HOUR", "5"))

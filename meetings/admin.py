@@ -3,7 +3,8 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -233,6 +234,13 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The Agenda page: proposals per page, and rows of the other lists shown.
+PROPOSALS_PER_PAGE = 25
+LIST_ROWS_SHOWN = 50
+# The meeting's page: proposed and declined items shown (the first, in order).
+INLINE_WAITING_SHOWN = 50
+
+
 class AgendaItemInline(MeetingPartInline, admin.StackedInline):
     model = AgendaItem
     form = AgendaItemForm
@@ -251,7 +259,21 @@ class AgendaItemInline(MeetingPartInline, admin.StackedInline):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("presenters")
+        # Proposals and declined items are sorted on the Agenda page; the notebook
+        # shows the first of them only, so a flood of proposals cannot make the
+        # page too big to load.
+        waiting = [AgendaItem.Status.PROPOSED, AgendaItem.Status.DECLINED]
+        first_waiting = (
+            AgendaItem.objects.filter(meeting=OuterRef("meeting"), status__in=waiting)
+            .order_by("position", "pk")
+            .values("pk")[:INLINE_WAITING_SHOWN]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(~Q(status__in=waiting) | Q(pk__in=Subquery(first_waiting)))
+            .prefetch_related("presenters")
+        )
 
 
 class ActionItemInline(MeetingPartInline, admin.TabularInline):
@@ -783,29 +805,42 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         url = reverse("admin:meetings_meeting_agenda", args=[meeting.pk])
         if request.method == "POST":
             return self.moderate(request, meeting, url)
-        items = list(
-            AgendaItem.objects.for_meeting(meeting)
-            .prefetch_related("presenters")
-            .order_by("position", "pk")
+        # A call can draw hundreds of proposals (or a script thousands): they are
+        # paged, and the other lists show their first rows and a count, so the
+        # page's cost does not grow with them.
+        items = AgendaItem.objects.for_meeting(meeting).order_by("position", "pk")
+        proposed = Paginator(
+            items.filter(status=AgendaItem.Status.PROPOSED).prefetch_related(
+                "presenters"
+            ),
+            PROPOSALS_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        accepted = list(
+            items.filter(status=AgendaItem.Status.ACCEPTED).prefetch_related(
+                "presenters"
+            )
         )
-        accepted = [item for item in items if item.status == AgendaItem.Status.ACCEPTED]
         running, elapsed = [], 0
         for item in accepted:
             elapsed += item.requested_minutes
             running.append((item, elapsed, elapsed > meeting.length))
+        others = items.exclude(
+            status__in=[AgendaItem.Status.PROPOSED, AgendaItem.Status.ACCEPTED]
+        )
+        backlog = AgendaItem.objects.backlog(meeting.series).order_by(
+            "created_at", "pk"
+        )
+        if proposed.number > 1:
+            url += f"?page={proposed.number}"
         context = {
             **self.page_context(request, meeting, "Agenda: sort the proposals"),
-            "proposed": [i for i in items if i.status == AgendaItem.Status.PROPOSED],
+            "proposed": proposed,
             "accepted": running,
-            "others": [
-                i
-                for i in items
-                if i.status
-                not in (AgendaItem.Status.PROPOSED, AgendaItem.Status.ACCEPTED)
-            ],
-            "backlog": AgendaItem.objects.backlog(meeting.series).order_by(
-                "created_at", "pk"
-            ),
+            "others": list(others[:LIST_ROWS_SHOWN]),
+            "others_count": others.count(),
+            "backlog": list(backlog[:LIST_ROWS_SHOWN]),
+            "backlog_count": backlog.count(),
+            "rows_shown": LIST_ROWS_SHOWN,
             "budget": agenda_budget(meeting=meeting),
             "is_locked": meeting.is_finalized,
             "moderation_url": url,
@@ -813,6 +848,9 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         return TemplateResponse(request, "admin/meetings/meeting/agenda.html", context)
 
     def moderate(self, request, meeting, url):
+        page = request.GET.get("page", "")
+        if page.isdigit():  # back to the page of proposals the MC was on
+            url += f"?page={page}"
         action = request.POST.get("action", "")
         try:
             if action == "reorder":

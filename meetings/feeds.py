@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from icalendar import Alarm, Calendar, Event
 
+from meetings.markdown import strip_control_characters
 from meetings.models import Meeting, MeetingSeries
 from meetings.views import agenda_prefetch
 
@@ -70,7 +72,10 @@ def calendar(request, series=None):
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", series_obj.title if series_obj else "Community calls")
+    cal.add(
+        "x-wr-calname",
+        series_obj.title if series_obj else f"{settings.COMMUNITY_NAME} calls",
+    )
     stamp = timezone.now()
     for meeting in calendar_meetings(series_obj, now=stamp):
         cal.add_component(meeting_event(meeting, request, stamp))
@@ -81,12 +86,33 @@ def calendar(request, series=None):
     return response
 
 
+def _xml_safe(value):
+    return strip_control_characters(value) if isinstance(value, str) else value
+
+
+class XmlSafeAtom1Feed(Atom1Feed):
+    """Atom that drops the control characters XML 1.0 cannot carry, wherever they
+    come from (an old row, an import), instead of failing the whole feed."""
+
+    def __init__(self, *args, **kwargs):
+        args = [_xml_safe(value) for value in args]
+        super().__init__(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+    def add_item(self, *args, **kwargs):
+        args = [_xml_safe(value) for value in args]
+        super().add_item(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
+
+
 class LatestNotesFeed(Feed):
     """An Atom feed of finalized notes, newest first, as sanitized HTML."""
 
-    feed_type = Atom1Feed
-    title = "Community call notes"
-    subtitle = "Finalized notes of the community's calls."
+    feed_type = XmlSafeAtom1Feed
+
+    def title(self):
+        return f"{settings.COMMUNITY_NAME}: call notes"
+
+    def subtitle(self):
+        return f"Finalized notes of the calls of {settings.COMMUNITY_NAME}."
 
     def link(self):
         return reverse("meetings:archive")

@@ -4,15 +4,22 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxLengthValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import connection, models
 from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
+from meetings.markdown import link_definitions
 from pagecache.models import PublicModel, PublicQuerySet
 from people.models import Attendee
 
@@ -31,6 +38,32 @@ class HttpsURLField(models.URLField):
 
     def formfield(self, **kwargs):
         return super().formfield(**{"assume_scheme": "https", **kwargs})
+
+
+# Every field that is rendered as markdown has a bounded length, so rendering it
+# has a bounded cost (meetings.markdown renders in time linear in the text).
+NOTES_MAX_CHARS = 100_000
+TEXT_MAX_CHARS = 50_000
+DESCRIPTION_MAX_CHARS = 20_000
+
+
+def markdown_length(limit: int) -> MaxLengthValidator:
+    """A markdown field's bound, with a message an MC can act on."""
+    return MaxLengthValidator(
+        limit,
+        message=_(
+            "Keep this under %(limit_value)d characters (it has %(show_value)d); "
+            "split it, or link to a longer document."
+        ),
+    )
+
+
+validate_no_control_characters = RegexValidator(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]",
+    _("Remove the invisible control characters from this text."),
+    code="control_characters",
+    inverse_match=True,
+)
 
 
 validate_github_repo = RegexValidator(
@@ -62,7 +95,13 @@ class MeetingSeries(PublicModel):
         _("title"), max_length=200, help_text=_("e.g. “Example Community Call”.")
     )
     description = MarkdownxField(
-        _("description"), blank=True, help_text=_("What the call is for (markdown).")
+        _("description"),
+        blank=True,
+        help_text=_("What the call is for (markdown)."),
+        validators=[
+            markdown_length(DESCRIPTION_MAX_CHARS),
+            validate_no_control_characters,
+        ],
     )
     info_url = HttpsURLField(
         _("more information link"), blank=True, help_text=_("Where to read more.")
@@ -175,6 +214,17 @@ class MeetingQuerySet(PublicQuerySet):
         upcoming = self.scheduled().upcoming(now)
         first_start = upcoming.filter(series=models.OuterRef("series")).values("start")
         return upcoming.filter(start=models.Subquery(first_start[:1]))
+
+    def in_progress(self, now=None):
+        """Calls that may be on now: started, not finalized or cancelled, and not
+        longer ago than the longest call could last (check each with
+        `Meeting.is_on`, which knows its length)."""
+        now = now or timezone.now()
+        return self.filter(
+            status__in=[Meeting.Status.SCHEDULED, Meeting.Status.HELD],
+            start__lte=now,
+            start__gt=now - MAX_CALL_LENGTH - ON_AFTER_END,
+        )
 
     def for_series(self, slug: str):
         return self.filter(series__slug=slug)
@@ -294,6 +344,10 @@ def search_vector():
 
 
 SEARCH_MAX_WORDS = 10
+# A call is "on" from its start until a while after its scheduled end (calls run
+# over; check-in stays open as long).
+MAX_CALL_LENGTH = dt.timedelta(minutes=600)
+ON_AFTER_END = dt.timedelta(minutes=30)
 SEARCH_SNIPPET_CHARS = 300
 
 
@@ -339,6 +393,7 @@ class Meeting(PublicModel):
         max_length=200,
         blank=True,
         help_text=_("Leave empty to use the series title."),
+        validators=[validate_no_control_characters],
     )
     length_minutes = models.PositiveSmallIntegerField(
         _("length (minutes)"),
@@ -371,12 +426,16 @@ class Meeting(PublicModel):
         verbose_name=_("who joined"),
     )
     highlights = MarkdownxField(
-        _("highlights"), blank=True, help_text=_("This week's highlights (markdown).")
+        _("highlights"),
+        blank=True,
+        help_text=_("This week's highlights (markdown)."),
+        validators=[markdown_length(TEXT_MAX_CHARS), validate_no_control_characters],
     )
     notes = MarkdownxField(
         _("free notes"),
         blank=True,
         help_text=_("Anything that is not an agenda item (markdown)."),
+        validators=[markdown_length(NOTES_MAX_CHARS), validate_no_control_characters],
     )
     info_url = HttpsURLField(
         _("more information link"),
@@ -563,12 +622,34 @@ class Meeting(PublicModel):
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
 
+    @cached_property
+    def link_definitions(self) -> str:
+        """The link reference definitions of all the call's markdown: a file defines
+        its links once, and the importer spreads its text over several fields."""
+        texts = [self.highlights, self.notes]
+        for item in getattr(self, "agenda", None) or []:
+            texts += [item.description, item.discussion_notes]
+        return link_definitions(*texts)
+
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
 
     def proposals_open(self, now=None) -> bool:
         """People may propose until the call starts, while it is still scheduled."""
         return self.status == self.Status.SCHEDULED and not self.has_started(now)
+
+    def is_on(self, now=None) -> bool:
+        """The call is happening: started, not over (plus a margin), not closed."""
+        now = now or timezone.now()
+        return (
+            self.status in (self.Status.SCHEDULED, self.Status.HELD)
+            and self.start <= now <= self.end + ON_AFTER_END
+        )
+
+    def takes_proposals(self) -> bool:
+        """Before the start a proposal is on time; after it, until the notes are
+        finalized, it is kept as late for the MC to take or defer."""
+        return self.status in (self.Status.SCHEDULED, self.Status.HELD)
 
     def compose_search_document(self, agenda_items) -> str:
         """The text search looks in besides the title: series, notes and agenda.

@@ -21,6 +21,7 @@ register_converter(DateKeyConverter, "date_key")
 app_name = "meetings"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("community.css", views.community_css, name="community_css"),
     path(
         "calls.ics",
         # Lists upcoming calls, which move relative to today.

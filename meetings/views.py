@@ -12,7 +12,12 @@ from django.core.exceptions import (
 )
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -93,6 +98,17 @@ class ForgivingPaginationMixin:
         return (paginator, page, page.object_list, page.has_other_pages())
 
 
+def community_css(request):
+    """The configured accent colour as a stylesheet: the CSP allows no inline style,
+    and the colour is checked to be #rrggbb, so nothing else can get in."""
+    from meetings.context_processors import community_face
+
+    css = f":root {{ --accent: {community_face()['accent']}; }}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 def is_staff(user) -> bool:
     return user.is_active and user.is_staff
 
@@ -155,6 +171,17 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
+        # The calls happening now come first: join, check in, their agenda.
+        on_now = [
+            summarize_agenda(meeting)
+            for meeting in Meeting.objects.in_progress(now)
+            .select_related("series", "mc")
+            .prefetch_related(agenda_prefetch())
+            .order_by("start", "series__title")
+            if meeting.is_on(now)
+        ]
+        for meeting in on_now:
+            meeting.check_in_open = not check_in_refusal(meeting=meeting, now=now)
         next_meetings = list(
             Meeting.objects.next_per_series(now)
             .select_related("series", "mc")
@@ -207,8 +234,21 @@ class HomeView(TemplateView):
             .select_related("series", "mc")
             .order_by("-start", "-ordinal")[:LATEST_NOTES_ON_HOME]
         )
+        scheduled_series = {meeting.series_id for meeting in next_meetings}
+        for meeting in on_now:
+            # Where the next call is not scheduled yet (it is, once these notes
+            # are finalized), say when it will be.
+            if meeting.series_id not in scheduled_series:
+                meeting.next_regular_start = meeting.series.start_following(
+                    meeting.start
+                )
         return super().get_context_data(
-            next_meetings=next_meetings, latest_finalized=latest, now=now, **kwargs
+            on_now=on_now,
+            next_meetings=next_meetings,
+            latest_finalized=latest,
+            now=now,
+            is_staff=is_staff(self.request.user),
+            **kwargs,
         )
 
 
@@ -363,6 +403,7 @@ class MeetingDetailView(DetailView):
                 .order_by("meeting__start", "position", "pk")
             )
         return super().get_context_data(
+            is_on=meeting.is_on(now),
             carried_over=carried_over,
             check_in_open=not check_in_refusal(meeting=meeting, now=now),
             show_notes=meeting.notes_are_public()

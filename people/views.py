@@ -62,11 +62,30 @@ class AttendeeDetailView(DetailView):
     context_object_name = "person"
 
     def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
+        try:
+            self.object = self.get_object()
+        except Http404:
+            renamed = self.renamed_person(kwargs["handle"])
+            if renamed is None:
+                raise
+            # Not permanent: GitHub may give the old handle to someone else.
+            return redirect(renamed)
         if self.object.github_handle != kwargs["handle"]:
             # Handles are case-insensitive; the stored spelling is the permalink.
             return redirect(self.object, permanent=True)
         return self.render_to_response(self.get_context_data(object=self.object))
+
+    @staticmethod
+    def renamed_person(handle: str):
+        """The person who signed in with GitHub under this handle before a rename."""
+        if not GITHUB_HANDLE_RE.match(normalize_handle(handle)):
+            return None
+        found = list(
+            Attendee.objects.filter(
+                github_id__isnull=False, aliases__name__iexact=normalize_handle(handle)
+            ).exclude(github_handle="")[:2]
+        )
+        return found[0] if len(found) == 1 else None
 
     def get_object(self, queryset=None):
         if not GITHUB_HANDLE_RE.match(normalize_handle(self.kwargs["handle"])):

@@ -52,8 +52,35 @@ class Community:
             status=Meeting.Status.SCHEDULED,
             mc=self.person,
         )
+        self.on_now = None
         self.rounds = 0
         self.weeks_back = 1
+
+    def start_a_call(self) -> "Community":
+        """A call of the series that started ten minutes ago, notes still open."""
+        self.on_now = MeetingFactory(
+            series=self.series,
+            start=timezone.now().replace(microsecond=0) - dt.timedelta(minutes=10),
+            status=Meeting.Status.SCHEDULED,
+            mc=self.person,
+            video_url="https://meet.example.org/widget",
+        )
+        self._add_items_on_now(self.rounds or 1)
+        return self
+
+    def _add_items_on_now(self, k: int) -> None:
+        for n in range(k):
+            for status, late in (
+                (AgendaItem.Status.ACCEPTED, False),
+                (AgendaItem.Status.PROPOSED, True),
+            ):
+                item = AgendaItemFactory(
+                    meeting=self.on_now, status=status, arrived_late=late,
+                    title=f"Live topic {n} with [a link](https://example.org/{n})",
+                    description="Sent **late**" if late else "On time",
+                    presenter_names="Ada/Newcomer",
+                )  # fmt: skip
+                item.presenters.add(self.person)
 
     def grow(self, k: int) -> "Community":
         """Add k people, k older calls and k of every kind of row."""
@@ -99,4 +126,6 @@ class Community:
                     links="https://example.org/slides",
                 )
                 coming.presenters.add(other)
+        if self.on_now is not None:
+            self._add_items_on_now(k)
         return self

@@ -43,6 +43,11 @@ def public_pages(client, community):
         "not-found": client.get("/calls/community/1999-01-01/"),
         "too-big": client.post(propose, {"description": "x" * 300_000}),
     }
+    # While a call is on: home, its page, and the form that keeps late items.
+    community.start_a_call()
+    pages["home-during-call"] = client.get("/")
+    pages["call-on-now"] = client.get(community.on_now.get_absolute_url())
+    pages["late-propose"] = client.get(community.on_now.get_absolute_url() + "propose/")
     cache.clear()
     for _ in range(5):
         client.post(

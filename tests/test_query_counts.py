@@ -59,8 +59,26 @@ def test_query_counts_hold_as_rows_grow(client, settings):
     assert small == EXPECTED
 
 
+@pytest.mark.django_db
+def test_query_counts_hold_during_a_call(client, settings):
+    settings.PAGE_CACHE = False
+    community = Community().grow(2).start_a_call()
+    urls = {
+        "home": "/",
+        "call on now": community.on_now.get_absolute_url(),
+        "late propose": community.on_now.get_absolute_url() + "propose/",
+    }
+    small = {name: count_queries(client, url) for name, url in urls.items()}
+    community.grow(6)
+    large = {name: count_queries(client, url) for name, url in urls.items()}
+    assert large == small
+    # Home: the call on now and its agenda (items, presenters) on top of the rest.
+    assert small == {"home": 10, "call on now": 10, "late propose": 1}
+
+
 EXPECTED = {
-    "home": 7,
+    # The calls on now: one query when none is.
+    "home": 8,
     "archive": 4,
     "archive filtered": 4,
     "series": 7,

@@ -35,12 +35,13 @@ from agenda.services import (
     finalize_meeting,
     finalize_problems,
 )
-from meetings.models import Attendance, Meeting
+from meetings.models import Attendance, CheckIn, Meeting
 from meetings.services import (
     MeetingError,
     can_edit_meeting,
     can_view_meeting,
     check_in_window,
+    confirm_check_ins,
     format_moment,
     plan_attendance,
     record_attendance,
@@ -137,6 +138,8 @@ class NotebookView(View):
             messages.success(request, self.saved_message(result))
         if "_finalize" in post:
             return self.finalize()
+        if "_confirm_check_ins" in post:
+            return self.confirm_check_ins(post.getlist("confirm_check_in"))
         if "_preview_attendance" in post or "_add_attendance" in post:
             return self.attendance(post.get("attendance_text", "")[:PASTE_LIMIT])
         return HttpResponseRedirect(notebook_url(self.meeting, post.get("_anchor", "")))
@@ -169,6 +172,25 @@ class NotebookView(View):
                 f"{result.next_meeting.date_key}.",
             )
         return HttpResponseRedirect(notebook_url(self.meeting))
+
+    def confirm_check_ins(self, picked: list[str]):
+        ids = [int(value) for value in picked if value.isdigit()]
+        try:
+            result = confirm_check_ins(
+                meeting=self.meeting,
+                check_ins=CheckIn.objects.filter(pk__in=ids, meeting=self.meeting),
+                user=self.request.user,
+            )
+        except MeetingError as error:
+            messages.error(self.request, error.message)
+        else:
+            messages.success(
+                self.request,
+                f"Confirmed {len(result.confirmed)} check-ins: added "
+                f"{len(result.added)} people to who joined "
+                f"({len(result.created_people)} new).",
+            )
+        return HttpResponseRedirect(notebook_url(self.meeting, "#who-joined"))
 
     def attendance(self, text: str):
         if "_add_attendance" in self.request.POST:
@@ -268,6 +290,11 @@ class NotebookView(View):
                 .select_related("attendee")
                 .order_by("position", "pk")
             ),
+            "pending_check_ins": list(
+                meeting.check_ins.filter(verified=False).order_by("created_at", "pk")
+            )
+            if editable
+            else [],
             "people": suggested_people(meeting) if editable else [],
             "attendance_text": attendance_text,
             "plan": plan,

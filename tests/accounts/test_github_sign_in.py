@@ -82,6 +82,10 @@ def test_a_renamed_handle_follows_the_account_id(fake_github):
     # Notes that still say @bo-old find the person.
     assert list(Attendee.objects.matching("@bo-old")) == [person]
     assert again.get(reverse("people:detail", args=["Bo-New"])).status_code == 200
+    # The old address leads to the person, for now.
+    old_page = again.get(reverse("people:detail", args=["bo-old"]))
+    assert old_page.status_code == 302
+    assert old_page["Location"] == reverse("people:detail", args=["Bo-New"])
 
 
 def test_a_handle_taken_over_by_another_account_makes_a_new_person(fake_github):

@@ -158,6 +158,7 @@ def test_finalized_agenda_shows_no_buttons_and_refuses_changes(page):
 def test_moderation_page_query_count_does_not_grow(page):
     client, meeting, url = page
     proposal(meeting, "One")
+    AgendaItemFactory(meeting=meeting, status=S.ACCEPTED)
     AgendaItemFactory(meeting=None, series=meeting.series, status=S.DEFERRED)
     client.get(url)
     with CaptureQueriesContext(connection) as few:
@@ -178,3 +179,60 @@ def test_an_unknown_action_is_refused(page):
     assert messages == ["Unknown action."]
     item.refresh_from_db()
     assert item.status == S.PROPOSED
+
+
+def test_a_flood_of_proposals_is_paged(page, monkeypatch):
+    from agenda import admin as agenda_admin
+
+    monkeypatch.setattr(agenda_admin, "PROPOSALS_PER_PAGE", 3)
+    monkeypatch.setattr(agenda_admin, "LIST_ROWS_SHOWN", 2)
+    client, meeting, url = page
+    AgendaItem.objects.bulk_create(
+        AgendaItem(
+            meeting=meeting,
+            series=meeting.series,
+            title=f"Flood {n:02}",
+            status=status,
+            position=n,
+        )
+        for n, status in enumerate([S.PROPOSED] * 7 + [S.DECLINED] * 3)
+    )
+    html = client.get(url).content.decode()
+    assert "Proposed (7)" in html
+    assert "Page 1 of 3" in html
+    assert html.count('class="module agenda-item proposed"') == 3
+    assert "Flood 00" in html
+    assert "Flood 03" not in html
+    assert "Declined, deferred and discussed (3)" in html
+    assert "Flood 09" not in html  # only the first 2 of the others
+    third = client.get(url + "?page=3").content.decode()
+    assert "Flood 06" in third
+    assert third.count('class="module agenda-item proposed"') == 1
+    # Acting on page 2 comes back to page 2.
+    item = AgendaItem.objects.get(title="Flood 04")
+    response = client.post(
+        url + "?page=2", {"action": "decline", "item": item.pk, "reason": "no"}
+    )
+    assert response.url == url + "?page=2"
+
+
+def test_the_page_and_the_meeting_page_hold_with_1300_proposals(page):
+    client, meeting, url = page
+    AgendaItem.objects.bulk_create(
+        AgendaItem(
+            meeting=meeting,
+            series=meeting.series,
+            title=f"Flood {n}",
+            description="x " * 200,
+            status=S.PROPOSED,
+            position=n,
+        )
+        for n in range(1300)
+    )
+    html = client.get(url).content.decode()
+    assert "Proposed (1300)" in html
+    assert html.count('class="module agenda-item proposed"') == 25
+    change = client.get(
+        reverse("admin:meetings_meeting_change", args=[meeting.pk])
+    ).content.decode()
+    assert 'name="agenda_items-TOTAL_FORMS" value="50"' in change

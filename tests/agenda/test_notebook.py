@@ -13,6 +13,7 @@ from django.utils import timezone
 from agenda.models import ActionItem, AgendaItem
 from agenda.notebook.services import digest, merge_fields
 from meetings.models import Meeting
+from meetings.services import check_in
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -286,6 +287,29 @@ def test_paste_who_joined_previews_then_adds_and_keeps_typed_notes(call):
     assert meeting.attendances.count() == 2
 
 
+def test_the_mc_confirms_ticked_check_ins_from_the_notebook(call):
+    client, meeting, *_ = call
+    for handle in ("real-one", "made-up"):
+        check_in(meeting=meeting, handle=handle)
+    page = client.get(url(meeting))
+    html = page.content.decode()
+    assert "Checked in, not confirmed yet (2)" in html
+    data = form_data(page, FORM)
+    made_up = meeting.check_ins.get(github_handle="made-up")
+    assert "confirm_check_in" in data  # ticked by default
+    data["confirm_check_in"] = [str(meeting.check_ins.get(github_handle="real-one").pk)]
+    data["_confirm_check_ins"] = "1"
+    response = client.post(url(meeting), data)
+    assert response.status_code == 302
+    assert response["Location"].endswith("#who-joined")
+    assert [a.github_handle for a in meeting.attendees.all()] == ["real-one"]
+    made_up.refresh_from_db()
+    assert not made_up.verified
+    html = client.get(url(meeting)).content.decode()
+    assert "Checked in, not confirmed yet (1)" in html
+    assert "Confirmed 1 check-ins: added 1 people to who joined (1 new)." in html
+
+
 def test_finalize_lists_what_is_missing_then_locks_the_page(call):
     client, meeting, first, second, _action = call
     data = form_data(client.get(url(meeting)), FORM)
@@ -322,7 +346,8 @@ def test_read_only_render_goes_through_the_sanitizer(call):
     client, meeting, *_ = call
     Meeting.objects.filter(pk=meeting.pk).update(
         status=Meeting.Status.FINALIZED,
-        highlights="<script>alert(1)</script>**bold**",
+        # CommonMark: a line opening with <script> is a raw HTML block to its end.
+        highlights="<script>alert(1)</script>\n\n**bold**",
     )
     page = client.get(url(meeting)).content.decode()
     assert "<script>alert(1)" not in page

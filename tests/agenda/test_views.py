@@ -181,15 +181,45 @@ def test_failed_attempts_do_not_use_up_the_limit(client, coming):
     assert client.post(propose_url(coming), PROPOSAL).status_code == 302
 
 
-def test_proposals_close_when_the_call_starts(client):
+def test_a_proposal_sent_after_the_start_is_kept_as_late(client):
     started = MeetingFactory(status="scheduled", start=NOW - dt.timedelta(minutes=1))
-    response = client.get(propose_url(started))
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "Proposals are closed" in html
-    assert "closed when it started" in html
+    html = client.get(propose_url(started)).content.decode()
+    assert "The call has started. You can still send your item" in html
     response = client.post(propose_url(started), PROPOSAL)
+    assert response.status_code == 302
+    item = AgendaItem.objects.get()
+    assert item.title == "Monthly office hours"
+    assert item.arrived_late
+    assert item.status == "proposed"
+    page = client.get(response["Location"]).content.decode()
+    assert "kept as a late proposal" in page
+    assert "(late: it arrived after the call started" in page
+    call_page = client.get(started.get_absolute_url()).content.decode()
+    assert '<span class="badge badge-late">late</span>' in call_page
+
+
+def test_a_proposal_on_time_is_not_late(client, coming):
+    client.post(propose_url(coming), PROPOSAL)
+    assert not AgendaItem.objects.get().arrived_late
+
+
+def test_after_the_call_the_form_is_closed_but_a_late_send_is_kept(client):
+    over = MeetingFactory(status="held", start=NOW - dt.timedelta(hours=5))
+    html = client.get(propose_url(over)).content.decode()
+    assert "Proposals are closed" in html
+    assert "is over" in html
+    assert client.post(propose_url(over), PROPOSAL).status_code == 302
+    assert AgendaItem.objects.get().arrived_late
+
+
+def test_a_refused_proposal_shows_its_text_back(client):
+    finalized = MeetingFactory()
+    response = client.post(propose_url(finalized), PROPOSAL)
     assert response.status_code == 403
+    html = response.content.decode()
+    assert "What you sent" in html
+    assert 'value="Monthly office hours"' in html
+    assert "Why not &lt;script&gt;x&lt;/script&gt;**monthly**?</textarea>" in html
     assert not AgendaItem.objects.exists()
 
 
@@ -318,18 +348,27 @@ def test_a_handled_proposal_can_no_longer_be_changed(client, proposal):
     assert proposal.title == "Old title"
 
 
-def test_a_proposal_cannot_change_after_the_call_starts(client, proposal, coming):
+def test_a_proposal_changed_after_the_start_is_kept_and_marked_late(
+    client, proposal, coming
+):
     coming.start = NOW - dt.timedelta(minutes=5)
     coming.save()
+    response = client.post(private_url(proposal), {**PROPOSAL, "title": "Changed"})
+    assert response.status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.title == "Changed"
+    assert proposal.arrived_late
+
+
+def test_a_proposal_cannot_change_once_the_notes_are_finalized(
+    client, proposal, coming
+):
+    coming.start = NOW - dt.timedelta(days=1)
+    coming.status = "finalized"
+    coming.save()
     html = client.get(private_url(proposal)).content.decode()
-    assert "The call has started" in html
+    assert "The notes of this call are closed" in html
     assert client.post(private_url(proposal), PROPOSAL).status_code == 403
-
-
-@pytest.mark.parametrize("token", ["nope", "MQ:1abc:def", "x" * 500, "1", "%00"])
-def test_a_forged_or_mangled_token_is_404(client, proposal, token):
-    assert client.get(f"/proposals/{token}/").status_code == 404
-    assert client.post(f"/proposals/{token}/withdraw/").status_code == 404
 
 
 def test_a_token_for_another_purpose_is_refused(client, proposal):

@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from meetings.markdown import ALLOWED_TAGS, render_markdown
+from meetings.markdown import ALLOWED_TAGS, render_inline, render_markdown
 
 XSS_VECTORS = [
     "<script>alert(1)</script>",
@@ -125,3 +125,130 @@ def test_repeated_renders_are_remembered_and_identical():
     assert _render_memo.cache_info().hits == hits + 1
     # The default repository is part of the key.
     assert "example/other/issues/12" in str(render_markdown(text, "example/other"))
+
+
+# CommonMark + GFM, as the community writes for GitHub.
+
+
+def test_lists_nested_by_two_spaces_nest():
+    html = str(render_markdown("- Falco\n  - rules\n    - macros\n- libs"))
+    assert html.count("<ul>") == 3
+    assert "<li>rules\n<ul>\n<li>macros</li>" in html
+
+
+def test_bare_addresses_become_links_but_not_in_code():
+    html = str(
+        render_markdown(
+            "Docs at https://falco.org/docs. and www.example.com, mail a@b.org\n\n"
+            "`https://not.a/link` and (https://a.org/x_(y))"
+        )
+    )
+    assert '<a href="https://falco.org/docs" rel=' in html
+    assert '<a href="http://www.example.com" rel=' in html
+    assert '<a href="mailto:a@b.org" rel=' in html
+    assert "<code>https://not.a/link</code>" in html
+    assert 'href="https://a.org/x_(y)"' in html
+
+
+def test_gfm_strikethrough_tables_and_task_lists():
+    html = str(
+        render_markdown("~~old~~ new\n\n| a |\n|---|\n| 1 |\n\n- [x] done\n- [ ] open")
+    )
+    assert "<s>old</s>" in html
+    assert "<td>1</td>" in html
+    assert html.count('type="checkbox"') == 2
+    assert html.count('disabled=""') == 2
+    assert html.count("checked") == 1
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '<input type="text" name="password" autofocus onfocus="alert(1)">',
+        '<input type="submit" formaction="javascript:alert(1)">',
+    ],
+)
+def test_a_typed_input_is_only_ever_a_disabled_checkbox(payload):
+    html = str(render_markdown(payload))
+    assert live_problems(html) == [], html
+    assert "password" not in html
+    assert "formaction" not in html
+    assert 'type="checkbox"' in html
+    assert 'disabled=""' in html
+
+
+def test_raw_html_links_are_not_linked_again():
+    html = str(
+        render_markdown('<a href="https://x.org">#12 and https://y.org</a>', "o/r")
+    )
+    assert html.count("<a ") == 1
+
+
+# Titles: one line, inline markdown only.
+
+
+def test_titles_render_inline_markdown():
+    html = str(render_inline("[Falco overhead](https://x.org) `code` *em* #4", "o/r"))
+    assert html.startswith('<a href="https://x.org" rel="nofollow noopener noreferrer"')
+    assert "<code>code</code> <em>em</em>" in html
+    assert 'href="https://github.com/o/r/issues/4"' in html
+    assert "<p>" not in html
+
+
+@pytest.mark.parametrize("title", ["1. Intro", "# Heading", "> quote", "- item", "---"])
+def test_titles_never_become_blocks(title):
+    assert str(render_inline(title)) == title.replace(">", "&gt;")
+
+
+@pytest.mark.parametrize("payload", [*XSS_VECTORS, "![x](https://e.org/a.png)"])
+def test_no_xss_vector_survives_in_a_title(payload):
+    html = str(render_inline(payload))
+    assert live_problems(html) == [], html
+    for tag in ("<script", "<img", "<div", "<p", "<table", "<input"):
+        assert tag not in html.lower()
+
+
+def test_title_filter_renders_inline():
+    from django.template import Context, Template
+
+    template = Template("{% load markdown_tags %}{{ title|markdown_inline:repo }}")
+    html = template.render(
+        Context({"title": "**new** <b onclick=x>#3</b>", "repo": "o/r"})
+    )
+    # Typed HTML in a title is shown as text, never passed on.
+    assert html.startswith("<strong>new</strong> &lt;b onclick=x&gt;")
+    assert live_problems(html) == []
+    assert "o/r/issues/3" in html
+
+
+# Plain text for attributes (the call page's <meta> description).
+
+
+def test_markdown_to_text_is_plain_and_unescaped_once():
+    from meetings.markdown import markdown_to_text
+
+    text = markdown_to_text(
+        '**Big** "news" <meta http-equiv="refresh"> & [a](https://x.org)'
+    )
+    assert text == 'Big "news" & a'
+
+
+def test_control_characters_are_stripped():
+    from meetings.markdown import strip_control_characters
+
+    assert strip_control_characters("a\x0bb\x00c\x7f\td\ne\r") == "abc\td\ne\r"
+
+
+def test_links_defined_elsewhere_in_the_call_resolve():
+    from meetings.markdown import link_definitions
+
+    notes = "More text.\n\n[docs]: https://example.org/docs\n[^1]: a footnote"
+    definitions = link_definitions("no definitions here", notes)
+    assert definitions == "[docs]: https://example.org/docs"
+    html = str(render_markdown("- see [the docs][docs] and [docs]", "", definitions))
+    assert html.count('href="https://example.org/docs"') == 2
+    assert "][" not in html
+    title = str(render_inline("Read [docs]", "", definitions))
+    assert 'href="https://example.org/docs"' in title
+    # Without them, the text shows as written, and nothing carries over.
+    assert "href" not in str(render_markdown("- see [the docs][docs]"))

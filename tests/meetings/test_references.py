@@ -45,9 +45,13 @@ def test_full_issue_and_pull_request_urls_become_short_links():
     ]
 
 
-def test_handles_link_to_github_profiles_but_emails_do_not():
+def test_handles_link_to_github_profiles_and_emails_to_mail():
+    # GFM links a bare e-mail address; its "@" is never taken for a handle.
     html = render_markdown("thanks @ada-q and write to ada@example.org")
-    assert links(html) == [("https://github.com/ada-q", "@ada-q")]
+    assert links(html) == [
+        ("https://github.com/ada-q", "@ada-q"),
+        ("mailto:ada@example.org", "ada@example.org"),
+    ]
 
 
 @pytest.mark.parametrize(
