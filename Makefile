@@ -6,12 +6,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST := $(VENV)/bin/pytest
 RUFF := $(VENV)/bin/ruff
-CORPUS ?= ../shared/corpus/falco-community/meeting-notes
+# Empty: every folder in ../shared/corpus/ (one corpus each).
+CORPUS ?=
+CORPORA_DIR ?= ../shared/corpus
 
 # Local development runs with DEBUG on and a throwaway secret key.
 export DEBUG ?= true
 
-.PHONY: help install run serve bench test test-sqlite test-postgres lint fmt migrate demo clean corpus-check
+.PHONY: help install run serve bench bench-notebook test test-sqlite test-postgres lint fmt migrate demo clean corpus-check assets
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-16s %s\n", $$1, $$2}'
@@ -52,6 +54,10 @@ bench: install ## Load-test small and large synthetic communities with wrk; writ
 	@status=0; tests/with_postgres.sh $(PY) tests/bench/run.py || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "!!! bench needs PostgreSQL server binaries (apt-get install postgresql) !!!"; fi; \
 	exit $$status
+	@$(MAKE) --no-print-directory bench-notebook
+
+bench-notebook: install ## Live notebook rows: 20 editors + 200 followers on 2 app servers; writes bench-notebook.json
+	tests/with_postgres.sh tests/with_redis.sh $(PY) tests/bench/notebook.py
 
 test: install ## Run the whole suite on SQLite, then on a throwaway PostgreSQL
 	@$(MAKE) --no-print-directory test-sqlite
@@ -64,12 +70,15 @@ test-sqlite: install ## Run the suite on SQLite only
 	$(RUFF) format --check .
 	$(PYTEST) $(PYTEST_ARGS)
 
-test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster
-	@status=0; tests/with_postgres.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
+test-postgres: install ## Run the suite on a throwaway PostgreSQL cluster and Redis server
+	@status=0; tests/with_postgres.sh tests/with_redis.sh $(PYTEST) $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 3 ]; then \
 	  echo "!!! PostgreSQL server binaries not found: the suite ran on SQLite only !!!"; \
 	  if [ "$$CI" = "true" ]; then exit 1; fi; \
 	else exit $$status; fi
+
+assets: ## Rebuild the live notebook's browser bundle (needs Node and npm; the result is committed)
+	cd assets && npm ci --no-audit --no-fund && npm run build
 
 lint: install ## ruff check and format check
 	$(RUFF) check .
@@ -79,8 +88,13 @@ fmt: install ## Format and autofix with ruff
 	$(RUFF) format .
 	$(RUFF) check --fix .
 
-corpus-check: install ## Import the notes in CORPUS= on a throwaway PostgreSQL; check nothing is lost and export-import round-trips
-	@CORPUS_DIR="$(CORPUS)" tests/with_postgres.sh sh -c '$(PY) manage.py migrate --noinput -v 0 && exec $(PY) manage.py corpus_check "$$CORPUS_DIR"'
+corpus-check: install ## Import each corpus (CORPUS=, default every folder of ../shared/corpus) on a throwaway PostgreSQL; check loss, round trip, exports
+	@dirs="$(CORPUS)"; [ -n "$$dirs" ] || dirs="$$(ls -d $(CORPORA_DIR)/*/ 2>/dev/null)"; \
+	if [ -z "$$dirs" ]; then echo "corpus-check: no corpus folder in $(CORPORA_DIR)"; exit 1; fi; \
+	status=0; for dir in $$dirs; do \
+	  echo "== corpus $${dir%/}"; \
+	  CORPUS_DIR="$${dir%/}" tests/with_postgres.sh sh -c '$(PY) manage.py migrate --noinput -v 0 && exec $(PY) manage.py corpus_check "$$CORPUS_DIR"' || status=1; \
+	done; exit $$status
 
 clean: ## Remove the virtualenv, SQLite database and collected static files
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,5 +1,6 @@
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
@@ -203,6 +204,14 @@ class AgendaItem(PublicModel):
         blank=True,
         max_length=2000,
         help_text=_("Issues, PRs, slides: one URL a line."),
+    )
+    heading_level = models.PositiveSmallIntegerField(
+        _("heading level"),
+        default=0,
+        help_text=_(
+            "0 for a line of the agenda; 1-6 when the imported notes gave the item "
+            "a section of its own under a heading of that level."
+        ),
     )
     discussion_notes = MarkdownxField(
         _("discussion notes"),
@@ -448,3 +457,32 @@ class ActionItem(PublicModel):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+class NotebookUpdate(models.Model):
+    """One change typed into a call's live notebook (a Yjs update), stored before
+    anyone else sees it; compaction merges the log into one snapshot row."""
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="notebook_updates"
+    )
+    data = models.BinaryField(_("update"))
+    is_snapshot = models.BooleanField(
+        _("snapshot"), default=False,
+        help_text=_("The merged document up to this row, written by compaction."),
+    )  # fmt: skip
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="notebook_updates",
+    )  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["meeting", "pk"]
+        verbose_name = _("notebook update")
+        verbose_name_plural = _("notebook updates")
+        indexes = [models.Index(fields=["meeting", "id"], name="agenda_nbupdate_log")]
+
+    def __str__(self):
+        kind = "snapshot" if self.is_snapshot else "update"
+        return f"{kind} #{self.pk} of meeting {self.meeting_id}"

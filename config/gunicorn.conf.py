@@ -9,7 +9,9 @@ must stay below PostgreSQL's max_connections.
 import multiprocessing
 import os
 
-wsgi_app = "config.wsgi:application"
+# ASGI (the live notebook's WebSockets): uvicorn workers under gunicorn.
+wsgi_app = "config.asgi:application"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "uvicorn_worker.UvicornWorker")
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

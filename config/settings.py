@@ -52,6 +52,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
+    # daphne's runserver serves HTTP and the live notebook's WebSockets (`make run`).
+    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -247,6 +249,31 @@ SOCIALACCOUNT_PROVIDERS = {
     }
 }
 
+# The live notebook: ASGI (Channels) with a channel layer shared by every app server
+# (Redis at REDIS_URL); without it one process keeps the layer in memory (`make run`).
+ASGI_APPLICATION = "config.asgi.application"
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CHANNEL_LAYERS = {
+    "default": (
+        {
+            # Pub/sub: fan-out only; every update is already stored in PostgreSQL.
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+        if REDIS_URL
+        else {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    )
+}
+# Off: the notebook is the plain form (no WebSocket, no live editor).
+NOTEBOOK_LIVE = env_bool("NOTEBOOK_LIVE", default=True)
+# Read-only live views of one call open at once from one client address.
+NOTEBOOK_FOLLOWERS_PER_ADDRESS = int(
+    os.environ.get("NOTEBOOK_FOLLOWERS_PER_ADDRESS", "10")
+)
+# Followers get the notes re-rendered at most this often (seconds) per app process.
+NOTEBOOK_FOLLOW_RENDER_SECONDS = float(
+    os.environ.get("NOTEBOOK_FOLLOW_RENDER_SECONDS", "0.3")
+)
 # The community's own face: its name on every page, logo, favicon, accent colour and
 # the links of the site's header and footer (see .env.example).
 COMMUNITY_NAME = os.environ.get("COMMUNITY_NAME", "").strip() or "Callbook"

@@ -690,7 +690,7 @@ def mc_rota(series, calls: list[SeriesCall]) -> Chart:
     regulars = sorted(stale, key=lambda t: (-len(t.dates), t.name))[:STALE_NAMED]
     summary = ""
     if regulars:
-        summary = "Have not led a call for over a year: " + ", ".join(
+        summary = "Not MC in the year before the latest call: " + ", ".join(
             f"{t.name} ({len(t.dates)} call{'s' if len(t.dates) != 1 else ''}, "
             f"last {t.dates[-1].isoformat()})"
             for t in regulars

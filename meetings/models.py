@@ -146,6 +146,15 @@ class MeetingSeries(PublicModel):
         validators=[MinValueValidator(1), MaxValueValidator(600)],
         help_text=_("How long a call usually lasts."),
     )
+    notes_style = models.JSONField(
+        _("notes style"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "How the series' imported notes are written (link labels, bullet, "
+            "indent, heading levels); edited and new calls export in it."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -496,6 +505,27 @@ class Meeting(PublicModel):
         db_index=True,
         help_text=_("SHA-256 of the imported text, to recognise it again."),
     )
+    source_text = models.TextField(
+        _("source text"),
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The imported call's notes exactly as the file had them, exported "
+            "unchanged while nobody edits the call."
+        ),
+    )
+    source_fingerprint = models.CharField(
+        _("source fingerprint"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("SHA-256 of the fields as imported; an edit changes them."),
+    )
+    front_matter = models.TextField(
+        _("front matter"),
+        blank=True,
+        help_text=_("The YAML or TOML block that opened the imported file."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -511,7 +541,13 @@ class Meeting(PublicModel):
     search_vector = SearchVectorField(null=True, editable=False)
 
     history = HistoricalRecords(
-        excluded_fields=["updated_at", "search_document", "search_vector"]
+        excluded_fields=[
+            "updated_at",
+            "search_document",
+            "search_vector",
+            "source_text",
+            "source_fingerprint",
+        ]
     )
     objects = MeetingQuerySet.as_manager()
 

@@ -608,6 +608,10 @@ class CheckInView(FormView):
 
     def welcome(self, result, *, verified: bool):
         handle = result.check_in.github_handle
+        if not result.already:
+            from agenda.notebook.views import broadcast
+
+            broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
         if verified:
             messages.success(
                 self.request,

@@ -274,7 +274,9 @@ def test_gunicorn_workers_default_to_twice_the_cores_plus_one(monkeypatch):
     monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
     config = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
     assert config["workers"] == os.cpu_count() * 2 + 1
-    assert config["wsgi_app"] == "config.wsgi:application"
+    # ASGI: the live notebook's WebSockets are served by the same workers.
+    assert config["wsgi_app"] == "config.asgi:application"
+    assert config["worker_class"] == "uvicorn_worker.UvicornWorker"
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
     monkeypatch.setenv("BIND", "127.0.0.1:9999")
     config = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))

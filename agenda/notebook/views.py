@@ -5,12 +5,17 @@ every button (save, preview or add who joined, finalize) first saves what was ty
 merged field by field with what others saved meanwhile (`save_notebook`).
 """
 
+import secrets
 from dataclasses import dataclass
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +24,13 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 
 from agenda.models import ActionItem, AgendaItem
+from agenda.notebook import live
+from agenda.notebook.consumers import (
+    SYNC_UPDATE,
+    follow_group_name,
+    group_name,
+    sync_message,
+)
 from agenda.notebook.services import (
     ACTION_STATUSES,
     ITEM_STATUSES,
@@ -88,6 +100,32 @@ def suggested_people(meeting: Meeting) -> list[Attendee]:
     )
 
 
+def broadcast(meeting_id: int, event: dict, *, followers: bool = False) -> None:
+    """Tell the call's open notebooks (and followers) once the transaction commits."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    def send():
+        async_to_sync(layer.group_send)(group_name(meeting_id), event)
+        if followers:
+            async_to_sync(layer.group_send)(follow_group_name(meeting_id), event)
+
+    transaction.on_commit(send)
+
+
+def broadcast_update(meeting_id: int, update: bytes | None) -> None:
+    if update:
+        broadcast(
+            meeting_id,
+            {"type": "relay", "data": sync_message(SYNC_UPDATE, update), "sender": ""},
+        )
+
+
+def is_live_text(key: str) -> bool:
+    return key in ("highlights", "notes") or key.endswith((":notes", ":text"))
+
+
 @method_decorator(never_cache, name="dispatch")
 class NotebookView(View):
     template_name = "agenda/notebook.html"
@@ -102,7 +140,20 @@ class NotebookView(View):
             raise PermissionDenied("Only the call's MC, note-takers and Maintainers.")
         return super().dispatch(request, *args, **kwargs)
 
+    @property
+    def live(self) -> bool:
+        return settings.NOTEBOOK_LIVE and self.can_edit
+
+    def sync_live(self, reason="live notes"):
+        """Write what was typed live through to the models before reading them."""
+        if self.live and not self.meeting.is_finalized:
+            synced = live.sync_doc(
+                meeting_id=self.meeting.pk, user=self.request.user, reason=reason
+            )
+            broadcast_update(self.meeting.pk, synced.update)
+
     def get(self, request, *args, **kwargs):
+        self.sync_live()
         return self.render_page()
 
     def post(self, request, *args, **kwargs):
@@ -117,6 +168,7 @@ class NotebookView(View):
                 if key in post:
                     submitted[key] = post[key]
         try:
+            self.sync_live()
             result = save_notebook(
                 meeting=self.meeting,
                 user=request.user,
@@ -136,6 +188,18 @@ class NotebookView(View):
             return self.render_page(result=result, submitted=submitted, status=409)
         if result.saved:
             messages.success(request, self.saved_message(result))
+            texts = {
+                key: submitted[key].replace("\r\n", "\n")
+                for key in result.saved
+                if is_live_text(key) and key in submitted
+            }
+            if self.live and texts:
+                broadcast_update(
+                    self.meeting.pk,
+                    live.set_texts(meeting_id=self.meeting.pk, texts=texts),
+                )
+            if any(not is_live_text(key) for key in result.saved):
+                broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "form"})
         if "_finalize" in post:
             return self.finalize()
         if "_confirm_check_ins" in post:
@@ -155,7 +219,16 @@ class NotebookView(View):
 
     def finalize(self):
         try:
-            result = finalize_meeting(meeting=self.meeting, user=self.request.user)
+            with transaction.atomic():
+                if self.live:
+                    # The finalized text is what everyone typed, to the last update:
+                    # the meeting's row stays locked until the status is set.
+                    live.sync_doc(
+                        meeting_id=self.meeting.pk,
+                        user=self.request.user,
+                        reason="the typed text, at Finalize",
+                    )
+                result = finalize_meeting(meeting=self.meeting, user=self.request.user)
         except FinalizeError as error:
             messages.error(
                 self.request,
@@ -163,6 +236,7 @@ class NotebookView(View):
                 f"at Finalize below.",
             )
             return HttpResponseRedirect(notebook_url(self.meeting, "#finalize"))
+        broadcast(self.meeting.pk, {"type": "notebook.locked"}, followers=True)
         if result.already_finalized:
             messages.info(self.request, "These notes were finalized already.")
         else:
@@ -184,6 +258,7 @@ class NotebookView(View):
         except MeetingError as error:
             messages.error(self.request, error.message)
         else:
+            broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
             messages.success(
                 self.request,
                 f"Confirmed {len(result.confirmed)} check-ins: added "
@@ -206,6 +281,9 @@ class NotebookView(View):
                 except MeetingError as error:
                     messages.error(self.request, error.message)
                 else:
+                    broadcast(
+                        self.meeting.pk, {"type": "notebook.changed", "what": "people"}
+                    )
                     messages.success(
                         self.request,
                         f"Added {len(added.added)} people to who joined "
@@ -257,6 +335,9 @@ class NotebookView(View):
         context = {
             "meeting": meeting,
             "editable": editable,
+            "live": self.live and editable,
+            "live_user": self.request.user.get_full_name()
+            or self.request.user.get_username(),
             "can_edit": self.can_edit,
             "fields": fields,
             "conflicts": list(conflicts.values()),
@@ -320,4 +401,45 @@ class NotebookView(View):
             else finalize_problems(meeting=meeting, now=now),
             "admin_url": reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         }
-        return render(self.request, self.template_name, context, status=status)
+        if not context["live"]:
+            return render(self.request, self.template_name, context, status=status)
+        # The live editor's styles need a <style> element: allow that one by nonce.
+        nonce = secrets.token_urlsafe(18)
+        context["style_nonce"] = nonce
+        response = render(self.request, self.template_name, context, status=status)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy:
+            response["Content-Security-Policy"] = policy.replace(
+                "style-src 'self'", f"style-src 'self' 'nonce-{nonce}'"
+            )
+        return response
+
+
+@method_decorator(never_cache, name="dispatch")
+class FollowView(View):
+    """Follow a call's notes as they are typed, read-only, for anyone."""
+
+    template_name = "agenda/notebook_follow.html"
+
+    def get(self, request, *args, **kwargs):
+        meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
+        if meeting.is_cancelled:
+            raise Http404("This call was cancelled.")
+        texts = live.live_texts(meeting)
+        items = notebook_items(meeting)
+        actions = notebook_actions(meeting)
+        return render(
+            request,
+            self.template_name,
+            {
+                "meeting": meeting,
+                "texts": texts,
+                "items": [
+                    (item, texts.get(f"item:{item.pk}:notes", "")) for item in items
+                ],
+                "actions": [
+                    (action, texts.get(f"action:{action.pk}:text", ""))
+                    for action in actions
+                ],
+            },
+        )

@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from agenda.notes.format import load_profile
 from agenda.notes.importer import NotesImportError, import_notes
 
 PERMISSION = "meetings.add_meeting"
@@ -45,13 +46,38 @@ class NotesUploadForm(forms.Form):
         label=_("Series"),
         max_length=80,
         help_text=_(
-            "Slug of the series the calls belong to; created if it does not exist. "
+            "Slug of the series the calls belong to; created if it does not exist."
+        ),
+    )
+    split_series = forms.BooleanField(
+        label=_("A series per recurring title"),
+        required=False,
+        help_text=_(
             "Calls titled after another recurring call go to a series of that title."
+        ),
+    )
+    profile = forms.CharField(
+        label=_("Heading profile"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Optional: map your notes' own headings to roles, one "
+            "“heading text: role” a line (attendees, absent, agenda, notes, "
+            "decisions, actions, links, recording, topic, ignore, ...)."
         ),
     )
     files = MultipleFileField(
         label=_("Notes files"), help_text=_("One or more markdown (.md) files.")
     )
+
+    def clean_profile(self):
+        text = self.cleaned_data["profile"]
+        try:
+            load_profile(text)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc), code="bad_profile") from exc
+        return text
 
     def clean_files(self):
         files = self.cleaned_data["files"]
@@ -90,7 +116,12 @@ def import_notes_view(request, admin_context: dict):
             messages.error(request, _("Nothing to import: upload the files again."))
             return redirect("admin:meetings_meeting_import_notes")
         sources = [(name, base64.b64decode(data)) for name, data in pending["files"]]
-        report = import_notes(sources=sources, series_slug=pending["series"])
+        report = import_notes(
+            sources=sources,
+            series_slug=pending["series"],
+            split_series=pending.get("split_series", False),
+            vocabulary=load_profile(pending.get("profile", "")),
+        )
         del request.session[SESSION_KEY]
         if report.failures:
             messages.warning(
@@ -108,8 +139,16 @@ def import_notes_view(request, admin_context: dict):
             (upload.name, upload.read()) for upload in form.cleaned_data["files"]
         ]
         series = form.cleaned_data["series"]
+        split_series = form.cleaned_data["split_series"]
+        profile = form.cleaned_data["profile"]
         try:
-            report = import_notes(sources=sources, series_slug=series, dry_run=True)
+            report = import_notes(
+                sources=sources,
+                series_slug=series,
+                dry_run=True,
+                split_series=split_series,
+                vocabulary=load_profile(profile),
+            )
         except NotesImportError as exc:
             form.add_error("series", exc.message)
         else:
@@ -117,6 +156,8 @@ def import_notes_view(request, admin_context: dict):
             request.session[SESSION_KEY] = {
                 "token": token,
                 "series": series,
+                "split_series": split_series,
+                "profile": profile,
                 "files": [
                     (name, base64.b64encode(data).decode("ascii"))
                     for name, data in sources

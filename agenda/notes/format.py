@@ -17,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from people.parsing import GITHUB_URL_RE
@@ -162,65 +163,245 @@ def remove_dates(text: str) -> str:
 # Vocabulary: sections, labels, links, placeholders
 # ---------------------------------------------------------------------------
 
-SECTION_WORDS: dict[str, set[str]] = {
-    "mc": {"mc", "master of ceremonies", "host", "facilitator", "moderator", "emcee"},
-    "attendees": {
-        "who joined",
-        "attendees",
-        "attendance",
-        "present",
-        "participants",
-        "people present",
-        "who is here",
-        "who's here",
-        "joined",
-        "roll call",
+# Each role a section can play, in the words of one community's template: a
+# *profile*. Falco's template is one profile; "minutes" holds the words of
+# committee and working-group minutes. A heading is classified by every profile
+# (a community may mix them), then by a community's own mapping (`--profile`).
+ROLES = (
+    "mc",
+    "attendees",
+    "absent",
+    "highlights",
+    "agenda",
+    "decisions",
+    "actions",
+    "closing",
+    "next_mc",
+    "next_release",
+    "recording",
+    "links",
+    "notes",
+)
+PROFILES: dict[str, dict[str, set[str]]] = {
+    "falco": {
+        "mc": {
+            "mc",
+            "master of ceremonies",
+            "host",
+            "facilitator",
+            "moderator",
+            "emcee",
+        },
+        "attendees": {
+            "who joined",
+            "attendees",
+            "attendance",
+            "present",
+            "participants",
+            "people present",
+            "who is here",
+            "who's here",
+            "joined",
+            "roll call",
+        },
+        "highlights": {
+            "this week highlights",
+            "this week's highlights",
+            "this weeks highlights",
+            "weekly highlights",
+            "highlights",
+            "latest news",
+            "news",
+            "announcements",
+        },
+        "agenda": {
+            "agenda",
+            "proposals",
+            "proposals/issues",
+            "proposals / issues",
+            "proposals/discussions",
+            "proposals / discussions",
+            "topics",
+            "discussion topics",
+        },
+        "actions": {
+            "action items",
+            "action item",
+            "actions",
+            "action",
+            "todo",
+            "todos",
+            "to do",
+            "to-do",
+        },
+        "closing": {"closing", "wrap up", "wrap-up", "closing notes"},
+        "next_mc": {
+            "mc next call",
+            "next mc",
+            "next week mc",
+            "mc next week",
+            "next call mc",
+            "mc for next call",
+            "mc for the next call",
+        },
+        "next_release": {"next release"},
+        "recording": {"recording", "recordings", "video recording"},
+        "links": {"links", "useful links", "meeting links"},
+        "notes": {"notes", "free notes", "other notes", "meeting notes", "minutes"},
     },
-    "highlights": {
-        "this week highlights",
-        "this week's highlights",
-        "this weeks highlights",
-        "weekly highlights",
-        "highlights",
-        "latest news",
-        "news",
-        "announcements",
+    "minutes": {
+        "mc": {"chair", "chairperson", "chaired by", "host", "convener"},
+        "attendees": {
+            "in attendance",
+            "members present",
+            "attending",
+            "attendees present",
+            "present members",
+            "participants present",
+        },
+        "absent": {
+            "absent",
+            "apologies",
+            "regrets",
+            "not present",
+            "absentees",
+            "unable to attend",
+            "apologies for absence",
+            "excused",
+            "absent members",
+            "members absent",
+        },
+        "agenda": {"agenda items", "items for discussion", "discussion items"},
+        "decisions": {
+            "decisions",
+            "decision",
+            "resolutions",
+            "decisions made",
+            "outcomes",
+            "resolved",
+            "agreed",
+        },
+        "actions": {
+            "next steps",
+            "follow-ups",
+            "follow ups",
+            "follow-up",
+            "action points",
+            "actions arising",
+            "tasks",
+        },
+        "next_mc": {"next chair", "chair next meeting", "next facilitator"},
+        "recording": {
+            "video",
+            "audio",
+            "youtube",
+            "youtube feed",
+            "video feed",
+            "livestream",
+            "live stream",
+            "audio recording",
+            "replay",
+            "watch",
+        },
+        "links": {"resources", "references", "meeting links and resources"},
+        "notes": {"minutes of the meeting", "discussion notes", "meeting minutes"},
     },
-    "agenda": {
-        "agenda",
-        "proposals",
-        "proposals/issues",
-        "proposals / issues",
-        "proposals/discussions",
-        "proposals / discussions",
-        "topics",
-        "discussion topics",
-    },
-    "actions": {
-        "action items",
-        "action item",
-        "actions",
-        "action",
-        "todo",
-        "todos",
-        "to do",
-        "to-do",
-    },
-    "closing": {"closing", "wrap up", "wrap-up", "closing notes"},
-    "next_mc": {
-        "mc next call",
-        "next mc",
-        "next week mc",
-        "mc next week",
-        "next call mc",
-        "mc for next call",
-        "mc for the next call",
-    },
-    "next_release": {"next release"},
-    "recording": {"recording", "recordings", "video recording"},
-    "links": {"links", "useful links", "meeting links"},
-    "notes": {"notes", "free notes", "other notes", "meeting notes", "minutes"},
 }
+# Kept for readers of the old name: every profile's words, merged.
+SECTION_WORDS: dict[str, set[str]] = {
+    role: set().union(*(profile.get(role, set()) for profile in PROFILES.values()))
+    for role in ROLES
+}
+# A role word followed by one of these starts a longer label of that role:
+# "Notes from the meeting", "Action items for next week".
+_ROLE_TAIL_RE = re.compile(r"^(?:from|for|of|and|on|in|at|to)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The heading words of every profile, plus a community's own mapping."""
+
+    custom: tuple[tuple[str, str], ...] = ()
+
+    def classify(self, text: str) -> tuple[str | None, str]:
+        """(role, profile) of a heading or label's text; (None, "") if unknown."""
+        return _classify(_normalize_label(text), self.custom)
+
+
+DEFAULT_VOCABULARY = Vocabulary()
+
+
+def load_profile(text: str) -> Vocabulary:
+    """A community's mapping, one `heading text: role` (or `=`) a line.
+
+    JSON (`{"heading": "role"}`) is read too. Unknown roles are refused with
+    their line, so a typo is not silently ignored.
+    """
+    import json
+
+    pairs: list[tuple[str, str]] = []
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            raw = json.loads(stripped)
+        except ValueError as exc:
+            raise ValueError(f"profile is not valid JSON: {exc}") from exc
+        items = [(str(k), str(v), 0) for k, v in raw.items()]
+    else:
+        items = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, sep, value = line.rpartition(":")
+            if not sep:
+                key, sep, value = line.rpartition("=")
+            if not sep or not key.strip():
+                raise ValueError(f"profile line {number}: expected 'heading: role'")
+            items.append((key, value, number))
+    for key, value, number in items:
+        role = value.strip().lower().replace(" ", "_")
+        if role not in (*ROLES, "topic", "ignore"):
+            where = f"line {number}: " if number else ""
+            raise ValueError(
+                f"profile {where}unknown role {value.strip()!r} (one of: "
+                f"{', '.join((*ROLES, 'topic', 'ignore'))})"
+            )
+        pairs.append((_normalize_label(key), role))
+    return Vocabulary(tuple(pairs))
+
+
+@lru_cache(maxsize=20_000)
+def _classify(
+    label: str, custom: tuple[tuple[str, str], ...]
+) -> tuple[str | None, str]:
+    if not label or len(label) > 80:
+        return None, ""
+    base = re.sub(r"\s*\([^()]*\)$", "", label).strip().strip(":").strip()
+    for candidate in (label, base):
+        for key, role in custom:
+            if candidate == key:
+                return role, "custom"
+    for candidate in (label, base):
+        for name, profile in PROFILES.items():
+            for kind, words in profile.items():
+                if candidate in words:
+                    return kind, name
+    if re.split(r"\s*/\s*", base)[0] == "agenda":
+        return "agenda", "falco"
+    # "Notes from the meeting", "Action items for next week": a role's words
+    # then a preposition.
+    for name, profile in PROFILES.items():
+        for kind, words in profile.items():
+            for word in words:
+                if (
+                    len(word) > 3
+                    and base.startswith(word + " ")
+                    and _ROLE_TAIL_RE.match(base[len(word) + 1 :])
+                ):
+                    return kind, name
+    return None, ""
+
 
 LINK_KINDS: dict[str, set[str]] = {
     "info": {
@@ -259,6 +440,13 @@ LINK_KINDS: dict[str, set[str]] = {
         "watch",
         "video recording",
         "replay",
+        "audio",
+        "audio recording",
+        "youtube feed",
+        "video feed",
+        "livestream",
+        "live stream",
+        "podcast",
     },
     "other": {"minutes", "notes", "agenda", "slides", "hackmd", "document", "doc"},
 }
@@ -292,24 +480,17 @@ def _normalize_label(text: str) -> str:
     return text
 
 
-def classify_label(text: str) -> str | None:
+def classify_label(
+    text: str, vocabulary: Vocabulary = DEFAULT_VOCABULARY
+) -> str | None:
     """The section kind a heading or bold label names, or None.
 
     Tolerates case, emphasis, a trailing colon and the template suffixes seen in
     real notes: "Agenda (Please add any items you would like to discuss here)",
     "Agenda / Open Discussion".
     """
-    label = _normalize_label(text)
-    if not label or len(label) > 80:
-        return None
-    base = re.sub(r"\s*\([^()]*\)$", "", label).strip().strip(":").strip()
-    for candidate in (label, base):
-        for kind, words in SECTION_WORDS.items():
-            if candidate in words:
-                return kind
-    if re.split(r"\s*/\s*", base)[0] == "agenda":
-        return "agenda"
-    return None
+    kind = vocabulary.classify(text)[0]
+    return None if kind in ("topic", "ignore") else kind
 
 
 def classify_link(label: str) -> str | None:
@@ -337,6 +518,13 @@ BOLD_LABEL_RE = re.compile(
     r"^(?:\*\*|__)\s*(?P<label>[^*_\n]{1,60}?)\s*:?\s*(?:\*\*|__)\s*:?\s*"
 )
 PLAIN_LABEL_RE = re.compile(r"^(?P<label>[A-Za-z][\w' /-]{0,40}?)\s*:(?:\s+|$)")
+# "[text][id]", "[text][]" and "[text]" (a shortcut): reference-style links. The
+# bracketed parts are bounded and bracket-free, so matching is linear.
+REF_LINK_RE = re.compile(
+    r"(?<!\\)(!?)\[([^\[\]\n]{1,300})\](?:\[([^\[\]\n]{0,300})\])?(?![(:\[])"
+)
+# "[id]: https://..." defines a reference; the id is layout, the URL content.
+REF_DEF_RE = re.compile(r"^ {0,3}\[([^\[\]\n]{1,300})\]:[ \t]*<?([^\s<>]+)>?")
 MD_LINK_RE = re.compile(
     r"!?\[(?P<label>[^\[\]]*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\s*(?:\"[^\"]*\")?\)"
 )
@@ -428,9 +616,16 @@ def content_segments(line: str) -> tuple[tuple[str, ...], ...]:
     run may not. Section labels, template placeholders and link labels such as
     "Zoom Link" are layout, not content.
     """
+    definition = REF_DEF_RE.match(line)
+    if definition:
+        url = definition.group(2)
+        return (tuple(_words(canonical_url(url))),) if _words(url) else ()
     text = strip_markers(line)
     if not text or classify_label(text):
         return ()
+    if "]" in text:
+        # A reference-style link's text is content like an inline link's.
+        text = REF_LINK_RE.sub(lambda m: f"{m.group(1)}[{m.group(2)}]()", text)
     kind, rest = split_label(text)
     if kind:
         text = rest
@@ -553,6 +748,7 @@ class AgendaItemData:
     description: str = ""
     discussion_notes: str = ""
     links: str = ""
+    heading_level: int = 0  # a section of its own in the notes ("### [wg-meta]")
 
 
 @dataclass
@@ -586,6 +782,7 @@ class CallData:
     next_release: str = ""
     notes: str = ""
     ordinal: int = 1
+    front_matter: str = ""
 
 
 NOTES_BEGIN = "<!-- callbook:notes -->"
@@ -595,3 +792,120 @@ CANCELLED_MARK = "**Cancelled**"
 
 def indent(text: str, prefix: str) -> str:
     return "\n".join(prefix + line if line.strip() else "" for line in text.split("\n"))
+
+
+# ---------------------------------------------------------------------------
+# A series' own way of writing notes
+# ---------------------------------------------------------------------------
+
+_BULLET_RE = re.compile(r"^( *)([-*+])[ \t]+\S")
+
+
+@dataclass(frozen=True)
+class NotesStyle:
+    """How a series' notes are written: what edited and new calls export in.
+
+    Learned from the series' imported files (the most common choice wins);
+    Callbook's own layout where nothing was learned.
+    """
+
+    bullet: str = "-"
+    indent: int = 2  # spaces before a nested list item's marker
+    title_level: int = 1
+    date_level: int = 2
+    section_level: int = 3
+    link_labels: tuple[tuple[str, str], ...] = ()
+
+    def label(self, kind: str) -> str:
+        return dict(self.link_labels).get(kind, LINK_RENDER_LABELS[kind])
+
+    def heading(self, level: int, text: str) -> str:
+        return f"{'#' * max(1, min(level, 6))} {text}".rstrip()
+
+    def to_dict(self) -> dict:
+        return {
+            "bullet": self.bullet,
+            "indent": self.indent,
+            "title_level": self.title_level,
+            "date_level": self.date_level,
+            "section_level": self.section_level,
+            "link_labels": dict(self.link_labels),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict | None) -> NotesStyle:
+        raw = raw or {}
+        default = cls()
+
+        def level(name: str) -> int:
+            value = raw.get(name, getattr(default, name))
+            return value if isinstance(value, int) and 1 <= value <= 6 else 1
+
+        labels = raw.get("link_labels") or {}
+        bullet = raw.get("bullet", "-")
+        indent = raw.get("indent", 2)
+        style = cls(
+            bullet=bullet if bullet in ("-", "*", "+") else "-",
+            indent=indent if indent in (2, 3, 4) else 2,
+            title_level=level("title_level"),
+            date_level=level("date_level"),
+            section_level=level("section_level"),
+            link_labels=tuple(
+                sorted(
+                    (kind, str(label)[:60])
+                    for kind, label in labels.items()
+                    if kind in LINK_RENDER_LABELS and classify_link(str(label)) == kind
+                )
+            ),
+        )
+        # Sections sit under the date heading, which sits under the title.
+        date_level = max(style.date_level, style.title_level)
+        section_level = max(style.section_level, date_level + 1)
+        return replace(style, date_level=date_level, section_level=section_level)
+
+
+def learn_style(calls: Iterable) -> NotesStyle:
+    """The most common bullet, indent, link labels and heading levels of `calls`
+    (parsed calls: their `source` lines and `headings`)."""
+    bullets: Counter = Counter()
+    indents: Counter = Counter()
+    labels: dict[str, Counter] = {}
+    levels: dict[str, Counter] = {
+        "title": Counter(),
+        "date": Counter(),
+        "section": Counter(),
+    }
+    for call in calls:
+        for _number, line in call.source:
+            bullet = _BULLET_RE.match(line)
+            if bullet:
+                bullets[bullet.group(2)] += 1
+                if 2 <= len(bullet.group(1)) <= 4:
+                    indents[len(bullet.group(1))] += 1
+            if "](" in line:
+                for link in MD_LINK_RE.finditer(line):
+                    kind = classify_link(link.group("label"))
+                    if kind in LINK_RENDER_LABELS:
+                        label = re.sub(r"\s+", " ", link.group("label")).strip()
+                        labels.setdefault(kind, Counter())[label] += 1
+        for heading in call.headings:
+            if not heading.level:
+                continue
+            if heading.role in ("title", "date"):
+                levels[heading.role][heading.level] += 1
+            elif heading.role in SECTION_WORDS:
+                levels["section"][heading.level] += 1
+
+    def top(counter: Counter, default):
+        return counter.most_common(1)[0][0] if counter else default
+
+    return NotesStyle.from_dict(
+        {
+            "bullet": top(bullets, "-"),
+            "indent": top(indents, 2),
+            "title_level": top(levels["title"], 1),
+            "date_level": top(levels["date"], 2),
+            "section_level": top(levels["section"], 3),
+            "link_labels": {kind: top(c, "") for kind, c in labels.items()},
+        }
+    )

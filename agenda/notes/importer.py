@@ -27,7 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -37,10 +37,20 @@ from django.utils.text import slugify
 from simple_history.utils import bulk_create_with_history
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.notes.exporter import call_data, meetings_for_export, render_call
+from agenda.notes.exporter import (
+    call_data,
+    fingerprint,
+    meetings_for_export,
+    render_call,
+)
 from agenda.notes.format import (
+    DEFAULT_VOCABULARY,
+    CallData,
+    PersonRef,
+    Vocabulary,
     content_segments,
     fold,
+    learn_style,
     line_is_found,
     missing_lines,
     token_stream,
@@ -78,6 +88,8 @@ from people.parsing import parse_attendee_line
 __all__ = ["ImportReport", "NotesImportError", "import_notes", "sources_from_paths"]
 
 SAME_CALL = 0.6  # likeness of two versions' wording above which they are one call
+# Heading readings that no vocabulary settled: free notes, or a topic by place.
+UNKNOWN_ROLES = {"notes", "topic"}
 
 
 # ---------------------------------------------------------------------------
@@ -92,6 +104,16 @@ class CallOutcome:
     outcome: str  # new | updated | duplicate
     lines: str
     meeting_id: int | None = None
+    attendees: int = 0
+    agenda_items: int = 0
+    action_items: int = 0
+    # How each heading (and bold label) was read: line, level, text, role, profile.
+    headings: list[dict] = field(default_factory=list)
+
+    @property
+    def unknown_headings(self) -> list[dict]:
+        """Headings read by their place, not their words: a profile can name them."""
+        return [h for h in self.headings if h["role"] in UNKNOWN_ROLES]
 
 
 @dataclass
@@ -132,6 +154,9 @@ class ImportReport:
     files: list[FileReport] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
+    # This process's CPU time: the importer's own work, whatever else the
+    # machine runs (wall-clock seconds on a shared machine say little).
+    cpu_seconds: float = 0.0
     series: list[str] = field(default_factory=list)
 
     @property
@@ -177,7 +202,24 @@ class ImportReport:
             "series": self.series,
         }
 
-    def summary_lines(self, *, per_file: bool = True) -> list[str]:
+    def unknown_headings(self) -> Counter:
+        """Heading texts no vocabulary named, with how often they occur."""
+        return Counter(
+            h["text"]
+            for f in self.files
+            for c in f.calls
+            for h in c.unknown_headings
+            if not h["profile"]
+        )
+
+    def unknown_heading_counts(self) -> list[tuple[str, int]]:
+        """(text, count) of unknown headings, most frequent first (templates)."""
+        return self.unknown_headings().most_common()
+
+    def summary_lines(
+        self, *, per_file: bool = True, headings: bool | None = None
+    ) -> list[str]:
+        headings = self.dry_run if headings is None else headings
         lines = []
         if per_file:
             for report in self.files:
@@ -197,6 +239,28 @@ class ImportReport:
                         f"  {report.file}:{warning['line']}: {warning['kind']}: "
                         f"{warning['message']}"
                     )
+                for call in report.calls if headings else []:
+                    lines.append(
+                        f"  call {call.date_key} ({call.series}, lines {call.lines}):"
+                        f" {call.attendees} people, {call.agenda_items} agenda items,"
+                        f" {call.action_items} action items"
+                    )
+                    for h in call.headings:
+                        known = h["profile"] or h["role"] not in UNKNOWN_ROLES
+                        source = f" ({h['profile']})" if h["profile"] else ""
+                        lines.append(
+                            f"   {' ' if known else '?'}{h['line']:>5} "
+                            f"{'#' * h['level'] or '**'} {h['text'][:60]} -> "
+                            f"{h['role']}{source}"
+                        )
+        unknown = self.unknown_headings()
+        if headings and unknown:
+            lines.append(
+                f"Headings no profile names ({len(unknown)}; map them with "
+                "--profile FILE, one 'heading: role' a line):"
+            )
+            for text, count in unknown.most_common(40):
+                lines.append(f"  {count:>4} x {text[:70]}")
         kinds = ", ".join(
             f"{k}={v}" for k, v in sorted(self.warnings_by_kind().items())
         )
@@ -222,10 +286,19 @@ def series_key(title: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", fold(text)))
 
 
-class _SeriesRouter:
-    """Sends each call to the --series series or to one named by its title."""
+def folder_of(file: str) -> str:
+    """The folder a source file sits in ("minutes/triage-meeting/x.md" ->
+    "triage-meeting"), or "" for a file given on its own."""
+    parts = file.replace("\\", "/").split("/")
+    return parts[-2] if len(parts) >= 2 else ""
 
-    def __init__(self, slug: str, titles: Counter):
+
+class _SeriesRouter:
+    """Sends each call to a series: the --series one (`mode` "one"), one per
+    recurring title ("split"), or one per folder ("folder")."""
+
+    def __init__(self, slug: str, titles: Counter, mode: str = "split"):
+        self.mode = mode
         self.slug = slug
         self.titles = titles  # clean title -> count, over the whole batch
         self.cache: dict[str, MeetingSeries] = {}
@@ -255,7 +328,12 @@ class _SeriesRouter:
             if count == top and wanted(series_key(title))
         )
 
-    def key_for(self, title: str) -> str:
+    def key_for(self, title: str, file: str = "") -> str:
+        if self.mode == "one":
+            return ""
+        if self.mode == "folder":
+            folder = folder_of(file)
+            return f"folder:{folder}" if folder else ""
         key = series_key(title)
         if not key or key in self.default_keys:
             return ""
@@ -272,11 +350,18 @@ class _SeriesRouter:
     def _title(self, key: str) -> str:
         if not key:
             return self.default_title
+        if key.startswith("folder:"):
+            folder = key.removeprefix("folder:")
+            words = re.sub(r"[-_]+", " ", folder).strip()
+            return (words[:1].upper() + words[1:]) or folder
         return self._most_common(lambda k: k == key) or key
 
     def _find(self, key: str) -> MeetingSeries | None:
         if not key:
             return MeetingSeries.objects.filter(slug=self.slug).first()
+        if key.startswith("folder:"):
+            slug = self._folder_slug(key)
+            return MeetingSeries.objects.filter(slug=slug).first()
         for series in MeetingSeries.objects.all():
             if series_key(series.title) == key:
                 return series
@@ -289,15 +374,20 @@ class _SeriesRouter:
         if series is None:
             title = self._title(key)[:200]
             words = re.sub(r"[/_+&]", " ", title)  # "Build/Release" -> build-release
-            slug = (
-                self.slug
-                if not key
-                else self._free_slug(slugify(words)[:70] or "series")
-            )
+            if not key:
+                slug = self.slug
+            elif key.startswith("folder:"):
+                slug = self._folder_slug(key)
+            else:
+                slug = self._free_slug(slugify(words)[:70] or "series")
             series = MeetingSeries.objects.create(slug=slug, title=title)
             self.created.append(key)
         self.cache[key] = series
         return series
+
+    @staticmethod
+    def _folder_slug(key: str) -> str:
+        return slugify(key.removeprefix("folder:"))[:70] or "notes"
 
     def _free_slug(self, base: str) -> str:
         slug, number = base, 2
@@ -356,6 +446,25 @@ def _words_of(lines: Iterable[str]) -> list[str]:
     ]
 
 
+# Word sequences longer than this are compared by their first words only, with
+# SequenceMatcher's junk heuristic: its exact ratio is quadratic or worse in the
+# length, and an upload of "a a a ..." must not take minutes.
+LIKENESS_WORDS = 2_000
+
+
+def likeness(one: list[str], other: list[str]) -> float:
+    """How much of their wording two versions share, in order (0 to 1)."""
+    matcher = SequenceMatcher(None, one, other, autojunk=False)
+    bound = matcher.quick_ratio()  # linear, and never below the ratio
+    if bound < SAME_CALL:
+        return bound
+    if max(len(one), len(other)) > LIKENESS_WORDS:
+        matcher = SequenceMatcher(
+            None, one[:LIKENESS_WORDS], other[:LIKENESS_WORDS], autojunk=True
+        )
+    return matcher.ratio()
+
+
 def _decide(
     plan: CallPlan, series: MeetingSeries, dates: set
 ) -> tuple[str, Meeting | None, int, list[str]]:
@@ -388,7 +497,7 @@ def _decide(
         old_lines = list(enumerate(exported.split("\n"), start=1))
         date_at = next((n for n, line in old_lines if line.startswith("## ")), 0)
         old_body = _words_of(line for n, line in old_lines if n > date_at)
-        score = SequenceMatcher(None, body, old_body, autojunk=False).ratio()
+        score = likeness(body, old_body)
         if best is None or score > best[0]:
             best = (score, meeting, old_lines)
     score, meeting, old_lines = best
@@ -406,6 +515,7 @@ class _Writer:
     def __init__(self, file: str):
         self.file = file
         self.pending: list[tuple[CallPlan, Meeting, MeetingSeries]] = []
+        self.written: list[int] = []  # pks of the meetings written
 
     def write(
         self,
@@ -433,6 +543,8 @@ class _Writer:
             "source_file": self.file[-300:],
             "source_lines": f"{call.first_line}-{call.last_line}",
             "source_hash": call.content_hash,
+            "source_text": plan.source_text,
+            "front_matter": data.front_matter,
         }
         fields["title"] = fields["title"][:200]
         if meeting is None:
@@ -483,6 +595,7 @@ class _Writer:
                     description=item.description,
                     discussion_notes=item.discussion_notes,
                     links=item.links[:2000],
+                    heading_level=item.heading_level,
                     status=AgendaItem.Status.DISCUSSED,
                     position=position,
                 )
@@ -551,6 +664,21 @@ class _Writer:
         Meeting.objects.filter(
             pk__in=[meeting.pk for _plan, meeting, _series in pending]
         ).refresh_search_documents()
+        self.written += [meeting.pk for _plan, meeting, _series in pending]
+
+
+def _fingerprint(pks: list[int], chunk: int = 500) -> None:
+    """Remember what each meeting's fields were as imported: while they are
+    unchanged, the meeting exports as the text it was imported from."""
+    for start in range(0, len(pks), chunk):
+        stored = list(
+            meetings_for_export(
+                Meeting.objects.filter(pk__in=pks[start : start + chunk])
+            )
+        )
+        for meeting in stored:
+            meeting.source_fingerprint = fingerprint(call_data(meeting))
+        Meeting.objects.bulk_update(stored, ["source_fingerprint"])
 
 
 def _bulk_with_history(objs: list, model: type, stored) -> list:
@@ -633,21 +761,33 @@ def _natural_key(path: Path) -> tuple[list, str]:
 def import_notes(
     *,
     sources: Sequence[Source],
-    series_slug: str,
+    series_slug: str = "",
     dry_run: bool = False,
     progress: Callable[[int, int, str], None] | None = None,
+    split_series: bool = False,
+    series_from_folder: bool = False,
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
 ) -> ImportReport:
-    """Import notes files (name, bytes) into `series_slug` and report what happened.
+    """Import notes files (name, bytes) and report what happened.
+
+    Every call goes to the series `series_slug`; with `split_series`, calls
+    titled after another recurring call go to a series of that title, and with
+    `series_from_folder` each folder of files is a series (named after it).
+    `vocabulary` adds a community's own heading words to the built-in profiles.
 
     Each file is its own transaction: a file that cannot be read is reported with
     its line and the others go on. With `dry_run` everything is rolled back at
     the end, so the report shows exactly what an import would do.
     """
+    if series_from_folder and not series_slug:
+        series_slug = "notes"
     if not re.fullmatch(r"[-a-zA-Z0-9_]{1,80}", series_slug or ""):
         raise NotesImportError(
             f"{series_slug!r} is not a series slug (letters, digits, - and _)"
         )
+    mode = "folder" if series_from_folder else "split" if split_series else "one"
     started = time.perf_counter()
+    cpu_started = time.process_time()
     report = ImportReport(dry_run=dry_run)
     parsed: list[tuple[FileReport, ParsedFile | None]] = []
     titles: Counter = Counter()
@@ -656,7 +796,7 @@ def import_notes(
         file_report = FileReport(file=name)
         try:
             text = decode_notes(raw, name=name)
-            parsed_file = parse_notes(text, name=name)
+            parsed_file = parse_notes(text, name=name, vocabulary=vocabulary)
         except NotesImportError as exc:
             file_report.error = {"message": exc.message, "line": exc.line or 1}
             parsed.append((file_report, None))
@@ -676,7 +816,7 @@ def import_notes(
     # A real import commits each file on its own; a dry run wraps them all in
     # one transaction rolled back at the end.
     with transaction.atomic() if dry_run else nullcontext():
-        router = _SeriesRouter(series_slug, titles)
+        router = _SeriesRouter(series_slug, titles, mode)
         preferred = {
             handle: max(counter.items(), key=lambda kv: (kv[1], kv[0]))[0]
             for handle, counter in names.items()
@@ -688,6 +828,8 @@ def import_notes(
         every_call = [c for _r, f in parsed if f is not None for c in f.calls]
         learn_people(every_call, index)
         dates = _meeting_dates()
+        written: list[int] = []
+        styles: dict[str, list] = {}  # series key -> the calls it got
         for position, (file_report, parsed_file) in enumerate(parsed, start=1):
             if progress is not None:
                 progress(position, len(parsed), file_report.file)
@@ -697,7 +839,12 @@ def import_notes(
             created_before = len(router.created)
             try:
                 with transaction.atomic():
-                    _import_file(parsed_file, file_report, router, index, dates)
+                    written += _import_file(
+                        parsed_file, file_report, router, index, dates, vocabulary
+                    )
+                for call in parsed_file.calls:
+                    key = router.key_for(call.title, parsed_file.name)
+                    styles.setdefault(key, []).append(call)
             except Exception as exc:
                 # One file's problem is reported with its line; the others go on.
                 if isinstance(exc, NotesImportError):
@@ -710,11 +857,25 @@ def import_notes(
                 learn_people(every_call, index)
                 dates = _meeting_dates()
                 router.forget(router.created[created_before:])
+        with transaction.atomic():
+            _fingerprint(list(dict.fromkeys(written)))
+            _learn_styles(router, styles)
         report.series = sorted(s.slug for s in router.cache.values())
         report.seconds = time.perf_counter() - started
+        report.cpu_seconds = time.process_time() - cpu_started
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _learn_styles(router: _SeriesRouter, styles: dict[str, list]) -> None:
+    """A series' first import teaches it how its notes are written."""
+    for key, calls in styles.items():
+        series = router.cache.get(key)
+        if series is None or series.notes_style:
+            continue
+        series.notes_style = learn_style(calls).to_dict()
+        series.save(update_fields=["notes_style"])
 
 
 def _meeting_dates() -> set:
@@ -728,19 +889,62 @@ def _failed(file_report: FileReport, message: str, line: int) -> None:
     file_report.calls = []
 
 
+def _reads_alone(plan: CallPlan, key: str, router: _SeriesRouter, many: bool) -> bool:
+    """Whether the call's own text, exported as is, reads back into this same
+    call in any batch: alone in its file, and parsed with nobody known but the
+    people it names itself. Then it is what the call exports while unedited.
+
+    A call of an archive (a file of several calls) is exported from its fields:
+    its own lines may lean on the archive's header (title, links)."""
+    call = plan.call
+    if many or not call.source_text.strip():
+        return False
+    alone = PeopleIndex()
+    learn_people([call], alone)
+    replan = plan_call(call, index=alone, series=router.info(key), references=False)
+    return _by_key(replan.data) == _by_key(plan.data)
+
+
+def _by_key(data: CallData) -> CallData:
+    """The call with each person as their key: spellings may differ by batch."""
+
+    def key(ref: PersonRef | None) -> PersonRef | None:
+        return None if ref is None else PersonRef(ref.key())
+
+    return replace(
+        data,
+        mc=key(data.mc),
+        next_mc=key(data.next_mc),
+        attendees=[key(ref) for ref in data.attendees],
+        agenda=[
+            replace(item, presenters=[key(ref) for ref in item.presenters])
+            for item in data.agenda
+        ],
+        actions=[
+            replace(action, owners=[key(ref) for ref in action.owners])
+            for action in data.actions
+        ],
+    )
+
+
 def _import_file(
     parsed_file: ParsedFile,
     file_report: FileReport,
     router: _SeriesRouter,
     index: PeopleIndex,
     dates: set,
-) -> None:
+    vocabulary: Vocabulary = DEFAULT_VOCABULARY,
+) -> list[int]:
+    """Import one parsed file; returns the pks of the meetings it wrote."""
     for warning in parsed_file.warnings:
         file_report.warnings.append(vars(warning))
     plans = []
     for call in parsed_file.calls:
-        key = router.key_for(call.title)
-        plans.append((key, plan_call(call, index=index, series=router.info(key))))
+        key = router.key_for(call.title, parsed_file.name)
+        plan = plan_call(call, index=index, series=router.info(key))
+        plan.call_file = parsed_file.name
+        plans.append((key, plan))
+    many = len(plans) > 1
     writer = _Writer(parsed_file.name)
     for key, plan in plans:
         call = plan.call
@@ -779,6 +983,8 @@ def _import_file(
                         f"differs from this one: stored as call {ordinal} of that day",
                     )
                 )
+            if _reads_alone(plan, key, router, many):
+                plan.source_text = plan.call.source_text
             meeting = writer.write(plan, series, None, ordinal)
             dates.add((series.pk, meeting.date))
             file_report.new += 1
@@ -803,6 +1009,11 @@ def _import_file(
                 outcome=outcome,
                 lines=f"{call.first_line}-{call.last_line}",
                 meeting_id=meeting.pk if meeting else None,
+                attendees=len(plan.data.attendees),
+                agenda_items=len(plan.data.agenda),
+                action_items=len(plan.data.actions),
+                headings=[vars(h) for h in call.headings],
             )
         )
     writer.flush()
+    return writer.written

@@ -30,12 +30,16 @@ from markdown_it import MarkdownIt
 from agenda.notes.format import (
     BOLD_LABEL_RE,
     CANCELLED_MARK,
+    DEFAULT_VOCABULARY,
     MD_LINK_RE,
+    MONTHS,
     NOTES_BEGIN,
     NOTES_END,
     PLAIN_LABEL_RE,
-    classify_label,
+    REF_LINK_RE,
+    Vocabulary,
     classify_link,
+    find_dates,
     first_date,
     is_date_only,
     is_placeholder_url,
@@ -99,6 +103,19 @@ class ParsedItem:
     line: int
     description: str = ""
     discussion: str = ""
+    # 1-6 when the item is a section of its own ("### [wg-meta]"), 0 for a line.
+    heading_level: int = 0
+
+
+@dataclass
+class HeadingRead:
+    """How the reader classified one heading or label, for the dry-run report."""
+
+    line: int
+    level: int  # 0 for a bold label
+    text: str
+    role: str  # a role, "title", "date", "topic", "in <role>", "notes"
+    profile: str = ""
 
 
 @dataclass
@@ -117,7 +134,7 @@ class ParsedCall:
     end: int  # 0-based, exclusive
     date: dt.date
     date_line: int
-    date_source: str  # heading | line | filename
+    date_source: str  # heading | front matter | line | filename
     title: str = ""
     title_line: int = 0
     links: list[ParsedLink] = field(default_factory=list)
@@ -133,6 +150,12 @@ class ParsedCall:
     warnings: list[ParseWarning] = field(default_factory=list)
     source: list[tuple[int, str]] = field(default_factory=list)
     content_hash: str = ""
+    # The call's text exactly as the file has it (line endings included), and the
+    # front matter block ("---" ... "---") when the call starts the file.
+    source_text: str = ""
+    front_matter: str = ""
+    headings: list[HeadingRead] = field(default_factory=list)
+    topic_mode: bool = False
 
     @property
     def first_line(self) -> int:
@@ -149,6 +172,57 @@ class ParsedFile:
     lines: list[str]
     calls: list[ParsedCall]
     warnings: list[ParseWarning] = field(default_factory=list)
+    front_matter: dict[str, str] = field(default_factory=dict)
+    references: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FrontMatter:
+    """A YAML (`---`) or TOML (`+++`) block opening the file."""
+
+    end: int  # 0-based line after the closing fence
+    fields: dict[str, str]
+    text: str
+
+    @property
+    def date(self) -> dt.date | None:
+        for key in ("date", "title"):
+            match = first_date(self.fields.get(key, ""))
+            if match:
+                return match.date
+        return None
+
+    @property
+    def title(self) -> str:
+        title = self.fields.get("title", "")
+        return "" if is_date_only(title) else title
+
+
+_FM_FIELD_RE = re.compile(r"^([A-Za-z_][\w-]{0,40})\s*[:=]\s?(.*)$")
+
+
+def front_matter(lines: list[str]) -> FrontMatter | None:
+    """The front matter at the top of `lines`, when there is one."""
+    if not lines or lines[0].strip() not in ("---", "+++"):
+        return None
+    fence = lines[0].strip()
+    for end in range(1, min(len(lines), 200)):
+        if lines[end].strip() == fence:
+            break
+    else:
+        return None
+    body = lines[1:end]
+    fields: dict[str, str] = {}
+    for line in body:
+        match = _FM_FIELD_RE.match(line)
+        if match and not line.startswith((" ", "\t")):
+            value = match.group(2).strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            fields.setdefault(match.group(1).lower(), value)
+    if body and not fields:
+        return None  # "---" then prose then "---": a rule, not front matter
+    return FrontMatter(end + 1, fields, "\n".join(lines[: end + 1]))
 
 
 # ---------------------------------------------------------------------------
@@ -216,11 +290,11 @@ _CONTAINERS = {
 }
 
 
-def build_tree(text: str) -> list[Node]:
+def build_tree(text: str, env: dict | None = None) -> list[Node]:
     """Top-level blocks of `text` with their children and 0-based line ranges."""
     root = Node("root", 0, 0)
     stack = [root]
-    for token in _MD.parse(text):
+    for token in _MD.parse(text, {} if env is None else env):
         if token.type.endswith("_open"):
             kind = token.type[:-5]
             start, end = token.map or (stack[-1].start, stack[-1].end)
@@ -348,30 +422,45 @@ def _first_url(text: str) -> str:
 
 # Cancelled calls: "Cancelled (no topic)", "This community call is cancelled",
 # "No topic, skipping the meeting", "## 2025-09-10 No community call!". Sentences
-# about another call ("next week", "will be canceled", votes, questions) are not.
+# about another call ("next week", "will be canceled", votes, questions, "the
+# traits WG meeting cancelled this week") are not.
 _CANCEL_RES = [
     re.compile(
         r"^(?:the\s+|this\s+)?(?:community\s+)?(?:call\s+|meeting\s+)?"
         r"(?:is\s+|was\s+|has\s+been\s+)?cancel+ed\b",
         re.I,
     ),
-    re.compile(
-        r"\b(?:call|meeting)\s+(?:is\s+|was\s+|has\s+been\s+)?"
-        r"cancel+ed\b",
-        re.I,
-    ),
     re.compile(r"\bskipping\s+(?:the|this)\s+(?:call|meeting)\b", re.I),
     re.compile(r"^no\s+(?:community\s+)?(?:call|meeting)\b", re.I),
 ]
+# "<subject> call is cancelled": the subject must be this call.
+_SUBJECT_CANCEL_RE = re.compile(
+    r"^(?P<subject>[^\n]{0,80}?)\b(?:call|meeting)\s+(?:is\s+|was\s+|has\s+been\s+)?"
+    r"cancel+ed\b",
+    re.I,
+)
+_THIS_CALL_WORDS = {"the", "this", "today", "todays", "our", "community", "s"}
 _NOT_THIS_CALL_RE = re.compile(r"\bnext\b|\bwill\b|\bvote\b|\bif\b|\bshould\b|\?", re.I)
 
 
-def says_cancelled(text: str) -> bool:
+def says_cancelled(text: str, *, title: str = "") -> bool:
+    """True when `text` says this call (titled `title`) does not take place."""
     text = re.sub(r"[*_~`]+", "", strip_markers(text)).strip()
     text = remove_dates(text) if first_date(text) else text
     if not text or _NOT_THIS_CALL_RE.search(text):
         return False
-    return any(pattern.search(text) for pattern in _CANCEL_RES)
+    if any(pattern.search(text) for pattern in _CANCEL_RES):
+        return True
+    match = _SUBJECT_CANCEL_RE.search(text)
+    if match is None:
+        return False
+    # The subject is what follows the last clause break ("No topic, call
+    # cancelled"); it may name the day ("Nov 13th community call").
+    subject = re.split(r"[,;:.!()]", match.group("subject"))[-1].casefold()
+    words = set(re.findall(r"[^\W_]+", subject))
+    words = {w for w in words if w not in MONTHS and not re.fullmatch(r"\d+\w{0,2}", w)}
+    allowed = _THIS_CALL_WORDS | set(re.findall(r"[^\W_]+", title.casefold()))
+    return words <= allowed
 
 
 def content_hash(lines: list[str]) -> str:
@@ -399,30 +488,58 @@ def filename_date(name: str) -> dt.date | None:
         return None
 
 
+# Separators around a title ("Call - 2020-09-16 -", "Sync | notes"). Trimmed by
+# str.strip, not a regex: "(?:\s*[-:]\s*)+$" backtracks exponentially on a
+# long run of "- - - ... x".
+_TITLE_SEPARATORS = " \t\n\r\f\v-\u2013\u2014:|,"
+_TRAILING_WORD_RE = re.compile(r"\b(?:meeting|notes|minutes)$", re.I)
+
+
 def clean_title(text: str) -> str:
     """A call's title from a heading: without dates, "Meeting", separators."""
-    text = remove_dates(re.sub(r"[*_`]+", "", text))
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    text = re.sub(
-        r"(?:\s*[-\u2013\u2014:|,]?\s*\b(?:meeting|notes|minutes)\b)+$",
-        "",
-        text,
-        flags=re.I,
-    ).strip()
-    text = re.sub(r"(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text).strip()
-    return text[:200]
+    text = remove_dates(re.sub(r"[*_`]+", "", text)).rstrip(_TITLE_SEPARATORS)
+    while True:  # "Office hours - Meeting notes": trailing words, one at a time
+        word = _TRAILING_WORD_RE.search(text[-8:])
+        if word is None:
+            break
+        text = text[: len(text) - len(text[-8:]) + word.start()]
+        text = text.rstrip(_TITLE_SEPARATORS)
+    return text.strip()[:200]
 
 
 def raw_title(text: str) -> str:
     """A heading's text without its date, as written otherwise."""
-    text = remove_dates(text)
-    text = re.sub(
-        r"^(?:\s*[-\u2013\u2014:|,]\s*)+|(?:\s*[-\u2013\u2014:|,]\s*)+$", "", text
-    )
+    text = remove_dates(text).strip(_TITLE_SEPARATORS)
     return re.sub(r"\s+", " ", text).strip()[:200]
 
 
-def parse_notes(text: str, *, name: str = "") -> ParsedFile:
+def normalize_reference(label: str) -> str:
+    """A reference label as markdown compares them: case and spacing folded."""
+    return re.sub(r"\s+", " ", label.strip()).casefold()
+
+
+def resolve_references(line: str, references: dict[str, str]) -> str:
+    """`line` with its reference-style links written inline, as `[text](url)`."""
+    if "[" not in line or not references:
+        return line
+
+    def inline(match: re.Match) -> str:
+        bang, text, ref = match.group(1), match.group(2), match.group(3)
+        if ref is None and text.strip() in ("", "x", "X"):
+            return match.group(0)  # a task checkbox
+        url = references.get(normalize_reference(ref or text))
+        if url is None:
+            return match.group(0)
+        if re.search(r"[\s()<>]", url):
+            url = f"<{url}>"
+        return f"{bang}[{text}]({url})"
+
+    return REF_LINK_RE.sub(inline, line)
+
+
+def parse_notes(
+    text: str, *, name: str = "", vocabulary: Vocabulary = DEFAULT_VOCABULARY
+) -> ParsedFile:
     """Split a notes file into calls. Raises NotesImportError when it holds none."""
     if len(text) > MAX_FILE_CHARS:
         raise NotesImportError(
@@ -430,6 +547,7 @@ def parse_notes(text: str, *, name: str = "") -> ParsedFile:
             line=1,
             file=name,
         )
+    raw_text = text
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     if lines[-1] == "":
@@ -439,9 +557,14 @@ def parse_notes(text: str, *, name: str = "") -> ParsedFile:
 
     # Free notes exported by Callbook sit between markers and are taken verbatim:
     # blank them out for the markdown reader so nothing inside counts as structure.
+    # Front matter is metadata, not markdown: blanked too.
     opaque: list[tuple[int, int]] = []
     masked = list(lines)
-    index = 0
+    front = front_matter(lines)
+    if front is not None:
+        for blank in range(front.end):
+            masked[blank] = ""
+    index = front.end if front is not None else 0
     while index < len(lines):
         if lines[index].strip() == NOTES_BEGIN:
             end = index + 1
@@ -453,17 +576,62 @@ def parse_notes(text: str, *, name: str = "") -> ParsedFile:
             index = end + 1
         else:
             index += 1
-    blocks = build_tree("\n".join(masked))
-    reader = _FileReader(name, lines, blocks, opaque)
-    return reader.read()
+    env: dict = {}
+    blocks = build_tree("\n".join(masked), env)
+    references = {
+        normalize_reference(label): ref["href"]
+        for label, ref in env.get("references", {}).items()
+    }
+    read_lines = lines
+    if references:
+        # Reference-style links ("[@ann][ann]" ... "[ann]: https://github.com/ann")
+        # are written inline, so every field reads (and renders) on its own.
+        code = {
+            number
+            for block in blocks
+            for node in _walk(block)
+            if node.type in ("fence", "code_block")
+            for number in range(node.start, node.end)
+        }
+        read_lines = [
+            line if number in code else resolve_references(line, references)
+            for number, line in enumerate(lines)
+        ]
+        masked = [
+            "" if blanked == "" else read_lines[number]
+            for number, blanked in enumerate(masked)
+        ]
+        blocks = build_tree("\n".join(masked))
+    reader = _FileReader(
+        name, read_lines, blocks, opaque, vocabulary=vocabulary, front=front
+    )
+    reader.source_lines = lines
+    reader.raw_text = raw_text
+    parsed = reader.read()
+    parsed.references = references
+    parsed.front_matter = dict(front.fields) if front is not None else {}
+    return parsed
 
 
 class _FileReader:
-    def __init__(self, name: str, lines: list[str], blocks: list[Node], opaque):
+    def __init__(
+        self,
+        name: str,
+        lines: list[str],
+        blocks: list[Node],
+        opaque,
+        *,
+        vocabulary: Vocabulary = DEFAULT_VOCABULARY,
+        front: FrontMatter | None = None,
+    ):
         self.name = name
         self.lines = lines
+        self.source_lines = lines  # as written (reference links not resolved)
+        self.raw_text = "\n".join(lines) + "\n"
         self.blocks = blocks
         self.opaque = opaque
+        self.vocabulary = vocabulary
+        self.front = front
         self.warnings: list[ParseWarning] = []
 
     def read(self) -> ParsedFile:
@@ -471,14 +639,55 @@ class _FileReader:
         spans = self._spans(anchors)
         calls: list[ParsedCall] = []
         title = ""
+        offsets = self._raw_offsets()
         for start_block, end_block, anchor in spans:
             call = _CallReader(self, start_block, end_block, anchor, title).read()
             if call.title:
                 title = call.title
+            if offsets is not None:
+                call.source_text = self.raw_text[
+                    offsets[call.start] : offsets[call.end]
+                ]
             calls.append(call)
+        if self.front is not None and calls:
+            calls[0].front_matter = self.front.text
         if len(calls) == 1:
+            self._settle_date(calls[0])
             self._check_filename_date(calls[0])
         return ParsedFile(self.name, self.lines, calls, self.warnings)
+
+    def _raw_offsets(self) -> list[int] | None:
+        """Where each line starts in the text as given (CRLF kept), or None when
+        the text's line breaks cannot be mapped (a lone CR)."""
+        raw = self.raw_text
+        if "\r" in raw.replace("\r\n", ""):
+            return None
+        offsets = [0]
+        for line in raw.split("\n"):
+            offsets.append(offsets[-1] + len(line) + 1)
+        offsets[-1] = len(raw)  # the last line has no newline after it
+        if len(offsets) < len(self.lines) + 1:
+            return None
+        offsets = offsets[: len(self.lines)] + [len(raw)]
+        return offsets
+
+    def _settle_date(self, call: ParsedCall) -> None:
+        """Front matter and file name agreeing outvote a heading ("# 2017-10-17"
+        in the notes of 2019-10-17)."""
+        named = filename_date(self.name)
+        front = self.front.date if self.front is not None else None
+        if named is None or front is None or named != front or call.date == named:
+            return
+        call.warnings.append(
+            ParseWarning(
+                "date_conflict",
+                call.date_line,
+                f"the heading says {call.date.isoformat()} but the front matter and "
+                f"the file name say {named.isoformat()}; {named.isoformat()} is used",
+            )
+        )
+        call.date = named
+        call.date_source = "front matter"
 
     # -- where calls are -------------------------------------------------------
 
@@ -506,8 +715,16 @@ class _FileReader:
             ):
                 continue
             kept.append((index, day, "heading"))
+        # A file named for one day holds that day's notes: a heading dated
+        # otherwise inside it ("# 2021-06-01 Triage Log" in the agenda of
+        # 2021-06-03) is a section, not another call.
+        named = find_dates(PurePath(self.name).name)
+        if len(named) == 1 and kept and kept[0][1] == named[0].date:
+            kept = [anchor for anchor in kept if anchor[1] == named[0].date]
         if kept:
             return kept
+        if self.front is not None and self.front.date is not None:
+            return [(-1, self.front.date, "front matter")]
         for index, block in enumerate(self.blocks[:8]):
             if block.type == "paragraph" and is_date_only(block.content):
                 match = first_date(block.content)
@@ -570,7 +787,11 @@ class _FileReader:
 
     def _check_filename_date(self, call: ParsedCall) -> None:
         day = filename_date(self.name)
-        if day is None or call.date_source == "filename" or day == call.date:
+        if (
+            day is None
+            or call.date_source in ("filename", "front matter")
+            or day == call.date
+        ):
             return
         call.warnings.append(
             ParseWarning(
@@ -602,15 +823,48 @@ class _CallReader:
             title=title,
         )
         self.own_title = False
+        self.vocab = file.vocabulary
         # Before the date ("pre"): title and links; after it, sections.
         self.section = "call" if self.anchor_index == 0 else "pre"
+        # The level of the heading that opened the section (0: a label or none):
+        # deeper headings that name no role stay in it.
+        self.section_level = 0
+        # Notes without an agenda section are organised by topic: each heading
+        # that names no role is an agenda item ("## Backport nominations",
+        # "### [wg-meta]").
+        self.call.topic_mode = not self._has_agenda_section()
         # Agenda state: the item that later blocks attach to.
         self.item: ParsedItem | None = None
         self.para_item = False
         self.pending_next_mc = False
         self.highlight_parts: list[tuple[int, str]] = []
+        # 0-based lines of topic sections: what they say is about their topic.
+        self.topic_lines: set[int] = set()
 
     # -- entry point -----------------------------------------------------------
+
+    def _has_agenda_section(self) -> bool:
+        for block in self.blocks:
+            if block.type == "heading":
+                text = block.content
+            elif block.type == "paragraph":
+                text = block.content.split("\n", 1)[0]
+                bold = BOLD_LABEL_RE.match(text) or PLAIN_LABEL_RE.match(text)
+                if bold:
+                    text = bold.group("label")
+                elif len(text) > 40:
+                    continue
+            else:
+                continue
+            if self.vocab.classify(text)[0] == "agenda":
+                return True
+        return False
+
+    def _record(self, block: Node, role: str, profile: str = "") -> None:
+        text = block.content.split("\n", 1)[0].strip()
+        self.call.headings.append(
+            HeadingRead(block.start + 1, block.level, text[:120], role, profile)
+        )
 
     def read(self) -> ParsedCall:
         call = self.call
@@ -620,13 +874,18 @@ class _CallReader:
                 continue
             self._block(block)
         self._opaque_notes()
+        front = self.file.front
+        if not call.title and call.start == 0 and front is not None and front.title:
+            call.title = re.sub(r"\s+", " ", front.title).strip()[:200]
+            call.title_line = 2
         call.highlights = self._join_parts(self.highlight_parts)
+        source = self.file.source_lines
         call.source = [
-            (number + 1, self.lines[number])
+            (number + 1, source[number])
             for number in range(call.start, call.end)
-            if self.lines[number].strip()
+            if source[number].strip()
         ]
-        call.content_hash = content_hash(self.lines[call.start : call.end])
+        call.content_hash = content_hash(source[call.start : call.end])
         call.cancelled = self._cancelled()
         return call
 
@@ -662,6 +921,9 @@ class _CallReader:
                     self.call.notes.append(Entry(text, start + 2))
 
     def _cancelled(self) -> bool:
+        """Said of this call: in its date heading or title, or a line of its own
+        at the top level or in its first list ("Cancelled (no topic)"), not in
+        a topic's notes about another meeting."""
         in_code = set()
         for block in self.blocks:
             for node in _walk(block):
@@ -670,9 +932,9 @@ class _CallReader:
         for start, end in self.file.opaque:
             in_code.update(range(start, end))
         for number in range(self.call.start, self.call.end):
-            if number in in_code:
+            if number in in_code or number in self.topic_lines:
                 continue
-            if says_cancelled(self.lines[number]):
+            if says_cancelled(self.lines[number], title=self.call.title):
                 return True
         return False
 
@@ -680,6 +942,7 @@ class _CallReader:
 
     def _anchor(self, block: Node) -> None:
         self.section = "call"
+        self._record(block, "date")
         rest = raw_title(block.content)
         if block.level == 1 and rest:
             self._set_title(block.content, block.start)
@@ -712,36 +975,132 @@ class _CallReader:
     _PLAIN_LABELS_IN = {"pre", "call", "closing", "mc", "attendees", "next_mc", "links"}
 
     def _label(self, text: str) -> tuple[str | None, str]:
+        classify = self._role
         bold = BOLD_LABEL_RE.match(text)
         if bold:
-            kind = classify_label(bold.group("label"))
+            kind = classify(bold.group("label"))
             if kind:
                 return kind, text[bold.end() :].strip()
         if self.section not in self._PLAIN_LABELS_IN:
             return None, text
-        kind = classify_label(text)
+        kind = classify(text)
         if kind:
             return kind, ""
         plain = PLAIN_LABEL_RE.match(text)
         if plain:
-            kind = classify_label(plain.group("label"))
+            kind = classify(plain.group("label"))
             if kind:
                 return kind, text[plain.end() :].strip()
         return None, text
 
+    def _role(self, text: str) -> str | None:
+        kind = self.vocab.classify(text)[0]
+        return None if kind in ("topic", "ignore") else kind
+
+    # Role sections that keep the sub-headings naming no role ("### Core" in
+    # an attendee list); the agenda turns them into items.
+    _KEEPS_SUBHEADINGS = {
+        "attendees",
+        "absent",
+        "notes",
+        "decisions",
+        "links",
+        "mc",
+        "next_mc",
+        "actions",
+        "highlights",
+        "closing",
+        "agenda",
+        "agenda_topic",
+        "unknown",
+    }
+
     def _heading(self, block: Node) -> None:
-        kind = classify_label(block.content)
-        if kind:
-            self._switch(kind)
+        kind, profile = self.vocab.classify(block.content)
+        if kind == "ignore":
+            self._record(block, "notes", profile)
+            self.section, self.section_level = "unknown", block.level
+            self._note_block(block)
             return
-        if self.section == "pre" and block.level <= 2 and not self.own_title:
+        if kind and kind != "topic":
+            self._record(block, kind, profile)
+            self._switch(kind, block.level)
+            if kind in ("absent", "decisions"):
+                self._note_block(block)  # the heading says what the list is
+            return
+        if (
+            kind is None
+            and self.section == "pre"
+            and block.level <= 2
+            and not self.own_title
+        ):
+            self._record(block, "title")
             self._set_title(block.content, block.start)
             return
+        deeper = self.section_level and block.level > self.section_level
+        if kind is None and deeper and self.section in self._KEEPS_SUBHEADINGS:
+            inside = "agenda" if self.section == "agenda_topic" else self.section
+            if inside == "agenda":
+                self._record(block, "topic", "in agenda")
+                self._topic_item(block, "agenda_topic")
+                return
+            self._record(block, f"in {inside}")
+            if inside == "highlights":
+                self._in_highlights(block)
+            else:
+                self._note_block(block)
+            return
+        if kind == "topic" or self.call.topic_mode:
+            self._record(block, "topic", profile)
+            self._topic_item(block, "topic")
+            self.section_level = 0
+            return
         # A heading nobody reads: it and what follows are free notes.
+        self._record(block, "notes")
         self.section = "unknown"
+        self.section_level = 0
         self._note_block(block)
 
-    def _switch(self, kind: str) -> None:
+    def _topic_item(self, block: Node, section: str) -> None:
+        """A section of its own about one topic: an agenda item with its notes."""
+        item = ParsedItem(block.content.strip(), block.start + 1)
+        item.heading_level = block.level
+        self.call.agenda.append(item)
+        self.item = item
+        self.para_item = False
+        self.section = section
+        self.topic_lines.update(range(block.start, block.end))
+
+    def _in_topic(self, block: Node) -> None:
+        self.topic_lines.update(range(block.start, block.end))
+        self._attach(block)
+
+    def _in_agenda_topic(self, block: Node) -> None:
+        self._in_topic(block)
+
+    def _in_recording(self, block: Node) -> None:
+        """Under a recording heading: the first link is the recording."""
+        if block.type == "paragraph" or _is_list(block):
+            text = "\n".join(self._raw(block.start, block.end))
+            url = _first_url(text)
+            if url and not any(link.kind == "recording" for link in self.call.links):
+                self.call.links.append(ParsedLink("recording", url, block.start + 1))
+                rest = MD_LINK_RE.sub("", text) if MD_LINK_RE.search(text) else ""
+                if not re.sub(r"[\s\-*+:|]+", "", rest) or len(text) < 300:
+                    return
+        self._note_block(block)
+
+    def _in_absent(self, block: Node) -> None:
+        self._note_block(block)
+
+    def _in_decisions(self, block: Node) -> None:
+        self._note_block(block)
+
+    def _switch(self, kind: str, level: int = 0) -> None:
+        self.section_level = level
+        if kind == "recording" and level:
+            self.section = "recording"  # "## Audio" then the link
+            return
         if kind in ("next_mc", "next_release", "recording"):
             self.section = "closing"
             if kind == "next_mc":
@@ -753,6 +1112,11 @@ class _CallReader:
 
     def _labelled_paragraph(self, block: Node, kind: str, value: str) -> None:
         lines = block.content.split("\n")
+        self._record(block, kind, self.vocab.classify(lines[0])[1] or "label")
+        if kind in ("absent", "decisions"):
+            self._switch(kind)
+            self._note_block(block)
+            return
         if kind in ("next_mc", "next_release", "recording"):
             for offset, line in enumerate(lines):
                 self._closing_line(line, block.start + offset + 1, None)

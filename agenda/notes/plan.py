@@ -32,7 +32,7 @@ from agenda.notes.format import (
     missing_lines,
     strip_markers,
 )
-from agenda.notes.parser import Entry, ParsedCall, ParseWarning
+from agenda.notes.parser import Entry, ParsedCall, ParsedItem, ParseWarning
 from agenda.notes.people import (
     NOT_A_PERSON,
     PeopleIndex,
@@ -325,6 +325,9 @@ class CallPlan:
     kept_as_written: list[int] = field(default_factory=list)
     written: dict[int, str] = field(default_factory=dict)  # id(person) -> line
     note_chunks: list[tuple[int, str]] = field(default_factory=list)
+    call_file: str = ""  # the file the call was read from
+    # The call's own text, stored when it reads back alone into this same call.
+    source_text: str = ""
 
     def people(self) -> list[Person]:
         out = [*self.attendees]
@@ -442,6 +445,71 @@ def _person_from_text(
     return person
 
 
+# A person credited by a link to their GitHub profile ("[@ann](https://github.com/
+# ann)", a reference-style link once resolved).
+_MENTION_RE = re.compile(
+    r"\[@?(?P<name>[^\[\]\n]{1,60})\]\(<?(?:https?:)?//(?:www\.)?github\.com/"
+    r"(?P<handle>[A-Za-z0-9-]{1,39})/?>?\)"
+)
+# Mentions joined into one subject: "[@a](..), [@b](..) and [@c](..)".
+_GLUE_RE = re.compile(r"\s*(?:,\s*(?:and\s+)?|\s(?:and|&)\s+)")
+_LEADS_ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])\s+(?:\[[ xX]\]\s+)?$")
+
+
+def _mention_groups(line: str) -> list[tuple[list[re.Match], str, str]]:
+    """Runs of mentions in a line, with the text before and after each run."""
+    groups: list[tuple[list[re.Match], str, str]] = []
+    matches = list(_MENTION_RE.finditer(line))
+    position = 0
+    while position < len(matches):
+        run = [matches[position]]
+        while position + 1 < len(matches):
+            between = line[run[-1].end() : matches[position + 1].start()]
+            if not _GLUE_RE.fullmatch(between):
+                break
+            position += 1
+            run.append(matches[position])
+        groups.append((run, line[: run[0].start()], line[run[-1].end() :]))
+        position += 1
+    return groups
+
+
+def participants(text: str) -> list[tuple[str, str]]:
+    """(name, handle) of people the text says took part: the subject of a
+    sentence ("[@ann](…) asked", "[@a](…) and [@b](…) noted")."""
+    found: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        for run, _before, after in _mention_groups(line):
+            if re.match(r"^\s+(?!(?:and|or)\b)[a-z]", after):
+                found += [(m.group("name"), m.group("handle")) for m in run]
+    return list(dict.fromkeys(found))
+
+
+def item_presenters(text: str) -> list[tuple[str, str]]:
+    """(name, handle) of people leading a list item of a topic's notes
+    ("- [@ann](…) Moved the pass"): they report on the topic."""
+    found: list[tuple[str, str]] = []
+    for line in text.split("\n"):
+        for run, before, _after in _mention_groups(line):
+            if _LEADS_ITEM_RE.match(before):
+                found += [(m.group("name"), m.group("handle")) for m in run]
+    return list(dict.fromkeys(found))
+
+
+def _linked_person(ctx: _Planning, name: str, handle: str, line: int) -> Person | None:
+    parsed = ParsedAttendee(
+        name=name.lstrip("@").strip(), handle=handle, handle_from_url=True
+    )
+    return _attendee(
+        ctx.index,
+        parsed,
+        ctx.resolver,
+        create=True,
+        warnings=ctx.warnings,
+        line=line,
+    )
+
+
 @dataclass
 class SeriesInfo:
     title: str
@@ -511,8 +579,10 @@ def plan_call(
     *,
     index: PeopleIndex,
     series: SeriesInfo,
+    references: bool = True,
 ) -> CallPlan:
-    """Resolve a parsed call's names and build what will be stored."""
+    """Resolve a parsed call's names and build what will be stored
+    (`references`: also the GitHub issues and PRs its text links to)."""
     plan = CallPlan(
         call=call, data=CallData(date=call.date), warnings=list(call.warnings)
     )
@@ -534,7 +604,8 @@ def plan_call(
     _compose_notes(plan, call.notes)
     _keep_what_is_missing(plan, series)
     # The same references the rendered page links to, as /refs/ pages promise.
-    plan.refs = sorted(github_references(_all_text(plan.data), series.github_repo))
+    if references:
+        plan.refs = sorted(github_references(_all_text(plan.data), series.github_repo))
     return plan
 
 
@@ -565,6 +636,22 @@ def _plan_attendees(ctx: _Planning) -> None:
             plan.attendees.append(person)
             plan.written[id(person)] = re.sub(r"\s*\n\s*", " ", text)
             ctx.scope.append(person)
+    if not any(h.role == "attendees" for h in ctx.call.headings):
+        # No attendee list: the people the minutes say spoke or acted took part.
+        for name, handle in participants(_call_text(ctx.call)):
+            person = _linked_person(ctx, name, handle, ctx.call.date_line)
+            if person is not None and person not in plan.attendees:
+                plan.attendees.append(person)
+                ctx.scope.append(person)
+
+
+def _call_text(call: ParsedCall) -> str:
+    """Everything the call says in prose, in reading order (near enough)."""
+    parts = [call.highlights]
+    for item in call.agenda:
+        parts += [item.head, item.description, item.discussion]
+    parts += [entry.text for entry in call.notes]
+    return "\n".join(part for part in parts if part)
 
 
 def _plan_mc(ctx: _Planning) -> None:
@@ -620,6 +707,10 @@ def _plan_agenda(ctx: _Planning) -> list[tuple[str, int | None]]:
     """Agenda items with their presenters; returns each item's text for actions."""
     agenda_texts: list[tuple[str, int | None]] = []
     for position, item in enumerate(ctx.call.agenda):
+        if item.heading_level:
+            _plan_topic(ctx, item)
+            agenda_texts.append((f"{item.head}\n{item.discussion}", position))
+            continue
         names, title = split_presenters(item.head, ctx.resolver)
         for name in names.unresolved:
             ctx.warn(
@@ -646,6 +737,31 @@ def _plan_agenda(ctx: _Planning) -> list[tuple[str, int | None]]:
         ctx.plan.presenters.append(names.people)
         agenda_texts.append((f"{title}\n{description}\n{item.discussion}", position))
     return agenda_texts
+
+
+def _plan_topic(ctx: _Planning, item: ParsedItem) -> None:
+    """A topic section as an agenda item: its heading is the title, and the
+    people leading its notes' list items present it."""
+    title, description = _split_title(item.head, item.description)
+    people: list[Person] = []
+    for name, handle in item_presenters(item.discussion):
+        person = _linked_person(ctx, name, handle, item.line)
+        if person is not None and person not in people:
+            people.append(person)
+    urls = list(
+        dict.fromkeys(re.findall(r"https?://[^\s<>()\[\]]+", f"{title}\n{description}"))
+    )
+    ctx.plan.data.agenda.append(
+        AgendaItemData(
+            title=title,
+            presenters=[p.ref() for p in people],
+            description=description,
+            discussion_notes=item.discussion,
+            links="\n".join(u.rstrip(".,;") for u in urls)[:2000],
+            heading_level=item.heading_level,
+        )
+    )
+    ctx.plan.presenters.append(people)
 
 
 def _plan_section_actions(
@@ -713,6 +829,7 @@ def _plan_header(ctx: _Planning) -> None:
     plan, call = ctx.plan, ctx.call
     data = plan.data
     data.highlights = call.highlights
+    data.front_matter = call.front_matter
     plan.raw_title = call.title
     data.title = call.title or ctx.series.title
     data.cancelled = call.cancelled

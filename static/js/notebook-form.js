@@ -39,10 +39,12 @@
   }
   // Typed text not yet saved: a field whose value differs from the page's.
   function unsaved() {
-    if (window.callbookLive && window.callbookLive.saved) {
-      return false;  // the live editor stores every keystroke on the server
+    var live = window.callbookLive;
+    if (live && !live.locked && !live.saved) {
+      return true;  // typed live, not yet acknowledged as stored by the server
     }
-    var fields = form.querySelectorAll("textarea, input:not([type=hidden])");
+    // Texts the live editor took over have no name: the server has them.
+    var fields = form.querySelectorAll("textarea[name], input[name]:not([type=hidden])");
     for (var i = 0; i < fields.length; i++) {
       if (fields[i].value !== fields[i].defaultValue) {
         return true;

@@ -129,8 +129,17 @@ def test_a_call_from_another_community_with_every_part():
 
 
 @pytest.mark.django_db
-def test_calls_titled_after_another_recurring_call_go_to_their_own_series():
+def test_with_series_alone_every_call_goes_to_that_series():
     report = run("widget/2021-03-03.md", "widget/office-hours-2021-03-10.md")
+    assert report.series == ["widget"]
+    assert MeetingSeries.objects.get().meetings.count() == 2
+
+
+@pytest.mark.django_db
+def test_calls_titled_after_another_recurring_call_go_to_their_own_series():
+    report = run(
+        "widget/2021-03-03.md", "widget/office-hours-2021-03-10.md", split_series=True
+    )
     assert sorted(report.series) == ["widget", "widget-office-hours"]
     office_hours = MeetingSeries.objects.get(slug="widget-office-hours")
     assert office_hours.title == "Widget Office Hours"
@@ -361,7 +370,7 @@ def test_nothing_is_lost_and_export_then_import_gives_everything_back():
         "gadget/gadget-archive.md",
         "gadget/gadget-older.md",
     )
-    report = run(*names, series="gadget")
+    report = run(*names, series="gadget", split_series=True)
     lossless = lossless_failures(report, sources(*names))
     assert lossless.ok, lossless.missing
     assert lossless.lines_checked > 100
@@ -387,7 +396,12 @@ def test_a_file_that_breaks_while_writing_is_rolled_back_alone(monkeypatch):
         return real_flush(self)
 
     monkeypatch.setattr(notes_import._Writer, "flush", flush)
-    report = run("widget/2021-03-03.md", "gadget/gadget-archive.md", series="w")
+    report = run(
+        "widget/2021-03-03.md",
+        "gadget/gadget-archive.md",
+        series="w",
+        split_series=True,
+    )
     failed = {f.file: f.error for f in report.files if f.failed}
     assert failed == {
         "gadget-archive.md": {"message": "RuntimeError: disk full", "line": 1}

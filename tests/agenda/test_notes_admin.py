@@ -105,3 +105,38 @@ def test_only_markdown_files_are_accepted(admin_client):
     assert response.status_code == 200
     assert "“notes.pdf” is not a markdown file (.md)." in response.content.decode()
     assert SESSION_KEY not in admin_client.session
+
+
+def test_the_preview_shows_how_headings_were_read_and_takes_a_profile(admin_client):
+    notes = (
+        b"# Widget Sync 2023-05-04\n\n## Hats\n\n- Ann Lee\n\n"
+        b"## Backport nominations\n\n- a fix\n"
+    )
+    form = {
+        "series": "widget",
+        "split_series": "on",
+        "profile": "Hats: attendees",
+        "files": [SimpleUploadedFile("2023-05-04.md", notes, "text/markdown")],
+    }
+    response = admin_client.post(URL, form)
+    page = response.content.decode()
+    assert "2023-05-04 (widget): 1 people, 1 agenda items, 0 action items" in page
+    assert "“Hats” → <strong>attendees</strong> (custom)" in page
+    assert "“Backport nominations” → <strong>topic</strong>" in page
+    assert 'id="unknown-headings"' in page
+    pending = admin_client.session[SESSION_KEY]
+    assert (pending["split_series"], pending["profile"]) == (True, "Hats: attendees")
+    response = admin_client.post(URL, {"confirm": "1", "token": pending["token"]})
+    meeting = Meeting.objects.get()
+    assert [a.attendee.display_name for a in meeting.attendances.all()] == ["Ann Lee"]
+
+
+def test_a_profile_with_an_unknown_role_is_refused(admin_client):
+    form = {
+        "series": "widget",
+        "profile": "Hats: hats",
+        "files": [SimpleUploadedFile("a.md", b"# 2023-05-04\n", "text/markdown")],
+    }
+    response = admin_client.post(URL, form)
+    assert "unknown role" in response.content.decode()
+    assert SESSION_KEY not in admin_client.session

@@ -40,8 +40,11 @@ def corpus(django_db_setup, django_db_blocker):
     sources = sources_from_paths([CORPUS])
     with django_db_blocker.unblock(), transaction.atomic():
         started = time.perf_counter()
-        report = import_notes(sources=sources, series_slug=SERIES)
-        print(f"corpus import: {time.perf_counter() - started:.2f} s")
+        report = import_notes(sources=sources, series_slug=SERIES, split_series=True)
+        print(
+            f"corpus import: {time.perf_counter() - started:.2f} s "
+            f"({report.cpu_seconds:.2f} s CPU)"
+        )
         yield report, sources
         transaction.set_rollback(True)
 
@@ -56,7 +59,8 @@ def test_every_file_imports(corpus):
         report.total_calls
     )
     # Well under the 5 s budget on an idle machine; generous here for busy CI.
-    assert report.seconds < 15
+    # CPU time: on a shared machine the wall clock mostly measures the others.
+    assert report.cpu_seconds < 15
 
 
 def test_nothing_is_lost(corpus):
@@ -117,7 +121,7 @@ def test_importing_the_corpus_again_changes_nothing(corpus):
         Attendee.objects.count(),
         Meeting.history.count(),
     )
-    again = import_notes(sources=sources, series_slug=SERIES)
+    again = import_notes(sources=sources, series_slug=SERIES, split_series=True)
     assert (again.total_new, again.total_updated, again.failures) == (0, 0, 0)
     assert again.total_duplicate == again.total_calls
     assert (

@@ -24,10 +24,13 @@ CORPUS = (
     / "falco-community"
     / "meeting-notes"
 )
-# Our fixtures, and the real notes when the shared corpus is next to the project.
+RUST = (
+    Path(settings_module.BASE_DIR) / ".." / "shared" / "corpus" / "rust-compiler-team"
+)
+# Our fixtures, and the real notes when the shared corpora are next to the project.
 SAMPLES = [
     p.read_text("utf-8")
-    for folder in (FIXTURES, CORPUS)
+    for folder in (FIXTURES, CORPUS, RUST / "content")
     if folder.is_dir()
     for p in sorted(folder.rglob("*.md"))
 ]
@@ -79,6 +82,30 @@ LINES = [
     "<!-- callbook:notes -->",
     "<!-- /callbook:notes -->",
     "### Notes",
+    # Layouts of other communities (issue 12).
+    "---",
+    "title: 2019.03.01",
+    "type: docs",
+    "+++",
+    'title = "Widget Sync"',
+    "# 2019.03.01",
+    "[@ann][ann] proposed an agenda and [@bo] asked",
+    "[ann]: https://github.com/ann",
+    "[@bo]: https://github.com/bo",
+    "[draft]: https://example.org/draft <title>",
+    "## Working group sync",
+    "### [wg-meta](https://example.org/wg/meta/)",
+    "### [wg-docs]",
+    "#### Improvements",
+    "- [@ann] Moved the pass [#1](https://github.com/example/widget/pull/1)",
+    "## Apologies",
+    "## Present",
+    "### Members",
+    "## Decisions",
+    "The gadget meeting was cancelled this week.",
+    "## Audio",
+    "[YouTube feed](https://video.example.org/1)",
+    "- **Video**: https://video.example.org/2",
     "",
     "",
 ]

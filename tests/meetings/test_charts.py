@@ -105,7 +105,7 @@ def test_mc_rota_and_who_has_not_led_for_a_year(five_calls):
     assert rota.rows[0][0].url == "/people/ann/"
     assert rota.facts == {"mcs": 3, "stale": 1}
     assert rota.summary == (
-        "Have not led a call for over a year: Dee (1 call, last 2024-01-03)."
+        "Not MC in the year before the latest call: Dee (1 call, last 2024-01-03)."
     )
     root = chart_checks.check_svg(rota)
     circles = list(root.iter(f"{chart_checks.SVG}circle"))
@@ -289,3 +289,11 @@ def test_pages_show_their_charts(client):
             assert f'<figure class="chart" id="{key}">' in html, (url, key)
             assert f'aria-labelledby="{key}-t {key}-d"' in html, (url, key)
         assert html.count("The numbers as a table") == len(keys), url
+
+
+def test_a_series_without_finalized_calls_shows_no_pictures(client):
+    series = MeetingSeriesFactory(slug="new-series")
+    MeetingFactory(series=series, status=Meeting.Status.SCHEDULED)
+    html = client.get("/calls/new-series/").content.decode()
+    assert "The series in pictures" not in html
+    assert "chart-svg" not in html
