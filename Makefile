@@ -33,16 +33,24 @@ demo: migrate ## Load the demo community and create the admin login
 	$(PY) manage.py seed_demo
 
 # The demo shows its invented community's name (COMMUNITY_NAME, see .env.example).
+# The notices worker runs beside the server as a second process and stops with it;
+# with DEBUG on, its e-mails are printed to this terminal.
 run: export COMMUNITY_NAME ?= Example Widget Community
-run: demo ## Set up everything and serve the site on http://127.0.0.1:8000
+run: demo ## Set up everything and serve the site on http://127.0.0.1:8000 (with the notices worker)
+	@$(PY) manage.py notices_worker --no-reload --no-startup-delay -v0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # `make serve` is production: DEBUG off unless set in the environment or on the command line.
 serve: DEBUG := $(if $(filter environment command,$(firstword $(origin DEBUG))),$(DEBUG),false)
-serve: install ## Production server: collectstatic, migrate, cache table, gunicorn (env: .env.example)
+serve: install ## Production server: collectstatic, migrate, cache table, gunicorn + notices worker (env: .env.example)
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
+	@if [ "$${NOTICES_WORKER:-true}" = true ]; then \
+	  $(PY) manage.py notices_worker --no-reload & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	fi; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py
 
 bench: install ## Load-test small and large synthetic communities with wrk; writes bench-results.json

@@ -50,6 +50,7 @@ class ProposalForm(forms.ModelForm):
         fields = [
             "proposer_name",
             "proposer_handle",
+            "proposer_email",
             "title",
             "description",
             "requested_minutes",
@@ -58,12 +59,18 @@ class ProposalForm(forms.ModelForm):
         labels = {
             "proposer_name": _("Your name"),
             "proposer_handle": _("Your GitHub handle (optional)"),
+            "proposer_email": _("Your e-mail (optional)"),
             "title": _("Title"),
             "links": _("Links (optional)"),
         }
         help_texts = {
             "proposer_name": _("Shown on the agenda next to your item."),
             "proposer_handle": _("Without the @, e.g. octocat."),
+            "proposer_email": _(
+                "We write to you when the MC accepts, declines or defers the item, "
+                "and nothing else. Never shown publicly; every e-mail has a link "
+                "to stop."
+            ),
             "title": _("One line, as it should appear on the agenda."),
             "links": _("Issues, pull requests, slides: one https:// address a line."),
         }

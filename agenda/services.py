@@ -30,6 +30,8 @@ from meetings.services import (
     release_teams_in_progress,
     save_new_version,
 )
+from notices.models import Notice, Preference, SeriesChannels
+from notices.services import enqueue_notice
 from people.models import Attendee
 
 Status = AgendaItem.Status
@@ -90,6 +92,29 @@ def _lock_item(item: AgendaItem) -> AgendaItem:
     )
 
 
+def _tell_proposer(
+    item: AgendaItem, *, kind: str, occurrence: str, **context: str
+) -> None:
+    """Enqueue the decision for the proposer, in the decision's transaction. Sent
+    only if the address asked for it (notices checks when sending)."""
+    address = item.proposer_email
+    if not address and item.proposer_id:
+        # Signed in with GitHub and left no address: the person's own choices.
+        address = (
+            Preference.objects.filter(attendee_id=item.proposer_id)
+            .values_list("email", flat=True)
+            .first()
+        )
+    enqueue_notice(
+        kind=kind,
+        about=item,
+        occurrence=occurrence,
+        address=address,
+        due_at=timezone.now(),
+        context=context,
+    )
+
+
 def _require(item: AgendaItem, allowed: set[str], action: str) -> None:
     if item.status not in allowed:
         raise ModerationError(
@@ -141,6 +166,11 @@ def accept_agenda_item(
         item.status = Status.ACCEPTED
         item.decline_reason = ""
         item.position = AgendaItem.objects.for_meeting(meeting).next_position()
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_ACCEPTED,
+            occurrence=f"{meeting.date_key}@v{meeting.version}",
+        )
         return _save(item, user=user, reason="Accepted")
 
 
@@ -163,6 +193,12 @@ def decline_agenda_item(
         bump_version(meeting=meeting, user=user, reason=f"Declined {_title(item)}")
         item.status = Status.DECLINED
         item.decline_reason = reason
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_DECLINED,
+            occurrence=f"{meeting.date_key}@v{meeting.version}",
+            reason=reason,
+        )
         return _save(item, user=user, reason="Declined")
 
 
@@ -201,6 +237,13 @@ def defer_agenda_item(
             )
             item.meeting = None
             item.status = Status.DEFERRED
+            _tell_proposer(
+                item,
+                kind=Notice.Kind.PROPOSAL_DEFERRED,
+                occurrence=f"{meeting.date_key}@v{meeting.version}",
+                to="backlog",
+                **{"from": meeting.date_key},
+            )
             return _save(item, user=user, reason="Deferred to the series backlog")
         next_meeting, _created = get_or_create_next_meeting(
             meeting=meeting, user=user, reason="Scheduled to take a deferred item"
@@ -224,6 +267,13 @@ def defer_agenda_item(
         item.meeting = next_meeting
         item.status = Status.PROPOSED
         item.position = AgendaItem.objects.for_meeting(next_meeting).next_position()
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_DEFERRED,
+            occurrence=f"{meeting.date_key}@v{meeting.version}",
+            to=next_meeting.date_key,
+            **{"from": meeting.date_key},
+        )
         return _save(item, user=user, reason=f"Deferred from {meeting.date_key}")
 
 
@@ -448,6 +498,13 @@ def finalize_meeting(
                     position += 1
                 _save(item, user=user, reason=reason)
                 result.moved_items.append(item)
+                _tell_proposer(
+                    item,
+                    kind=Notice.Kind.PROPOSAL_DEFERRED,
+                    occurrence=f"{current.date_key}@finalize",
+                    to=target.date_key if target else "backlog",
+                    **{"from": current.date_key},
+                )
 
         result.carried_over = list(
             ActionItem.objects.carried_over_to(next_meeting)
@@ -456,7 +513,47 @@ def finalize_meeting(
             .prefetch_related("owners")
         )
         result.release_teams = list(release_teams_in_progress(meeting=current))
+        _enqueue_finalize_notices(meeting=current, now=now)
     return result
+
+
+def _enqueue_finalize_notices(*, meeting: Meeting, now: dt.datetime) -> None:
+    """The notes to the series' list and webhook; each owner's action items to
+    the owner's address, if they have one (notices checks the opt-in)."""
+    occurrence = meeting.finalized_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    channels = SeriesChannels.objects.filter(series=meeting.series_id).first()
+    if channels is not None:
+        for address, channel in (
+            (channels.list_address, Notice.Channel.EMAIL),
+            (channels.webhook_url, Notice.Channel.WEBHOOK),
+        ):
+            enqueue_notice(
+                kind=Notice.Kind.NOTES_PUBLISHED,
+                about=meeting,
+                occurrence=occurrence,
+                address=address,
+                channel=channel,
+                is_list=True,
+                due_at=now,
+            )
+    owners = (
+        Attendee.objects.filter(
+            owned_action_items__meeting=meeting,
+            owned_action_items__status=ActionItem.Status.OPEN,
+            notice_preference__isnull=False,
+        )
+        .select_related("notice_preference")
+        .distinct()
+    )
+    for owner in owners:
+        enqueue_notice(
+            kind=Notice.Kind.ACTION_ITEMS,
+            about=meeting,
+            occurrence=occurrence,
+            address=owner.notice_preference.email,
+            due_at=now,
+            context={"attendee": owner.pk},
+        )
 
 
 # Versions of the notes ---------------------------------------------------------------

@@ -19,6 +19,8 @@ from agenda.notes.exporter import meetings_for_export, render_meeting
 from agenda.services import propose_agenda_item
 from meetings.models import Meeting
 from meetings.views import meeting_or_404
+from notices.models import Preference
+from notices.services import opt_in
 from people.models import Attendee
 from ratelimits.services import client_address, give_back, take
 
@@ -163,6 +165,8 @@ class ProposeView(CreateView):
         item.arrived_late = self.meeting.has_started()
         item.edit_key = secrets.token_urlsafe(32)  # the private link, no later write
         propose_agenda_item(meeting=self.meeting, item=item)
+        # Leaving an address on the form is asking to hear about the decision.
+        opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         if item.arrived_late:
             thanks = _(
                 "Thank you, your item is kept as a late proposal: the call had "
@@ -213,6 +217,7 @@ class ProposalView(UpdateView):
         # Changed after the start: the MC may have read it already.
         item.arrived_late = item.arrived_late or item.meeting.has_started()
         item.save()
+        opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         messages.success(self.request, _("Your changes are saved."))
         return redirect("agenda:proposal", token=self.kwargs["token"])
 

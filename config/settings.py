@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "meetings",
     "agenda",
     "accounts",
+    "django_tasks",
+    "django_tasks_db",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -308,6 +311,49 @@ MARKDOWNX_MARKDOWNIFY_FUNCTION = "meetings.markdown.render_markdown"
 MARKDOWNX_URLS_PATH = "/markdownx/markdownify/"
 MARKDOWNX_UPLOAD_URLS_PATH = "/markdownx/upload/"
 MARKDOWNX_UPLOAD_MAX_SIZE = 0
+
+# Notices (notices/): e-mail through SMTP, printed to the console in development.
+# The public address of the site, for the links in notices (no trailing slash).
+SITE_URL = os.environ.get(
+    "SITE_URL", "http://127.0.0.1:8000" if DEBUG else "https://calls.example.org"
+).rstrip("/")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Callbook <calls@example.org>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# When each timed notice is due, before the call or in the week.
+NOTICES_DIGEST_LEAD_HOURS = float(os.environ.get("NOTICES_DIGEST_LEAD_HOURS", "24"))
+NOTICES_NEXT_MC_LEAD_HOURS = float(os.environ.get("NOTICES_NEXT_MC_LEAD_HOURS", "48"))
+# The weekly action-item digest: weekday (0 = Monday) and hour, UTC.
+NOTICES_ACTION_DIGEST_WEEKDAY = int(
+    os.environ.get("NOTICES_ACTION_DIGEST_WEEKDAY", "0")
+)
+NOTICES_ACTION_DIGEST_HOUR = int(os.environ.get("NOTICES_ACTION_DIGEST_HOUR", "8"))
+# Delivery: a claimed notice is another worker's to retry after the lease; failures
+# wait NOTICES_RETRY_SECONDS, doubled per attempt (at most 6 hours), up to
+# NOTICES_MAX_ATTEMPTS attempts, then show as failed in the admin.
+NOTICES_LEASE_SECONDS = int(os.environ.get("NOTICES_LEASE_SECONDS", "300"))
+NOTICES_RETRY_SECONDS = int(os.environ.get("NOTICES_RETRY_SECONDS", "60"))
+NOTICES_MAX_ATTEMPTS = int(os.environ.get("NOTICES_MAX_ATTEMPTS", "8"))
+NOTICES_WEBHOOK_TIMEOUT = int(os.environ.get("NOTICES_WEBHOOK_TIMEOUT", "10"))
+# How often the worker looks for notices that came due (seconds).
+NOTICES_TICK_SECONDS = float(os.environ.get("NOTICES_TICK_SECONDS", "30"))
+# The queue the worker (`manage.py notices_worker`) runs: django-tasks' database
+# backend, so it needs nothing beyond the database.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # Production hardening: on whenever DEBUG is off.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

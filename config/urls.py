@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("agenda.notebook.urls")),
     path("people/", include("people.urls")),
+    path("notices/", include("notices.urls")),
     path("", include("agenda.urls")),
     path("", include("meetings.urls")),
 ]

@@ -16,11 +16,15 @@ from tests.factories import AttendeeFactory, UserFactory
 
 PASSWORD = "pw-for-tests"
 roles_migration = importlib.import_module("agenda.migrations.0002_mc_roles")
+notices_roles = importlib.import_module(
+    "notices.migrations.0002_maintainer_permissions"
+)
 
 
 def ensure_roles() -> None:
     if Group.objects.filter(name__in=roles_migration.ROLES).count() < 2:
         roles_migration.create_roles(apps, None)
+        notices_roles.grant(apps, None)
 
 
 # Tests log in with force_login; hashing a real password costs half a second.

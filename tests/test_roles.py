@@ -29,6 +29,7 @@ from tests.staff import (
     form_data,
     maintainer,
     mc,
+    notices_roles,
     roles_migration,
     staff,
 )
@@ -45,7 +46,9 @@ def test_the_migration_creates_both_roles_with_their_permissions():
         f"{p.content_type.app_label}.{p.codename}"
         for p in Group.objects.get(name="MC").permissions.all()
     }
-    assert maintainer_perms == set(roles_migration.ROLES["Maintainer"])
+    assert maintainer_perms == set(roles_migration.ROLES["Maintainer"]) | {
+        f"notices.{codename}" for codename in notices_roles.MAINTAINER_PERMISSIONS
+    }
     assert mc_perms == {
         "meetings.view_meeting",
         "meetings.change_meeting",

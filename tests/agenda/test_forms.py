@@ -28,6 +28,7 @@ def test_the_form_has_exactly_the_public_fields():
     assert list(ProposalForm().fields) == [
         "proposer_name",
         "proposer_handle",
+        "proposer_email",
         "title",
         "description",
         "requested_minutes",

@@ -49,7 +49,7 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     assert "(account made)" not in again
 
     assert Meeting.objects.finalized().count() == 3
-    upcoming = Meeting.objects.scheduled().get()
+    upcoming = Meeting.objects.scheduled().get(series__slug="community")
     assert upcoming.agenda_items.proposed().count() == 2
     assert ActionItem.objects.open().exists()
     assert ReleaseTeam.objects.get().members.exists()
@@ -58,3 +58,26 @@ def test_seed_demo_builds_a_community_and_is_idempotent(capsys):
     assert dana.groups.filter(name="MC").exists()
     assert upcoming.mc.user == dana
     assert GitHubReference.objects.filter(number=42).exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_has_a_call_about_to_start_whose_notices_print_to_the_console(
+    settings, capsys
+):
+    from notices.delivery import run_once
+    from notices.models import Notice
+
+    call_command("seed_demo")
+    capsys.readouterr()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    run_once()
+    out = capsys.readouterr().out
+    soon = Meeting.objects.scheduled().get(series__slug="office-hours")
+    when = soon.start.strftime("%Y-%m-%d %H:%M UTC")
+    assert f"Subject: Agenda: Release Office Hours, {when}" in out
+    assert "To: release@lists.example.org" in out
+    assert f"Subject: You are the MC of Release Office Hours, {when}" in out
+    assert "To: danaruiz@example.org" in out
+    assert not Notice.objects.exclude(status=Notice.Status.SENT).exists()
+    call_command("seed_demo")
+    assert Meeting.objects.scheduled().filter(series__slug="office-hours").count() == 1

@@ -18,6 +18,7 @@ from meetings.models import (
 )
 from meetings.references import sync_github_references
 from meetings.roles import grant_role
+from notices.models import Preference, SeriesChannels
 from people.models import Alias, Attendee
 
 DEMO_ADMIN_USERNAME = "admin"
@@ -107,6 +108,7 @@ class Command(BaseCommand):
             series = self.seed_series()
             self.seed_past_calls(series, people)
             self.seed_upcoming_call(series, people)
+            self.seed_notices(series, people)
             admin_created = self.seed_admin(people)
             mc_created = self.seed_mc_login(people)
             self.seed_maintainer()
@@ -232,6 +234,61 @@ class Command(BaseCommand):
                 position=position,
                 description=f"Proposed by {name}.",
             )
+
+    def seed_notices(self, series, people) -> None:
+        """Lists, opt-ins and a call about to start, so that `make run`'s worker
+        prints the agenda digest and the MC's reminder to the console."""
+        SeriesChannels.objects.get_or_create(
+            series=series, defaults={"list_address": "community@lists.example.org"}
+        )
+        for handle in (DEMO_MC_HANDLE, "chenwei-dev", "farahh"):
+            Preference.objects.get_or_create(
+                attendee=people[handle], defaults={"email": f"{handle}@example.org"}
+            )
+        visitor = series.agenda_items.filter(proposer_name="Sam Visitor").first()
+        if visitor and not visitor.proposer_email:
+            visitor.proposer_email = "sam.visitor@example.org"
+            visitor.save(update_fields=["proposer_email"])
+            Preference.objects.get_or_create(
+                email=visitor.proposer_email,
+                defaults={"proposals": True, "mc": False, "actions": False},
+            )
+        office_hours, _ = MeetingSeries.objects.get_or_create(
+            slug="office-hours",
+            defaults={
+                "title": "Release Office Hours",
+                "description": "Drop in with questions about the coming release.",
+                "video_url": "https://meet.example.org/widget-office-hours",
+                "github_repo": "example/widget",
+                "weekday": MeetingSeries.Weekday.FRIDAY,
+                "time_zone": "UTC",
+                "length_minutes": 30,
+            },
+        )
+        SeriesChannels.objects.get_or_create(
+            series=office_hours,
+            defaults={"list_address": "release@lists.example.org"},
+        )
+        now = timezone.now()
+        soon = now + dt.timedelta(hours=2)
+        if office_hours.meetings.scheduled().filter(start__gt=now, start__lte=soon):
+            return
+        start = (now + dt.timedelta(minutes=45)).replace(second=0, microsecond=0)
+        call = Meeting.objects.create(
+            series=office_hours, start=start, mc=people[DEMO_MC_HANDLE]
+        )
+        for position, (title, handle) in enumerate(
+            [("Release 1.5 checklist", "elinovak"), ("ARM packages", "farahh")],
+            start=1,
+        ):
+            item = AgendaItem.objects.create(
+                meeting=call,
+                title=title,
+                status=AgendaItem.Status.ACCEPTED,
+                position=position,
+                proposer_name=people[handle].display_name,
+            )
+            item.presenters.add(people[handle])
 
     def seed_admin(self, people) -> bool:
         user_model = get_user_model()

@@ -1,0 +1,214 @@
+"""The notices outbox, the series' channels and each address's choices.
+
+These models sit between meetings and agenda: agenda's services enqueue notices in
+their own transactions, so nothing here imports agenda. What a notice says is
+composed when it is sent (notices/compose.py), from the objects it names.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from meetings.models import HttpsURLField, MeetingSeries
+from people.models import Attendee
+
+
+class NoticeQuerySet(models.QuerySet):
+    def claimable(self, now):
+        """Notices a worker may take now: due and waiting, or left by a worker whose
+        lease ran out."""
+        return self.filter(
+            models.Q(status=Notice.Status.PENDING, due_at__lte=now)
+            | models.Q(status=Notice.Status.SENDING, lease_until__lt=now)
+        )
+
+    def sent(self):
+        return self.filter(status=Notice.Status.SENT)
+
+
+class Notice(models.Model):
+    """One message to send exactly once: an e-mail to one address or one POST."""
+
+    class Kind(models.TextChoices):
+        AGENDA_DIGEST = "agenda_digest", _("Agenda digest before the call")
+        NEXT_MC = "next_mc", _("Reminder to the call's MC")
+        PROPOSAL_ACCEPTED = "proposal_accepted", _("Proposal accepted")
+        PROPOSAL_DECLINED = "proposal_declined", _("Proposal declined")
+        PROPOSAL_DEFERRED = "proposal_deferred", _("Proposal deferred")
+        ACTION_ITEMS = "action_items", _("Action items after the call")
+        ACTION_DIGEST = "action_digest", _("Weekly digest of open action items")
+        NOTES_PUBLISHED = "notes_published", _("Notes published")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Webhook")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        SENDING = "sending", _("Being sent")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Not sent (no opt-in)")
+
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind)
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel, default=Channel.EMAIL
+    )
+    # The object the notice is about ("meeting:12", "agenda_item:40", "attendee:3")
+    # and which occurrence of it (the call's start, the decision's meeting version,
+    # the ISO week): with the kind and the address, the key that is sent once.
+    object_key = models.CharField(_("about"), max_length=64)
+    occurrence = models.CharField(_("occurrence"), max_length=64)
+    address = models.CharField(
+        _("address"), max_length=500, help_text=_("E-mail address or webhook URL.")
+    )
+    is_list = models.BooleanField(
+        _("to the series' list"),
+        default=False,
+        help_text=_("Sent to the series' own list or webhook, which need no opt-in."),
+    )
+    context = models.JSONField(
+        _("context"),
+        default=dict,
+        blank=True,
+        help_text=_("What was decided when the notice was made (reason, target call)."),
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status, default=Status.PENDING
+    )
+    due_at = models.DateTimeField(
+        _("due"), help_text=_("Not sent before; after a failure, the next try.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_until = models.DateTimeField(_("claimed until"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by"), max_length=64, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_key", "occurrence", "address"],
+                name="notices_notice_once",
+                violation_error_message=_("This notice exists already."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="notices_notice_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.address} ({self.object_key})"
+
+    @property
+    def object_id(self) -> int:
+        return int(self.object_key.partition(":")[2])
+
+
+class SeriesChannels(models.Model):
+    """Where a series' public notices go: its mailing list and a chat webhook."""
+
+    series = models.OneToOneField(
+        MeetingSeries,
+        on_delete=models.CASCADE,
+        related_name="notice_channels",
+        verbose_name=_("series"),
+    )
+    list_address = models.EmailField(
+        _("mailing-list address"),
+        blank=True,
+        help_text=_("Gets the agenda digest before each call and the published notes."),
+    )
+    webhook_url = HttpsURLField(
+        _("webhook URL"),
+        blank=True,
+        max_length=500,
+        help_text=_(
+            "A Slack, Discord or Matrix incoming webhook: gets the digest and the "
+            "published notes as a JSON POST."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("series notice channels")
+        verbose_name_plural = _("series notice channels")
+
+    def __str__(self):
+        return str(self.series)
+
+
+class Preference(models.Model):
+    """The notices one address asked for; without a row, nothing is sent to it."""
+
+    class Topic(models.TextChoices):
+        PROPOSALS = "proposals", _("Decisions on my proposals")
+        MC = "mc", _("Reminders when I am the MC")
+        ACTIONS = "actions", _("My action items")
+
+    email = models.EmailField(
+        _("e-mail"), help_text=_("Compared case-insensitively; one row per address.")
+    )
+    attendee = models.OneToOneField(
+        Attendee,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notice_preference",
+        verbose_name=_("person"),
+        help_text=_("The person whose MC reminders and action items go here."),
+    )
+    proposals = models.BooleanField(
+        _("decisions on proposals"),
+        default=True,
+        help_text=_("Accepted, declined with the reason, deferred."),
+    )
+    mc = models.BooleanField(
+        _("MC reminders"), default=True, help_text=_("Two days before a call they MC.")
+    )
+    actions = models.BooleanField(
+        _("action items"),
+        default=True,
+        help_text=_("After each call, and a weekly digest of open items."),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = [Lower("email")]
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="notices_preference_unique_email_ci",
+                violation_error_message=_("This address has preferences already."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").strip()
+        if (
+            self.email
+            and Preference.objects.exclude(pk=self.pk)
+            .filter(email__iexact=self.email)
+            .exists()
+        ):
+            raise ValidationError(
+                {"email": _("This address has preferences already.")},
+                code="duplicate_email",
+            )
+
+    def wants(self, topic: str) -> bool:
+        return bool(getattr(self, topic))

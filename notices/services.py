@@ -1,0 +1,253 @@
+"""Writes to the outbox and to people's choices, and the claim protocol.
+
+Agenda's moderation and finalize services call `enqueue_notice` inside their own
+transaction, so a notice exists exactly when the decision it reports was saved.
+Delivery (notices/delivery.py) claims due rows with a lease, so several workers,
+restarts and retries never send one twice.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core import signing
+from django.db import models, transaction
+from django_tasks_db.utils import exclusive_transaction
+
+from notices.models import Notice, Preference
+
+Kind = Notice.Kind
+Status = Notice.Status
+Topic = Preference.Topic
+
+# Which choice of a person's preferences lets each kind through.
+TOPIC_OF_KIND = {
+    Kind.PROPOSAL_ACCEPTED: Topic.PROPOSALS,
+    Kind.PROPOSAL_DECLINED: Topic.PROPOSALS,
+    Kind.PROPOSAL_DEFERRED: Topic.PROPOSALS,
+    Kind.NEXT_MC: Topic.MC,
+    Kind.ACTION_ITEMS: Topic.ACTIONS,
+    Kind.ACTION_DIGEST: Topic.ACTIONS,
+}
+ALL_TOPICS = "all"
+UNSUBSCRIBE_SALT = "notices.unsubscribe"
+MAX_BACKOFF = dt.timedelta(hours=6)
+
+
+class NoticeError(Exception):
+    """A notice action was refused."""
+
+
+def object_key(obj: models.Model) -> str:
+    """How a notice names the object it is about: "meeting:12"."""
+    return f"{obj._meta.model_name}:{obj.pk}"
+
+
+def enqueue_notice(
+    *,
+    kind: str,
+    about: models.Model,
+    occurrence: str,
+    address: str,
+    due_at: dt.datetime,
+    channel: str = Notice.Channel.EMAIL,
+    is_list: bool = False,
+    context: dict | None = None,
+) -> Notice | None:
+    """Put one notice in the outbox unless its key is there already.
+
+    Call it inside the transaction of the change it reports. Returns the new row,
+    or None when this notice was enqueued before (or has no address).
+    """
+    address = (address or "").strip()
+    if not address:
+        return None
+    if channel == Notice.Channel.EMAIL:
+        address = address.lower()
+    notice, created = Notice.objects.get_or_create(
+        kind=kind,
+        object_key=object_key(about),
+        occurrence=occurrence,
+        address=address,
+        defaults={
+            "channel": channel,
+            "is_list": is_list,
+            "context": context or {},
+            "due_at": due_at,
+        },
+    )
+    if not created:
+        return None
+    transaction.on_commit(_wake_worker)
+    return notice
+
+
+def _wake_worker() -> None:
+    # A notice due now goes out at the worker's next poll, not its next tick.
+    from notices.tasks import wake_worker
+
+    wake_worker()
+
+
+# People's choices ----------------------------------------------------------------
+
+
+def preference_for(address: str) -> Preference | None:
+    return Preference.objects.filter(email__iexact=(address or "").strip()).first()
+
+
+def opt_in(*, email: str, topic: str) -> Preference | None:
+    """Record that an address asked for one kind of notice (e.g. by leaving it on
+    the proposal form). An address that unsubscribed stays unsubscribed: typing it
+    into a public form again does not undo that."""
+    email = (email or "").strip()
+    if not email:
+        return None
+    preference = preference_for(email)
+    if preference is None:
+        preference = Preference(email=email, proposals=False, mc=False, actions=False)
+        setattr(preference, topic, True)
+        preference.save()
+    return preference
+
+
+def may_send(notice: Notice) -> bool:
+    """Whether the address asked for this notice: the series' own list and webhook
+    always; a person only with a preference that lets the kind through."""
+    if notice.is_list:
+        return True
+    topic = TOPIC_OF_KIND.get(notice.kind)
+    preference = preference_for(notice.address)
+    return bool(topic and preference and preference.wants(topic))
+
+
+def unsubscribe_token(*, email: str, topic: str) -> str:
+    """The signed part of a one-click unsubscribe link (no sign-in needed)."""
+    return signing.dumps(
+        {"e": email.strip().lower(), "t": str(topic)}, salt=UNSUBSCRIBE_SALT
+    )
+
+
+def read_unsubscribe_token(token: str) -> tuple[str, str]:
+    """(email, topic) of a token, or NoticeError when it was not made by us."""
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        email, topic = str(data["e"]), str(data["t"])
+    except (signing.BadSignature, KeyError, TypeError):
+        raise NoticeError("This unsubscribe link is not valid.") from None
+    if topic != ALL_TOPICS and topic not in Topic.values:
+        raise NoticeError("This unsubscribe link is not valid.")
+    return email, topic
+
+
+def unsubscribe(*, email: str, topic: str) -> Preference | None:
+    """Stop one kind of notice (or all) for an address; harmless when repeated."""
+    with transaction.atomic():
+        preference = (
+            Preference.objects.select_for_update().filter(email__iexact=email).first()
+        )
+        if preference is None:
+            return None
+        topics = Topic.values if topic == ALL_TOPICS else [topic]
+        for name in topics:
+            setattr(preference, name, False)
+        preference.save()
+    return preference
+
+
+# Claiming and settling -------------------------------------------------------------
+
+
+def claim_due(*, now: dt.datetime, worker_id: str, limit: int = 20) -> list[Notice]:
+    """Take up to `limit` due notices for this worker, with a lease.
+
+    On PostgreSQL the rows are picked with SELECT ... FOR UPDATE SKIP LOCKED, so
+    workers never wait for each other; on every database the UPDATE re-checks that
+    each row is still claimable, so two workers never both get one.
+    """
+    lease_until = now + dt.timedelta(seconds=settings.NOTICES_LEASE_SECONDS)
+    # On SQLite (development), an exclusive transaction, so two local workers
+    # queue for the write lock instead of failing to upgrade theirs.
+    with exclusive_transaction(Notice.objects.db):
+        candidates = list(
+            Notice.objects.claimable(now)
+            .select_for_update(skip_locked=True)
+            .order_by("due_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not candidates:
+            return []
+        Notice.objects.claimable(now).filter(pk__in=candidates).update(
+            status=Status.SENDING,
+            lease_until=lease_until,
+            claimed_by=worker_id,
+            attempts=models.F("attempts") + 1,
+        )
+    return list(
+        Notice.objects.filter(
+            pk__in=candidates,
+            status=Status.SENDING,
+            claimed_by=worker_id,
+            lease_until=lease_until,
+        ).order_by("due_at", "pk")
+    )
+
+
+def _settle(notice: Notice, **values) -> bool:
+    """Write the outcome only while the claim is still ours."""
+    return bool(
+        Notice.objects.filter(
+            pk=notice.pk,
+            status=Status.SENDING,
+            claimed_by=notice.claimed_by,
+            lease_until=notice.lease_until,
+        ).update(lease_until=None, **values)
+    )
+
+
+def mark_sent(*, notice: Notice, now: dt.datetime, subject: str = "") -> bool:
+    return _settle(
+        notice, status=Status.SENT, sent_at=now, last_error="", subject=subject[:300]
+    )
+
+
+def mark_skipped(*, notice: Notice, reason: str) -> bool:
+    return _settle(notice, status=Status.SKIPPED, last_error=reason)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """NOTICES_RETRY_SECONDS after the first failure, doubled each time, capped."""
+    base = dt.timedelta(seconds=settings.NOTICES_RETRY_SECONDS)
+    return min(base * 2 ** max(0, attempts - 1), MAX_BACKOFF)
+
+
+def mark_failed(*, notice: Notice, now: dt.datetime, error: str) -> bool:
+    """Give the notice back for a later try, or fail it after the last attempt."""
+    if notice.attempts >= settings.NOTICES_MAX_ATTEMPTS:
+        return _settle(notice, status=Status.FAILED, last_error=error[:2000])
+    return _settle(
+        notice,
+        status=Status.PENDING,
+        due_at=now + retry_delay(notice.attempts),
+        last_error=error[:2000],
+    )
+
+
+def resend_notices(*, notices: Iterable[Notice], now: dt.datetime) -> int:
+    """A Maintainer's resend: back to waiting, due now, with fresh attempts."""
+    pks = [notice.pk for notice in notices]
+    with transaction.atomic():
+        count = (
+            Notice.objects.filter(pk__in=pks)
+            .exclude(status=Status.SENDING)
+            .update(
+                status=Status.PENDING,
+                due_at=now,
+                attempts=0,
+                claimed_by="",
+                lease_until=None,
+            )
+        )
+        if count:
+            transaction.on_commit(_wake_worker)
+    return count
