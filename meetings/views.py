@@ -98,12 +98,28 @@ class ForgivingPaginationMixin:
         return (paginator, page, page.object_list, page.has_other_pages())
 
 
+def lightened(colour: str, towards_white: float = 0.6) -> str:
+    """A #rrggbb colour moved part of the way to white."""
+    channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(
+        f"{round(c + (255 - c) * towards_white):02x}" for c in channels
+    )
+
+
 def community_css(request):
     """The configured accent colour as a stylesheet: the CSP allows no inline style,
     and the colour is checked to be #rrggbb, so nothing else can get in."""
     from meetings.context_processors import community_face
 
-    css = f":root {{ --accent: {community_face()['accent']}; }}\n"
+    accent = community_face()["accent"]
+    # The colour is checked to read on white; on the dark scheme's near-black
+    # background the same colour fails contrast, so dark mode gets it lightened.
+    css = (
+        f":root {{ --accent: {accent}; }}\n"
+        "@media (prefers-color-scheme: dark) {\n"
+        f"  :root {{ --accent: {lightened(accent)}; }}\n"
+        "}\n"
+    )
     response = HttpResponse(css, content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response
