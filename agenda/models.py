@@ -468,13 +468,17 @@ class NotebookUpdate(models.Model):
     )
     data = models.BinaryField(_("update"))
     is_snapshot = models.BooleanField(
-        _("snapshot"), default=False,
+        _("snapshot"),
+        default=False,
         help_text=_("The merged document up to this row, written by compaction."),
-    )  # fmt: skip
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="notebook_updates",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
