@@ -4,6 +4,7 @@ from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from agenda.models import AgendaItem
+from agenda.services import DECLINE_REASON_REQUIRED
 from meetings.markdown import strip_control_characters
 from people.models import normalize_handle, validate_github_handle
 
@@ -114,6 +115,12 @@ class ProposalForm(forms.ModelForm):
                 ) from None
         return "\n".join(lines)
 
+    def _get_validation_exclusions(self):
+        # The time comes from MINUTES_CHOICES, all inside the model's range, so the
+        # range constraint holds without asking the database once per proposal
+        # (the constraint itself still guards every write).
+        return {*super()._get_validation_exclusions(), "requested_minutes"}
+
     def clean(self):
         cleaned_data = super().clean()
         if cleaned_data.pop(HONEYPOT_FIELD, ""):
@@ -125,4 +132,36 @@ class ProposalForm(forms.ModelForm):
         for name, value in cleaned_data.items():
             if isinstance(value, str):
                 cleaned_data[name] = strip_control_characters(value)
+        return cleaned_data
+
+
+class AgendaItemForm(forms.ModelForm):
+    """An agenda item; a decline always comes with its reason."""
+
+    # No Meta: the admin builds it with the fields of each page.
+
+    def clean(self):
+        cleaned_data = super().clean()
+        status = cleaned_data.get("status")
+        if (
+            status == AgendaItem.Status.DECLINED
+            and not (cleaned_data.get("decline_reason") or "").strip()
+        ):
+            self.add_error(
+                "decline_reason",
+                ValidationError(DECLINE_REASON_REQUIRED, code="reason_required"),
+            )
+        meeting = cleaned_data.get("meeting")
+        if (
+            meeting is not None
+            and meeting.is_finalized
+            and meeting.pk != self.instance.meeting_id
+        ):
+            self.add_error(
+                "meeting",
+                ValidationError(
+                    "That call's notes are finalized: pick another call.",
+                    code="meeting_locked",
+                ),
+            )
         return cleaned_data

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
@@ -17,10 +16,9 @@ from meetings.models import (
     markdown_length,
     validate_no_control_characters,
 )
+from pagecache.models import PublicModel, PublicQuerySet
 from people.models import (
     Attendee,
-    PublicModel,
-    PublicQuerySet,
     validate_github_handle,
 )
 
@@ -75,6 +73,10 @@ class AgendaItemQuerySet(PublicQuerySet):
 
     def total_minutes(self) -> int:
         return self.aggregate(total=models.Sum("requested_minutes"))["total"] or 0
+
+    def next_position(self) -> int:
+        """The position after the last of these items (use on one call's items)."""
+        return (self.aggregate(top=models.Max("position"))["top"] or 0) + 1
 
 
 # How notes write several presenters: "Leo/Lore", "Ann, Bo & Cy", "Ann and Bo".
@@ -269,16 +271,20 @@ class AgendaItem(PublicModel):
                 .first()
             )
         super().save(*args, **kwargs)
-        # The meeting's search text includes its agenda; an item that moved to
-        # another call leaves the old one's text too.
-        Meeting.objects.filter(
-            pk__in={self.meeting_id, previous_meeting_id} - {None}
-        ).refresh_search_documents()
+        # Finalized notes' search text includes their agenda; an item that moved
+        # to another call leaves the old one's text too. Only finalized notes are
+        # searched, so other calls get theirs when they are finalized.
+        stale = {previous_meeting_id} - {None, self.meeting_id}
+        if self.meeting_id and self.meeting.is_finalized:
+            stale.add(self.meeting_id)
+        if stale:
+            Meeting.objects.filter(pk__in=stale).finalized().refresh_search_documents()
 
     def delete(self, *args, **kwargs):
-        meeting_id = self.meeting_id
+        meeting = self.meeting if self.meeting_id else None
         deleted = super().delete(*args, **kwargs)
-        Meeting.objects.filter(pk=meeting_id).refresh_search_documents()
+        if meeting is not None and meeting.is_finalized:
+            Meeting.objects.filter(pk=meeting.pk).refresh_search_documents()
         return deleted
 
     def get_absolute_url(self):
@@ -348,9 +354,6 @@ class ActionItemQuerySet(PublicQuerySet):
 
     def suggested(self):
         return self.filter(status=ActionItem.Status.SUGGESTED)
-
-    def due_by(self, day):
-        return self.open().filter(due_date__lte=day)
 
     def carried_over_to(self, meeting):
         """Items raised at earlier calls of the series, still open when `meeting` began.
@@ -455,10 +458,6 @@ class ActionItem(PublicModel):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
-    @property
-    def age_days(self) -> int:
-        return (timezone.now() - self.meeting.start).days
-
 
 class NotebookUpdate(models.Model):
     """One change typed into a call's live notebook (a Yjs update), stored before
@@ -469,13 +468,17 @@ class NotebookUpdate(models.Model):
     )
     data = models.BinaryField(_("update"))
     is_snapshot = models.BooleanField(
-        _("snapshot"), default=False,
+        _("snapshot"),
+        default=False,
         help_text=_("The merged document up to this row, written by compaction."),
-    )  # fmt: skip
+    )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="notebook_updates",
-    )  # fmt: skip
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -10,7 +10,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
@@ -19,14 +19,13 @@ from meetings.references import sync_github_references
 from meetings.services import (
     EditConflict,
     MeetingError,
-    MeetingLocked,
     bump_version,
     conflict_message,
     describe_record,
     following_meeting,
     format_moment,
     get_or_create_next_meeting,
-    locked_message,
+    lock_meeting,
     log_meeting_change,
     release_teams_in_progress,
     save_new_version,
@@ -134,19 +133,24 @@ def _require_on_meeting(item: AgendaItem) -> Meeting:
     return item.meeting
 
 
-def _end_position(meeting: Meeting) -> int:
-    top = AgendaItem.objects.for_meeting(meeting).aggregate(top=models.Max("position"))[
-        "top"
-    ]
-    return (top or 0) + 1
-
-
 def _save(
     item: AgendaItem, *, user: AbstractBaseUser | None, reason: str
 ) -> AgendaItem:
     item._history_user = user
     item._change_reason = reason[:100]
     item.save()
+    return item
+
+
+def propose_agenda_item(*, meeting: Meeting, item: AgendaItem) -> AgendaItem:
+    """Put a proposal from the public (an unsaved item) at the end of the call's
+    agenda, as proposed: one transaction, one new site stamp."""
+    with transaction.atomic():
+        item.meeting = meeting
+        item.series = meeting.series
+        item.status = Status.PROPOSED
+        item.position = AgendaItem.objects.for_meeting(meeting).next_position()
+        item.save()
     return item
 
 
@@ -161,7 +165,7 @@ def accept_agenda_item(
         bump_version(meeting=meeting, user=user, reason=f"Accepted {_title(item)}")
         item.status = Status.ACCEPTED
         item.decline_reason = ""
-        item.position = _end_position(meeting)
+        item.position = AgendaItem.objects.for_meeting(meeting).next_position()
         _tell_proposer(
             item,
             kind=Notice.Kind.PROPOSAL_ACCEPTED,
@@ -262,7 +266,7 @@ def defer_agenda_item(
         )
         item.meeting = next_meeting
         item.status = Status.PROPOSED
-        item.position = _end_position(next_meeting)
+        item.position = AgendaItem.objects.for_meeting(next_meeting).next_position()
         _tell_proposer(
             item,
             kind=Notice.Kind.PROPOSAL_DEFERRED,
@@ -289,7 +293,7 @@ def take_from_backlog(
         )
         item.meeting = meeting
         item.status = Status.ACCEPTED
-        item.position = _end_position(meeting)
+        item.position = AgendaItem.objects.for_meeting(meeting).next_position()
         return _save(item, user=user, reason="Taken from the backlog")
 
 
@@ -428,10 +432,8 @@ def finalize_meeting(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        current = (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("series", "mc", "next_mc", "finalized_by")
-            .get(pk=meeting.pk)
+        current = lock_meeting(
+            meeting=meeting, editable=False, related=("mc", "next_mc")
         )
         if current.is_finalized:
             result = FinalizeResult(meeting=current, already_finalized=True)
@@ -487,7 +489,7 @@ def finalize_meeting(
                 )
             else:
                 target, reason = next_meeting, f"Deferred from {current.date_key}"
-            position = _end_position(next_meeting)
+            position = AgendaItem.objects.for_meeting(next_meeting).next_position()
             for item in deferred:
                 item.meeting = target
                 if target is not None:
@@ -718,13 +720,7 @@ def restore_meeting_version(
     they are.
     """
     with transaction.atomic():
-        current = (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("series", "finalized_by")
-            .get(pk=meeting.pk)
-        )
-        if current.is_finalized:
-            raise MeetingLocked(locked_message(current), code="locked")
+        current = lock_meeting(meeting=meeting)
         if current.version != expected_version:
             raise EditConflict(
                 conflict_message(meeting=current, loaded_version=expected_version),

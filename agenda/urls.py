@@ -19,5 +19,10 @@ urlpatterns = [
         views.withdraw_proposal,
         name="withdraw",
     ),
+    path(
+        "calls/<slug:series>/<date_key:date_key>.md",
+        views.MeetingMarkdownView.as_view(),
+        name="meeting_markdown",
+    ),
     path("actions/", views.ActionItemListView.as_view(), name="actions"),
 ]

@@ -5,17 +5,20 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core import signing
-from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import ListView, TemplateView, UpdateView
 from django.views.generic.edit import CreateView
 
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
+from agenda.notes.exporter import meetings_for_export, render_meeting
+from agenda.services import propose_agenda_item
 from meetings.models import Meeting
+from meetings.views import meeting_or_404
 from notices.models import Preference
 from notices.services import opt_in
 from people.models import Attendee
@@ -91,18 +94,6 @@ def give_back_proposal_slot(request) -> None:
     give_back(scope=PROPOSAL_LIMIT_SCOPE, client=client_address(request))
 
 
-def meeting_or_404(series: str, date_key: str) -> Meeting:
-    meeting = (
-        Meeting.objects.for_series(series)
-        .on_date_key(date_key)
-        .select_related("series")
-        .first()
-    )
-    if meeting is None:
-        raise Http404("No call of this series on this date.")
-    return meeting
-
-
 class ProposeView(CreateView):
     """Propose an agenda item for a coming call, without an account."""
 
@@ -171,14 +162,9 @@ class ProposeView(CreateView):
     def form_valid(self, form):
         item = form.save(commit=False)
         item.proposer = self.signed_in_person()
-        item.meeting = self.meeting
-        item.series = self.meeting.series
-        item.status = AgendaItem.Status.PROPOSED
         item.arrived_late = self.meeting.has_started()
-        last = self.meeting.agenda_items.aggregate(last=Max("position"))["last"]
-        item.position = (last or 0) + 1
-        item.edit_key = secrets.token_urlsafe(32)
-        item.save()
+        item.edit_key = secrets.token_urlsafe(32)  # the private link, no later write
+        propose_agenda_item(meeting=self.meeting, item=item)
         # Leaving an address on the form is asking to hear about the decision.
         opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         if item.arrived_late:
@@ -291,7 +277,7 @@ class MyProposalsView(LoginRequiredMixin, ListView):
             item.deferred_from = moved.get(item.pk, "").removeprefix("Deferred from ")
             item.private_token = proposal_token(item) if item.meeting_id else ""
             item.editable = bool(
-                item.meeting_id and item.is_proposed and proposals_open(item.meeting)
+                item.meeting_id and item.is_proposed and item.meeting.proposals_open()
             )
         return context
 
@@ -329,3 +315,28 @@ class ActionItemListView(TemplateView):
             action_count=len(actions),
             **kwargs,
         )
+
+
+class MeetingMarkdownView(View):
+    """One finalized call as markdown, for download: /calls/<series>/<date>.md
+
+    The same exporter as `manage.py export_notes`, so what people download is what
+    the community's notes repository would hold. Drafts, scheduled and cancelled
+    calls are not published: 404.
+    """
+
+    def get(self, request, series, date_key):
+        meeting = (
+            meetings_for_export(
+                Meeting.objects.finalized().for_series(series).on_date_key(date_key)
+            )
+            .order_by()
+            .first()
+        )
+        if meeting is None:
+            raise Http404("No finalized call of this series on this date.")
+        response = HttpResponse(
+            render_meeting(meeting), content_type="text/markdown; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'inline; filename="{series}-{date_key}.md"'
+        return response

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "markdownx",
     "simple_history",
+    "pagecache",
     "ratelimits",
     "allauth",
     "allauth.account",
@@ -87,7 +88,7 @@ MIDDLEWARE = [
     # Before the page cache, so that pages served from it carry the header too.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Stored public pages go out here, before sessions, CSRF, auth and messages.
-    "people.caching.PublicPageCacheMiddleware",
+    "pagecache.caching.PublicPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,14 +162,14 @@ CACHES = {
     )
 }
 # Finalized meeting pages, the archive, people pages and feeds are served from the
-# cache to anonymous visitors (meetings/caching.py); PAGE_CACHE=false turns it off.
+# cache to anonymous visitors (pagecache/caching.py); PAGE_CACHE=false turns it off.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
 # Reuse the generation stamp this many seconds per process instead of reading it
 # on every request (0: read every time, so a write shows everywhere at once).
 PAGE_CACHE_STAMP_SECONDS = float(os.environ.get("PAGE_CACHE_STAMP_SECONDS", "0"))
 # On PostgreSQL, each app process LISTENs for changes on one extra connection and
-# reads the stamp only after one (people/caching.py). Off behind a PgBouncer in
+# reads the stamp only after one (pagecache/caching.py). Off behind a PgBouncer in
 # transaction mode, and in development and tests.
 PAGE_CACHE_LISTEN = env_bool("PAGE_CACHE_LISTEN", default=not DEBUG)
 # Sessions stay in the database (Django's default): no app server keeps state.

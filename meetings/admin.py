@@ -3,18 +3,41 @@ import hashlib
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Q, Value, When
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Lower
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 from simple_history.admin import SimpleHistoryAdmin
 
+from agenda.forms import AgendaItemForm
+from agenda.models import ActionItem, AgendaItem
+from agenda.notes.admin import PERMISSION as IMPORT_NOTES_PERMISSION
+from agenda.notes.admin import import_notes_view
+from agenda.services import (
+    FinalizeError,
+    FinalizeResult,
+    accept_agenda_item,
+    agenda_budget,
+    apply_action_item_status,
+    decline_agenda_item,
+    defer_agenda_item,
+    diff_versions,
+    finalize_meeting,
+    meeting_versions,
+    move_agenda_item,
+    reorder_agenda,
+    restore_meeting_version,
+    return_agenda_item_to_proposed,
+    take_from_backlog,
+)
 from meetings.models import (
     Attendance,
     CheckIn,
@@ -39,10 +62,15 @@ from meetings.services import (
     MeetingLocked,
     can_edit_meeting,
     can_view_meeting,
+    check_in_refusal,
+    check_in_window,
     check_version,
     confirm_check_ins,
+    following_meeting,
+    format_moment,
     plan_attendance,
     record_attendance,
+    release_teams_in_progress,
     reopen_meeting,
     runs_meeting,
     save_meeting,
@@ -206,6 +234,164 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The Agenda page: proposals per page, and rows of the other lists shown.
+PROPOSALS_PER_PAGE = 25
+LIST_ROWS_SHOWN = 50
+# The meeting's page: proposed and declined items shown (the first, in order).
+INLINE_WAITING_SHOWN = 50
+
+
+class AgendaItemInline(MeetingPartInline, admin.StackedInline):
+    model = AgendaItem
+    form = AgendaItemForm
+    extra = 0
+    autocomplete_fields = ["presenters"]
+    formfield_overrides = MARKDOWNX_OVERRIDES
+    fields = [
+        ("title", "status", "position", "requested_minutes"),
+        "presenters",
+        "presenter_names",
+        "description",
+        "discussion_notes",
+        "links",
+        ("proposer_name", "proposer_handle", "proposer_email"),
+        "decline_reason",
+    ]
+
+    def get_queryset(self, request):
+        # Proposals and declined items are sorted on the Agenda page; the notebook
+        # shows the first of them only, so a flood of proposals cannot make the
+        # page too big to load.
+        waiting = [AgendaItem.Status.PROPOSED, AgendaItem.Status.DECLINED]
+        first_waiting = (
+            AgendaItem.objects.filter(meeting=OuterRef("meeting"), status__in=waiting)
+            .order_by("position", "pk")
+            .values("pk")[:INLINE_WAITING_SHOWN]
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .filter(~Q(status__in=waiting) | Q(pk__in=Subquery(first_waiting)))
+            .prefetch_related("presenters")
+        )
+
+
+class ActionItemInline(MeetingPartInline, admin.TabularInline):
+    model = ActionItem
+    fk_name = "meeting"
+    extra = 1
+    autocomplete_fields = ["owners"]
+    fields = ["description", "owners", "owner_names", "due_date", "status", "closed_in"]
+    readonly_fields = ["closed_in"]
+    verbose_name_plural = "action items raised at this call"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("closed_in__series")
+            .prefetch_related("owners")
+        )
+
+
+class CarriedOverFormSet(forms.BaseModelFormSet):
+    """The open action items of earlier calls, shown on the meeting they reach.
+
+    A model formset built by the admin like an inline one; its rows come from
+    `ActionItem.objects.carried_over_to(meeting)`, not from a foreign key.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        files=None,
+        instance=None,
+        save_as_new=False,
+        prefix=None,
+        queryset=None,
+        **kwargs,
+    ):
+        self.instance = instance
+        if instance is not None and instance.pk:
+            queryset = (
+                ActionItem.objects.carried_over_to(instance)
+                .select_related("meeting__series")
+                .prefetch_related("owners")
+                .order_by("meeting__start", "position", "pk")
+            )
+        else:
+            queryset = ActionItem.objects.none()
+        super().__init__(data, files, prefix=prefix, queryset=queryset, **kwargs)
+
+    @classmethod
+    def get_default_prefix(cls):
+        return "carried_over"
+
+
+class CarriedOverActionInline(MeetingPartInline, admin.TabularInline):
+    model = ActionItem
+    fk_name = "meeting"  # for the admin's checks; the rows are not by foreign key
+    formset = CarriedOverFormSet
+    fields = ["description", "raised_at", "owner_list", "due_date", "status"]
+    readonly_fields = ["description", "raised_at", "owner_list"]
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name = "open action item"
+    verbose_name_plural = "open action items from earlier calls"
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.fk = None
+        return formset
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="raised at")
+    def raised_at(self, obj):
+        return obj.meeting.date_key
+
+    @admin.display(description="owners")
+    def owner_list(self, obj):
+        names = [str(person) for person in obj.owners.all()]
+        return ", ".join(names) or obj.owner_names or "—"
+
+
+MODERATION_ACTIONS = {
+    "accept": lambda item, user, post: accept_agenda_item(item=item, user=user),
+    "decline": lambda item, user, post: decline_agenda_item(
+        item=item, user=user, reason=post.get("reason", "")
+    ),
+    "defer_next": lambda item, user, post: defer_agenda_item(item=item, user=user),
+    "defer_backlog": lambda item, user, post: defer_agenda_item(
+        item=item, user=user, to_backlog=True
+    ),
+    "propose": lambda item, user, post: return_agenda_item_to_proposed(
+        item=item, user=user
+    ),
+    "up": lambda item, user, post: move_agenda_item(item=item, user=user, offset=-1),
+    "down": lambda item, user, post: move_agenda_item(item=item, user=user, offset=1),
+}
+MODERATION_DONE = {
+    "accept": "Accepted “{}”.",
+    "decline": "Declined “{}”.",
+    "defer_next": "Deferred “{}” to the next call.",
+    "defer_backlog": "Deferred “{}” to the series backlog.",
+    "propose": "“{}” is a proposal again.",
+    "up": "Moved “{}” up.",
+    "down": "Moved “{}” down.",
+    "take": "Put “{}” on this call's agenda.",
+}
+
+
+def can_restore(request, meeting) -> bool:
+    return not meeting.is_finalized and can_edit_meeting(request.user, meeting)
+
+
 MC_READONLY_FIELDS = ["series", "start", "ordinal", "mc"]
 
 
@@ -234,7 +420,12 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         "source_hash",
     ]
     formfield_overrides = MARKDOWNX_OVERRIDES
-    inlines = [AttendanceInline]
+    inlines = [
+        AttendanceInline,
+        AgendaItemInline,
+        ActionItemInline,
+        CarriedOverActionInline,
+    ]
     closing_inlines = [ReleaseTeamInline]
     fieldsets = [
         (
@@ -366,6 +557,70 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
             user=request.user,
         )
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not ActionItem:
+            super().save_formset(request, form, formset, change)
+            return
+        # Closing an action item records the call where it was closed.
+        for item in formset.save(commit=False):
+            apply_action_item_status(item=item, meeting=form.instance)
+            item.save()
+        for item in formset.deleted_objects:
+            item.delete()
+        formset.save_m2m()
+
+    def response_change(self, request, obj):
+        if "_finalize" not in request.POST:
+            return super().response_change(request, obj)
+        try:
+            result = finalize_meeting(meeting=obj, user=request.user)
+        except FinalizeError as error:
+            self.message_user(
+                request,
+                format_html(
+                    "Your changes were saved, but {}<ul>{}</ul>",
+                    error.message[:1].lower() + error.message[1:],
+                    format_html_join("", "<li>{}</li>", ((p,) for p in error.problems)),
+                ),
+                messages.ERROR,
+            )
+        else:
+            self.message_user(request, self.finalized_message(result), messages.SUCCESS)
+        return HttpResponseRedirect(self.change_url(obj))
+
+    def finalized_message(self, result: FinalizeResult):
+        if result.already_finalized:
+            return "These notes were finalized already: nothing changed."
+        next_meeting = result.next_meeting
+        parts = [
+            format_html(
+                "Notes finalized and locked. Next call: {} ({}), MC: {}.",
+                next_meeting.date_key,
+                "created" if result.next_created else "already scheduled",
+                next_meeting.mc or "not set yet",
+            ),
+            format_html(
+                "Open action items carried over: {}. Deferred agenda items moved "
+                "onto it: {}.",
+                len(result.carried_over),
+                len(result.moved_items),
+            ),
+        ]
+        if result.release_teams:
+            parts.append(
+                format_html(
+                    "Release teams at work: {}.",
+                    ", ".join(
+                        f"{team.version} (lead {team.lead or 'to be found'}"
+                        + (f", planned {day}" if (day := team.planned_date) else "")
+                        + ")"
+                        for team in result.release_teams
+                    ),
+                )
+            )
+        parts += [format_html("{}", note) for note in result.notes]
+        return format_html_join(" ", "{}", ((part,) for part in parts))
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         meeting = self.get_object(request, object_id)
         context = {}
@@ -376,15 +631,34 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         )
 
     def notebook_context(self, request, meeting):
-        """What the meeting page shows beside the form (links, state)."""
+        """What the meeting page shows beside the form (links, state, budget)."""
         user = request.user
+        can_edit = can_edit_meeting(user, meeting)
+        opens, closes = check_in_window(meeting)
+        check_in_url = request.build_absolute_uri(
+            reverse(
+                "meetings:checkin",
+                kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+            )
+        )
         return {
             "is_locked": meeting.is_finalized,
-            "can_edit_meeting": can_edit_meeting(user, meeting),
+            "can_edit_meeting": can_edit,
             "can_reopen": meeting.is_finalized
             and user.has_perm("meetings.reopen_meeting")
             and can_view_meeting(user, meeting),
             "runs_meeting": runs_meeting(user, meeting),
+            "budget": agenda_budget(meeting=meeting),
+            "proposed_count": AgendaItem.objects.for_meeting(meeting)
+            .proposed()
+            .count(),
+            "check_in_url": check_in_url,
+            "check_in_opens": format_moment(meeting, opens),
+            "check_in_closes": format_moment(meeting, closes),
+            "check_in_refusal": check_in_refusal(meeting=meeting),
+            "release_teams_in_progress": release_teams_in_progress(meeting=meeting),
+            "next_meeting": following_meeting(meeting=meeting),
+            "can_finalize": not meeting.is_finalized and can_edit,
         }
 
     # The MC's extra pages ---------------------------------------------------------
@@ -394,9 +668,34 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         wrap = self.admin_site.admin_view
         return [
             path(
+                "import-notes/",
+                wrap(self.import_notes_view),
+                name=f"{info}_import_notes",
+            ),
+            path(
+                "<path:object_id>/agenda/",
+                wrap(self.moderation_view),
+                name=f"{info}_agenda",
+            ),
+            path(
                 "<path:object_id>/attendance/",
                 wrap(self.attendance_view),
                 name=f"{info}_attendance",
+            ),
+            path(
+                "<path:object_id>/versions/",
+                wrap(self.versions_view),
+                name=f"{info}_versions",
+            ),
+            path(
+                "<path:object_id>/versions/compare/",
+                wrap(self.compare_view),
+                name=f"{info}_compare",
+            ),
+            path(
+                "<path:object_id>/versions/<int:history_id>/restore/",
+                wrap(self.restore_view),
+                name=f"{info}_restore",
             ),
             path(
                 "<path:object_id>/reopen/",
@@ -499,6 +798,181 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/meetings/meeting/reopen.html", context)
+
+    def moderation_view(self, request, object_id):
+        """Sort the proposals: accept, decline, defer, order; minutes vs length."""
+        meeting = self.get_meeting_or_403(request, object_id)
+        url = reverse("admin:meetings_meeting_agenda", args=[meeting.pk])
+        if request.method == "POST":
+            return self.moderate(request, meeting, url)
+        # A call can draw hundreds of proposals (or a script thousands): they are
+        # paged, and the other lists show their first rows and a count, so the
+        # page's cost does not grow with them.
+        items = AgendaItem.objects.for_meeting(meeting).order_by("position", "pk")
+        proposed = Paginator(
+            items.filter(status=AgendaItem.Status.PROPOSED).prefetch_related(
+                "presenters"
+            ),
+            PROPOSALS_PER_PAGE,
+        ).get_page(request.GET.get("page"))
+        accepted = list(
+            items.filter(status=AgendaItem.Status.ACCEPTED).prefetch_related(
+                "presenters"
+            )
+        )
+        running, elapsed = [], 0
+        for item in accepted:
+            elapsed += item.requested_minutes
+            running.append((item, elapsed, elapsed > meeting.length))
+        others = items.exclude(
+            status__in=[AgendaItem.Status.PROPOSED, AgendaItem.Status.ACCEPTED]
+        )
+        backlog = AgendaItem.objects.backlog(meeting.series).order_by(
+            "created_at", "pk"
+        )
+        if proposed.number > 1:
+            url += f"?page={proposed.number}"
+        context = {
+            **self.page_context(request, meeting, "Agenda: sort the proposals"),
+            "proposed": proposed,
+            "accepted": running,
+            "others": list(others[:LIST_ROWS_SHOWN]),
+            "others_count": others.count(),
+            "backlog": list(backlog[:LIST_ROWS_SHOWN]),
+            "backlog_count": backlog.count(),
+            "rows_shown": LIST_ROWS_SHOWN,
+            "budget": agenda_budget(meeting=meeting),
+            "is_locked": meeting.is_finalized,
+            "moderation_url": url,
+        }
+        return TemplateResponse(request, "admin/meetings/meeting/agenda.html", context)
+
+    def moderate(self, request, meeting, url):
+        page = request.GET.get("page", "")
+        if page.isdigit():  # back to the page of proposals the MC was on
+            url += f"?page={page}"
+        action = request.POST.get("action", "")
+        try:
+            if action == "reorder":
+                ids = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
+                reorder_agenda(meeting=meeting, user=request.user, item_ids=ids)
+                self.message_user(request, "Agenda reordered.", messages.SUCCESS)
+                return HttpResponseRedirect(url + "#accepted")
+            item_id = request.POST.get("item", "")
+            if action == "take":
+                item = get_object_or_404(
+                    AgendaItem, pk=item_id, series=meeting.series, meeting=None
+                )
+                take_from_backlog(item=item, meeting=meeting, user=request.user)
+            elif action in MODERATION_ACTIONS:
+                item = get_object_or_404(AgendaItem, pk=item_id, meeting=meeting)
+                MODERATION_ACTIONS[action](item, request.user, request.POST)
+            else:
+                self.message_user(request, "Unknown action.", messages.ERROR)
+                return HttpResponseRedirect(url)
+        except MeetingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(url)
+        self.message_user(
+            request, MODERATION_DONE[action].format(item.title), messages.SUCCESS
+        )
+        anchor = "#accepted" if action in {"accept", "up", "down", "take"} else ""
+        return HttpResponseRedirect(url + anchor)
+
+    def versions_view(self, request, object_id):
+        """Every saved version of the page; pick two to compare, or restore one."""
+        meeting = self.get_meeting_or_403(request, object_id, edit=False)
+        versions = meeting_versions(meeting=meeting)
+        context = {
+            **self.page_context(request, meeting, "Versions of the notes"),
+            "versions": versions,
+            "can_restore": can_restore(request, meeting),
+            "compare_url": reverse("admin:meetings_meeting_compare", args=[meeting.pk]),
+        }
+        return TemplateResponse(
+            request, "admin/meetings/meeting/versions.html", context
+        )
+
+    def compare_view(self, request, object_id):
+        """The line diff of the notes between two versions (escaped text)."""
+        meeting = self.get_meeting_or_403(request, object_id, edit=False)
+        records = meeting.history.all()
+        latest = records.order_by("-history_date", "-history_id").first()
+        old_id = request.GET.get("old", "")
+        new_id = request.GET.get("new", "")
+        new = records.filter(history_id=new_id).first() if new_id.isdigit() else latest
+        old = records.filter(history_id=old_id).first() if old_id.isdigit() else None
+        if old is None and new is not None:
+            old = (
+                records.filter(history_date__lt=new.history_date)
+                .order_by("-history_date", "-history_id")
+                .first()
+            ) or new
+        if old is None or new is None:
+            raise PermissionDenied("Pick two versions of this meeting.")
+        if (old.history_date, old.history_id) > (new.history_date, new.history_id):
+            old, new = new, old
+        context = {
+            **self.page_context(
+                request,
+                meeting,
+                f"Changes from version {old.version} to version {new.version}",
+            ),
+            "old": old,
+            "new": new,
+            "old_when": format_moment(meeting, old.history_date),
+            "new_when": format_moment(meeting, new.history_date),
+            "lines": diff_versions(old=old, new=new),
+            "can_restore": can_restore(request, meeting),
+            "versions_url": reverse(
+                "admin:meetings_meeting_versions", args=[meeting.pk]
+            ),
+        }
+        return TemplateResponse(request, "admin/meetings/meeting/compare.html", context)
+
+    def restore_view(self, request, object_id, history_id):
+        """POST only: bring back an older version's notes as a new version."""
+        meeting = self.get_meeting_or_403(request, object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(
+                reverse("admin:meetings_meeting_versions", args=[meeting.pk])
+            )
+        try:
+            expected = int(request.POST.get("expected_version", ""))
+        except ValueError:
+            expected = -1
+        try:
+            restored = restore_meeting_version(
+                meeting=meeting,
+                history_id=history_id,
+                user=request.user,
+                expected_version=expected,
+            )
+        except MeetingError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(
+                reverse("admin:meetings_meeting_versions", args=[meeting.pk])
+            )
+        self.message_user(
+            request,
+            f"Restored: the notes are now at version {restored.version}.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(self.change_url(meeting))
+
+    def import_notes_view(self, request):
+        """Upload markdown notes, read the dry-run report, then import."""
+        return import_notes_view(
+            request,
+            {**self.admin_site.each_context(request), "opts": self.opts},
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            "can_import_notes": request.user.has_perm(IMPORT_NOTES_PERMISSION),
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(ReleaseTeam)

@@ -6,7 +6,7 @@ table that is its text alternative, and the SVG. The SVG is drawn with plain str
 formatting (no JavaScript, no inline style): shapes carry classes that
 static/css/site.css colours for light and dark schemes, so a strict CSP holds. Every
 text in it goes through `esc()`. Pages with charts are cached with the page by the
-site stamp (people.caching.public_page), so a chart is drawn once per change.
+site stamp (pagecache.caching.public_page), so a chart is drawn once per change.
 """
 
 import datetime as dt

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from people.models import normalize_handle, validate_github_handle
+
 SEARCH_MAX_LENGTH = 200
 
 
@@ -34,3 +36,17 @@ class SearchForm(forms.Form):
         strip=True,
         widget=forms.TextInput(attrs={"type": "search"}),
     )
+
+
+class CheckInForm(forms.Form):
+    github_handle = forms.CharField(
+        label=_("Your GitHub handle"),
+        max_length=60,
+        help_text=_("With or without the @, e.g. adaquill."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    def clean_github_handle(self):
+        handle = normalize_handle(self.cleaned_data["github_handle"])
+        validate_github_handle(handle)  # ValidationError code invalid_github_handle
+        return handle

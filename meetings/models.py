@@ -20,7 +20,8 @@ from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
 from meetings.markdown import link_definitions
-from people.models import Attendee, PublicModel, PublicQuerySet
+from pagecache.models import PublicModel, PublicQuerySet
+from people.models import Attendee
 
 
 def validate_time_zone(value: str) -> None:
@@ -274,7 +275,9 @@ class MeetingQuerySet(PublicQuerySet):
     def update_search_vectors(self) -> None:
         """Store each meeting's tsvector (PostgreSQL), so search never recomputes it."""
         if connection.vendor == "postgresql":
-            self.update(search_vector=search_vector())
+            # No new site stamp: no cached page shows the vector (search is not
+            # cached), and the write that changed the text has bumped it already.
+            models.QuerySet.update(self, search_vector=search_vector())
 
     def search(self, query: str):
         """Finalized meetings whose title, notes, highlights or agenda match `query`.
@@ -588,13 +591,17 @@ class Meeting(PublicModel):
     def save(self, *args, **kwargs):
         if self.start and self.series_id:
             self.date = self.start.astimezone(self.series.tzinfo).date()
-        if self.series_id:
+        # Search looks in finalized notes only: their text is written when they
+        # are finalized (or imported, or saved again while finalized).
+        searchable = self.series_id and self.is_finalized
+        if searchable:
             items = self.agenda_items.all() if self.pk else []
             self.search_document = self.compose_search_document(items)
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "search_document"}
         super().save(*args, **kwargs)
-        Meeting.objects.filter(pk=self.pk).update_search_vectors()
+        if searchable:
+            Meeting.objects.filter(pk=self.pk).update_search_vectors()
 
     def get_absolute_url(self):
         return reverse(
@@ -662,6 +669,10 @@ class Meeting(PublicModel):
 
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
+
+    def proposals_open(self, now=None) -> bool:
+        """People may propose until the call starts, while it is still scheduled."""
+        return self.status == self.Status.SCHEDULED and not self.has_started(now)
 
     def is_on(self, now=None) -> bool:
         """The call is happening: started, not over (plus a margin), not closed."""

@@ -168,6 +168,26 @@ def locked_message(meeting: Meeting) -> str:
     )
 
 
+def lock_meeting(
+    *, meeting: Meeting, editable: bool = True, related: tuple[str, ...] = ()
+) -> Meeting:
+    """The meeting read again with its row locked until the transaction ends.
+
+    Call inside `transaction.atomic()`. On PostgreSQL a second writer waits here
+    for the first to commit, then reads what it wrote (SQLite locks the whole
+    database on write). With `editable`, finalized notes are refused with
+    `MeetingLocked`.
+    """
+    current = (
+        Meeting.objects.select_for_update(of=("self",))
+        .select_related("series", "finalized_by", *related)
+        .get(pk=meeting.pk)
+    )
+    if editable and current.is_finalized:
+        raise MeetingLocked(locked_message(current), code="locked")
+    return current
+
+
 def check_version(*, meeting: Meeting, loaded_version: int | None) -> Meeting:
     """Lock the meeting's row and refuse a form loaded at an older version.
 
@@ -175,13 +195,7 @@ def check_version(*, meeting: Meeting, loaded_version: int | None) -> Meeting:
     PostgreSQL the row stays locked until the save commits, so two saves of the
     same version cannot both pass.
     """
-    current = (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("series", "finalized_by")
-        .get(pk=meeting.pk)
-    )
-    if current.is_finalized:
-        raise MeetingLocked(locked_message(current), code="locked")
+    current = lock_meeting(meeting=meeting)
     if loaded_version != current.version:
         raise EditConflict(
             conflict_message(meeting=current, loaded_version=loaded_version or 0),
@@ -253,13 +267,7 @@ def bump_version(
     history record says who did what.
     """
     with transaction.atomic():
-        current = (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("series", "finalized_by")
-            .get(pk=meeting.pk)
-        )
-        if current.is_finalized:
-            raise MeetingLocked(locked_message(current), code="locked")
+        current = lock_meeting(meeting=meeting)
         save_new_version(
             current, user=user, reason=reason, update_fields=["version", "updated_at"]
         )
@@ -349,7 +357,7 @@ def reopen_meeting(
             code="reason_required",
         )
     with transaction.atomic():
-        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
+        current = lock_meeting(meeting=meeting, editable=False)
         if not current.is_finalized:
             raise MeetingError(
                 "These notes are not finalized: there is nothing to reopen.",
@@ -469,12 +477,7 @@ def record_attendance(
     unless someone changed the people meanwhile. Ambiguous names are skipped.
     """
     with transaction.atomic():
-        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        if current.is_finalized:
-            current = Meeting.objects.select_related("series", "finalized_by").get(
-                pk=meeting.pk
-            )
-            raise MeetingLocked(locked_message(current), code="locked")
+        current = lock_meeting(meeting=meeting)
         plan = plan_attendance(meeting=current, text=text)
         if not plan.rows:
             raise MeetingError(
@@ -615,12 +618,7 @@ def confirm_check_ins(
     """
     result = ConfirmResult()
     with transaction.atomic():
-        current = Meeting.objects.select_for_update(of=("self",)).get(pk=meeting.pk)
-        if current.is_finalized:
-            current = Meeting.objects.select_related("series", "finalized_by").get(
-                pk=meeting.pk
-            )
-            raise MeetingLocked(locked_message(current), code="locked")
+        current = lock_meeting(meeting=meeting)
         pks = [record.pk for record in check_ins]
         pending = CheckIn.objects.select_for_update().filter(
             pk__in=pks, meeting=current, verified=False

@@ -1,8 +1,7 @@
 from django.urls import path, register_converter
 
 from meetings import feeds, views
-from meetings.caching import meeting_is_finalized
-from people.caching import public_page
+from pagecache.caching import public_page
 
 
 class DateKeyConverter:
@@ -47,8 +46,15 @@ urlpatterns = [
     ),
     path(
         "calls/<slug:series>/<date_key:date_key>/",
-        public_page(views.MeetingDetailView.as_view(), only_if=meeting_is_finalized),
+        public_page(
+            views.MeetingDetailView.as_view(), only_if=views.meeting_is_finalized
+        ),
         name="detail",
+    ),
+    path(
+        "calls/<slug:series>/<date_key:date_key>/checkin/",
+        views.CheckInView.as_view(),
+        name="checkin",
     ),
     path(
         "releases/", public_page(views.ReleaseTeamListView.as_view()), name="releases"

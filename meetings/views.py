@@ -1,7 +1,9 @@
 import re
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.core.exceptions import (
     DisallowedHost,
@@ -10,16 +12,21 @@ from django.core.exceptions import (
 )
 from django.db.models import Count, F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, ListView, TemplateView
+from django.views.generic import DetailView, FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
-from agenda.models import AgendaItem
+from agenda.models import ActionItem, AgendaItem
 from meetings import charts
-from meetings.forms import ArchiveFilterForm, SearchForm
+from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
 from meetings.markdown import GITHUB_REPO_RE
 from meetings.models import (
     Attendance,
@@ -28,8 +35,16 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
-from meetings.services import check_in_refusal
-from people.pagination import ForgivingPaginationMixin
+from meetings.services import (
+    CheckInRefused,
+    check_in,
+    check_in_refusal,
+    check_in_signed_in,
+    check_in_window,
+    format_moment,
+)
+from people.models import Attendee
+from ratelimits.services import client_address, take
 
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
@@ -38,27 +53,28 @@ LATEST_NOTES_ON_HOME = 5
 PREVIEW_MAX_CHARS = 100_000
 
 
-def agenda_item_model():
-    # meetings sits below agenda, so the model is reached through the relation.
-    return Meeting._meta.get_field("agenda_items").related_model
-
-
-def action_item_model():
-    return Meeting._meta.get_field("action_items").related_model
+def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
+    """The call of a series on a date (2020-09-16, or 2020-09-16-2), or a 404."""
+    if queryset is None:
+        queryset = Meeting.objects.select_related("series")
+    meeting = queryset.for_series(series).on_date_key(date_key).first()
+    if meeting is None:
+        raise Http404("No call of this series on this date.")
+    return meeting
 
 
 def agenda_prefetch():
     """A meeting's public agenda: accepted and discussed in order, then proposals."""
     return Prefetch(
         "agenda_items",
-        queryset=agenda_item_model().objects.on_agenda().prefetch_related("presenters"),
+        queryset=AgendaItem.objects.on_agenda().prefetch_related("presenters"),
         to_attr="agenda",
     )
 
 
 def summarize_agenda(meeting):
     """Set the requested minutes and over-booking on a meeting with `agenda`."""
-    proposed = agenda_item_model().Status.PROPOSED
+    proposed = AgendaItem.Status.PROPOSED
     meeting.minutes_requested = sum(item.requested_minutes for item in meeting.agenda)
     meeting.minutes_accepted = sum(
         item.requested_minutes for item in meeting.agenda if item.status != proposed
@@ -67,12 +83,43 @@ def summarize_agenda(meeting):
     return meeting
 
 
+class ForgivingPaginationMixin:
+    """For a ListView: a ?page= that is not a number shows page 1, one past the end
+    shows the last page, so a pasted or mistyped link never makes an error page."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
+        return (paginator, page, page.object_list, page.has_other_pages())
+
+
+def lightened(colour: str, towards_white: float = 0.6) -> str:
+    """A #rrggbb colour moved part of the way to white."""
+    channels = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(
+        f"{round(c + (255 - c) * towards_white):02x}" for c in channels
+    )
+
+
 def community_css(request):
     """The configured accent colour as a stylesheet: the CSP allows no inline style,
     and the colour is checked to be #rrggbb, so nothing else can get in."""
     from meetings.context_processors import community_face
 
-    css = f":root {{ --accent: {community_face()['accent']}; }}\n"
+    accent = community_face()["accent"]
+    # The colour is checked to read on white; on the dark scheme's near-black
+    # background the same colour fails contrast, so dark mode gets it lightened.
+    css = (
+        f":root {{ --accent: {accent}; }}\n"
+        "@media (prefers-color-scheme: dark) {\n"
+        f"  :root {{ --accent: {lightened(accent)}; }}\n"
+        "}\n"
+    )
     response = HttpResponse(css, content_type="text/css; charset=utf-8")
     response["Cache-Control"] = "public, max-age=86400"
     return response
@@ -160,13 +207,9 @@ class HomeView(TemplateView):
         # The first few open items of each series, due soonest first; the rest
         # are counted and linked (/actions/), so the page does not grow with them.
         series_ids = [m.series_id for m in next_meetings]
-        open_in_series = (
-            action_item_model()
-            .objects.open()
-            .filter(
-                meeting__series__in=series_ids,
-                meeting__status=Meeting.Status.FINALIZED,
-            )
+        open_in_series = ActionItem.objects.open().filter(
+            meeting__series__in=series_ids,
+            meeting__status=Meeting.Status.FINALIZED,
         )
         first_open = (
             open_in_series.annotate(
@@ -325,11 +368,10 @@ class MeetingDetailView(DetailView):
     context_object_name = "meeting"
 
     def get_object(self, queryset=None):
-        meeting = (
-            Meeting.objects.for_series(self.kwargs["series"])
-            .on_date_key(self.kwargs["date_key"])
-            .select_related("series", "mc", "next_mc")
-            .prefetch_related(
+        meeting = meeting_or_404(
+            self.kwargs["series"],
+            self.kwargs["date_key"],
+            Meeting.objects.select_related("series", "mc", "next_mc").prefetch_related(
                 Prefetch(
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
@@ -337,9 +379,9 @@ class MeetingDetailView(DetailView):
                 agenda_prefetch(),
                 Prefetch(
                     "action_items",
-                    queryset=action_item_model()
-                    .objects.exclude(status="suggested")
-                    .prefetch_related("owners"),
+                    queryset=ActionItem.objects.exclude(
+                        status=ActionItem.Status.SUGGESTED
+                    ).prefetch_related("owners"),
                 ),
                 Prefetch(
                     "release_teams",
@@ -347,11 +389,8 @@ class MeetingDetailView(DetailView):
                         "lead"
                     ).prefetch_related("members"),
                 ),
-            )
-            .first()
+            ),
         )
-        if meeting is None:
-            raise Http404("No call of this series on this date.")
         return summarize_agenda(meeting)
 
     def get_context_data(self, **kwargs):
@@ -373,8 +412,7 @@ class MeetingDetailView(DetailView):
         if meeting.status == Meeting.Status.SCHEDULED:
             # Open items from earlier calls, which the coming call will go through.
             carried_over = (
-                action_item_model()
-                .objects.carried_over_to(meeting)
+                ActionItem.objects.carried_over_to(meeting)
                 .open()
                 .select_related("meeting__series")
                 .prefetch_related("owners")
@@ -387,13 +425,18 @@ class MeetingDetailView(DetailView):
             show_notes=meeting.notes_are_public()
             or (draft and is_staff(self.request.user)),
             is_draft=draft,
-            proposals_open=meeting.status == Meeting.Status.SCHEDULED
-            and not meeting.has_started(now),
+            proposals_open=meeting.proposals_open(now),
             previous_meeting=earlier.order_by("-start", "-ordinal").first(),
             next_meeting=later.order_by("start", "ordinal").first(),
             now=now,
             **kwargs,
         )
+
+
+def meeting_is_finalized(request, *, series: str, date_key: str, **kwargs) -> bool:
+    """For the page cache: only finalized notes are frozen; other meeting pages
+    depend on the clock."""
+    return Meeting.objects.for_series(series).on_date_key(date_key).finalized().exists()
 
 
 def release_sort_key(team):
@@ -492,3 +535,114 @@ class ReferencesView(TemplateView):
             most_discussed=charts.most_discussed(),
             **kwargs,
         )
+
+
+# Per client address and call: a whole call behind one address (an office, or a
+# proxy that does not pass the client's address on) still fits, a script does not.
+CHECK_INS_PER_ADDRESS = 60
+CHECK_IN_PERIOD_SECONDS = 600
+TOO_MANY = (
+    "Too many check-ins from your network for this call. Try again in a few "
+    "minutes, or ask the MC to add you."
+)
+
+
+class CheckInView(FormView):
+    """The public "I'm here" link of a call: people say they joined.
+
+    Open only while the call is on (start to 30 minutes after its scheduled end). A
+    person signed in with GitHub checks in with one click: the check-in is verified
+    and they are listed as joined at once. Anyone else types a GitHub handle, which
+    records an unverified check-in for the MC to confirm (anyone can type any
+    handle). Checking in twice is harmless, and a per-client limit keeps a script
+    from filling the list.
+    """
+
+    template_name = "meetings/checkin.html"
+    form_class = CheckInForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.meeting = meeting_or_404(kwargs["series"], kwargs["date_key"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def signed_in_person(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return None
+        return Attendee.objects.filter(user=user).exclude(github_handle="").first()
+
+    def get_context_data(self, **kwargs):
+        opens, closes = check_in_window(self.meeting)
+        return super().get_context_data(
+            meeting=self.meeting,
+            person=self.signed_in_person(),
+            refusal=check_in_refusal(meeting=self.meeting),
+            opens=format_moment(self.meeting, opens),
+            closes=format_moment(self.meeting, closes),
+            **kwargs,
+        )
+
+    def post(self, request, *args, **kwargs):
+        refusal = check_in_refusal(meeting=self.meeting)
+        if refusal:
+            return self.render_to_response(self.get_context_data(), status=403)
+        if not self.within_limit():
+            response = self.render_to_response(
+                self.get_context_data(too_many=TOO_MANY), status=429
+            )
+            response["Retry-After"] = str(CHECK_IN_PERIOD_SECONDS)
+            return response
+        if "one_click" in request.POST:
+            return self.one_click()
+        return super().post(request, *args, **kwargs)
+
+    def one_click(self):
+        try:
+            result = check_in_signed_in(meeting=self.meeting, user=self.request.user)
+        except CheckInRefused as refused:
+            messages.error(self.request, refused.message)
+            return HttpResponseRedirect(self.request.path)
+        return self.welcome(result, verified=True)
+
+    def within_limit(self) -> bool:
+        return take(
+            scope=f"checkin:{self.meeting.pk}",
+            client=client_address(self.request),
+            limit=CHECK_INS_PER_ADDRESS,
+            period=CHECK_IN_PERIOD_SECONDS,
+        )
+
+    def form_valid(self, form):
+        try:
+            result = check_in(
+                meeting=self.meeting, handle=form.cleaned_data["github_handle"]
+            )
+        except CheckInRefused as refused:
+            form.add_error("github_handle", forms.ValidationError(refused.message))
+            return self.form_invalid(form)
+        return self.welcome(result, verified=False)
+
+    def welcome(self, result, *, verified: bool):
+        handle = result.check_in.github_handle
+        if not result.already:
+            from agenda.notebook.views import broadcast
+
+            broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
+        if verified:
+            messages.success(
+                self.request,
+                f"@{handle} is on the list of who joined (verified). Welcome!"
+                if result.already
+                else f"Thanks, @{handle}: you are on the list of who joined "
+                "(verified).",
+            )
+        elif result.already:
+            messages.info(self.request, f"@{handle} has already checked in. Welcome!")
+        else:
+            messages.success(
+                self.request,
+                f"Thanks, @{handle}: you are checked in. The MC confirms the list "
+                "of who joined after the call.",
+            )
+        # Post/redirect/get: a reload does not send the form again.
+        return HttpResponseRedirect(self.request.path)

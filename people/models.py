@@ -1,14 +1,13 @@
-import datetime as dt
 import re
-import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models
+from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from pagecache.models import PublicModel, PublicQuerySet
 
 # GitHub's rules: 1-39 characters, letters, digits and single hyphens, which may
 # neither start nor end the handle.
@@ -31,111 +30,6 @@ def validate_github_handle(value: str) -> None:
 def normalize_handle(value: str) -> str:
     """Strip the decoration people put around handles ("@x", spaces)."""
     return (value or "").strip().lstrip("@").strip()
-
-
-class SiteGeneration(models.Model):
-    """A stamp that changes whenever anything the public site shows is written.
-
-    The page cache keys pages and ETags by it, so one write invalidates every cached
-    page at once. It lives in the lowest app so that every model can bump it without
-    imports pointing upwards. One row (pk=1), created on first use.
-    """
-
-    stamp = models.CharField(_("stamp"), max_length=32)
-    changed_at = models.DateTimeField(_("changed at"))
-
-    # Bumps made by this process, so that a stamp it remembers is dropped at once.
-    local_bumps = 0
-    # The PostgreSQL channel on which every bump is announced.
-    CHANNEL = "callbook_site_generation"
-
-    class Meta:
-        verbose_name = _("site generation")
-        verbose_name_plural = _("site generations")
-
-    def __str__(self):
-        return f"{self.stamp} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
-
-    @classmethod
-    def bump(cls) -> None:
-        """Start a new generation: a fresh random stamp, never a reused one."""
-        cls.local_bumps += 1
-        values = {"stamp": secrets.token_hex(16), "changed_at": timezone.now()}
-        if not cls.objects.filter(pk=1).update(**values):
-            _row, created = cls.objects.get_or_create(pk=1, defaults=values)
-            if not created:
-                cls.objects.filter(pk=1).update(**values)
-        if connection.vendor == "postgresql":
-            # Delivered when the transaction commits, to every app process that
-            # listens (people/caching.py), so they drop the stamp they remember.
-            with connection.cursor() as cursor:
-                cursor.execute(f"NOTIFY {cls.CHANNEL}")
-
-    @classmethod
-    def current(cls) -> tuple[str, dt.datetime]:
-        """The stamp and time of the latest write (one primary-key lookup)."""
-        row = cls.objects.filter(pk=1).values_list("stamp", "changed_at").first()
-        if row is None:
-            cls.bump()
-            row = cls.objects.filter(pk=1).values_list("stamp", "changed_at").get()
-        return row
-
-
-class PublicQuerySet(models.QuerySet):
-    """A QuerySet whose bulk writes bump the site generation, as save() does."""
-
-    def update(self, **kwargs):
-        rows = super().update(**kwargs)
-        if rows:
-            SiteGeneration.bump()
-        return rows
-
-    update.alters_data = True
-
-    def delete(self):
-        deleted = super().delete()
-        if deleted[0]:
-            SiteGeneration.bump()
-        return deleted
-
-    delete.alters_data = True
-    delete.queryset_only = True
-
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
-        if created:
-            SiteGeneration.bump()
-        return created
-
-    def bulk_update(self, objs, fields, *args, **kwargs):
-        rows = super().bulk_update(objs, fields, *args, **kwargs)
-        if rows:
-            SiteGeneration.bump()
-        return rows
-
-
-class PublicModel(models.Model):
-    """A model the public site shows: every save and delete bumps the generation.
-
-    The bump runs after the write, in the same transaction when there is one, so a
-    page rendered under the new stamp always sees the new data. Changes that bypass
-    save(), delete() and the QuerySet above (raw SQL, `m2m.add()` on its own outside
-    a form save) must call `SiteGeneration.bump()` themselves.
-    """
-
-    objects = PublicQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        SiteGeneration.bump()
-
-    def delete(self, *args, **kwargs):
-        deleted = super().delete(*args, **kwargs)
-        SiteGeneration.bump()
-        return deleted
 
 
 class AttendeeQuerySet(PublicQuerySet):
@@ -169,20 +63,6 @@ class AttendeeQuerySet(PublicQuerySet):
                 | models.Q(alias_ci=name)
                 | models.Q(name_ci=name)
             )
-            .distinct()
-        )
-
-    def by_handle_or_alias(self, name: str):
-        """People whose GitHub handle or one of whose aliases is `name`."""
-        name = normalize_handle(name)
-        if not name:
-            return self.none()
-        name = name.lower()
-        return (
-            self.alias(
-                handle_ci=Lower("github_handle"), alias_ci=Lower("aliases__name")
-            )
-            .filter(models.Q(handle_ci=name) | models.Q(alias_ci=name))
             .distinct()
         )
 

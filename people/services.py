@@ -77,11 +77,6 @@ def match_attendee(parsed: ParsedAttendee) -> AttendeeMatch:
     return AttendeeMatch(parsed, None, "new")
 
 
-def match_attendees(parsed: list[ParsedAttendee]) -> list[AttendeeMatch]:
-    """`match_attendee` for each parsed line, in order."""
-    return [match_attendee(entry) for entry in parsed]
-
-
 def create_attendee(*, name: str, handle: str = "") -> Attendee:
     """Add a person, or return the one who already has this GitHub handle."""
     handle = normalize_handle(handle)

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from pagecache.caching import public_page
 from people import views
-from people.caching import public_page
 
 app_name = "people"
 urlpatterns = [

@@ -7,20 +7,16 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from agenda.models import ActionItem, AgendaItem
 from meetings.charts import person_activity
+from meetings.models import Attendance, Meeting, ReleaseTeam
+from meetings.views import ForgivingPaginationMixin
 from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
-from people.pagination import ForgivingPaginationMixin
 
 PEOPLE_PAGE_SIZE = 100
 
 
-def related(name: str):
-    # people sits below meetings and agenda, so their models are reached by relation.
-    return Attendee._meta.get_field(name).related_model
-
-
-def _finalized():
-    return related("meetings").Status.FINALIZED
+FINALIZED = Meeting.Status.FINALIZED
 
 
 def _correlated(queryset, value: models.Expression, default) -> models.Expression:
@@ -37,12 +33,11 @@ class AttendeeListView(ForgivingPaginationMixin, ListView):
     context_object_name = "people"
 
     def get_queryset(self):
-        attendance = related("attendances").objects.filter(
-            attendee=models.OuterRef("pk"), meeting__status=_finalized()
+        attendance = Attendance.objects.filter(
+            attendee=models.OuterRef("pk"), meeting__status=FINALIZED
         )
         mc_turns = (
-            related("mc_meetings")
-            .objects.filter(mc=models.OuterRef("pk"), status=_finalized())
+            Meeting.objects.filter(mc=models.OuterRef("pk"), status=FINALIZED)
             .order_by()
             .values("mc")
             .annotate(n=models.Count("pk"))
@@ -96,32 +91,28 @@ class AttendeeDetailView(DetailView):
         if not GITHUB_HANDLE_RE.match(normalize_handle(self.kwargs["handle"])):
             # Not a handle at all (e.g. a NUL byte PostgreSQL refuses): no query.
             raise Http404("No person with this GitHub handle.")
-        meeting = related("meetings")
-        finalized = _finalized()
         person = (
             Attendee.objects.handle_is(self.kwargs["handle"])
             .prefetch_related(
                 Prefetch(
                     "mc_meetings",
-                    queryset=meeting.objects.finalized()
+                    queryset=Meeting.objects.finalized()
                     .select_related("series")
                     .order_by("-start", "-ordinal"),
                     to_attr="mc_turns",
                 ),
                 Prefetch(
                     "presented_items",
-                    queryset=related("presented_items")
-                    .objects.filter(meeting__status=finalized)
+                    queryset=AgendaItem.objects.filter(meeting__status=FINALIZED)
                     .select_related("meeting__series")
                     .order_by("-meeting__start", "position"),
                     to_attr="items_presented",
                 ),
                 Prefetch(
                     "owned_action_items",
-                    queryset=related("owned_action_items")
-                    .objects.filter(
-                        meeting__status=finalized,
-                        status__in=["open", "done"],
+                    queryset=ActionItem.objects.filter(
+                        meeting__status=FINALIZED,
+                        status__in=[ActionItem.Status.OPEN, ActionItem.Status.DONE],
                     )
                     .select_related("meeting__series")
                     .order_by("-meeting__start", "position"),
@@ -129,16 +120,12 @@ class AttendeeDetailView(DetailView):
                 ),
                 Prefetch(
                     "led_release_teams",
-                    queryset=related("led_release_teams").objects.select_related(
-                        "meeting__series"
-                    ),
+                    queryset=ReleaseTeam.objects.select_related("meeting__series"),
                     to_attr="teams_led",
                 ),
                 Prefetch(
                     "release_teams",
-                    queryset=related("release_teams").objects.select_related(
-                        "meeting__series"
-                    ),
+                    queryset=ReleaseTeam.objects.select_related("meeting__series"),
                     to_attr="teams_helped",
                 ),
             )
@@ -154,8 +141,7 @@ class AttendeeDetailView(DetailView):
         # A long history (thousands of calls) is paged so the page's cost does not
         # grow with the archive.
         calls = (
-            related("meetings")
-            .objects.finalized()
+            Meeting.objects.finalized()
             .filter(attendances__attendee=self.object)
             .select_related("series")
             .order_by("-start", "-ordinal")

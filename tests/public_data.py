@@ -75,11 +75,13 @@ class Community:
                 (AgendaItem.Status.PROPOSED, True),
             ):
                 item = AgendaItemFactory(
-                    meeting=self.on_now, status=status, arrived_late=late,
+                    meeting=self.on_now,
+                    status=status,
+                    arrived_late=late,
                     title=f"Live topic {n} with [a link](https://example.org/{n})",
                     description="Sent **late**" if late else "On time",
                     presenter_names="Ada/Newcomer",
-                )  # fmt: skip
+                )
                 item.presenters.add(self.person)
 
     def grow(self, k: int) -> "Community":

@@ -21,7 +21,7 @@ from django.utils.text import get_text_list
 from agenda.models import ActionItem, AgendaItem
 from agenda.services import _save, apply_action_item_status
 from meetings.models import Meeting
-from meetings.services import MeetingError, MeetingLocked, locked_message
+from meetings.services import MeetingError, lock_meeting
 from meetings.services import save_new_version as save_meeting_version
 from people.models import Attendee
 from people.parsing import parse_attendee_lines
@@ -229,13 +229,7 @@ def save_notebook(
     person to resolve. The meeting gets one new version naming what changed.
     """
     with transaction.atomic():
-        current = (
-            Meeting.objects.select_for_update(of=("self",))
-            .select_related("series", "next_mc", "finalized_by")
-            .get(pk=meeting.pk)
-        )
-        if current.is_finalized:
-            raise MeetingLocked(locked_message(current), code="locked")
+        current = lock_meeting(meeting=meeting, related=("next_mc",))
         items = {item.pk: item for item in notebook_items(current)}
         actions = {action.pk: action for action in notebook_actions(current)}
         values = field_values(current, list(items.values()), list(actions.values()))

@@ -47,7 +47,6 @@ from agenda.services import (
     finalize_meeting,
     finalize_problems,
 )
-from agenda.views import meeting_or_404
 from meetings.models import Attendance, CheckIn, Meeting
 from meetings.services import (
     MeetingError,
@@ -59,6 +58,7 @@ from meetings.services import (
     plan_attendance,
     record_attendance,
 )
+from meetings.views import meeting_or_404
 from people.models import Attendee
 
 PASTE_LIMIT = 20_000
@@ -388,7 +388,7 @@ class NotebookView(View):
             "starts_at": format_moment(meeting, meeting.start),
             "check_in_url": self.request.build_absolute_uri(
                 reverse(
-                    "checkin:checkin",
+                    "meetings:checkin",
                     kwargs={
                         "series": meeting.series.slug,
                         "date_key": meeting.date_key,

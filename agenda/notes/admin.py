@@ -1,20 +1,19 @@
 """Admin page: upload markdown notes, read the dry-run report, then import.
 
-Lives at /admin/agenda/import-notes/ (staff only, and only for users who may add
-meetings). The uploaded files are kept in the session between the dry run and
-the import, under a one-time token, so the import is exactly what was previewed.
-Wired in by one import at the end of agenda/admin.py.
+Served by MeetingAdmin.get_urls() at /admin/meetings/meeting/import-notes/, with a
+button on the meetings list (staff only, and only for users who may add meetings).
+The uploaded files are kept in the session between the dry run and the import,
+under a one-time token, so the import is exactly what was previewed.
 """
 
 import base64
 import secrets
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from agenda.notes.format import load_profile
@@ -104,21 +103,18 @@ class NotesUploadForm(forms.Form):
         return files
 
 
-def import_notes_view(request):
+def import_notes_view(request, admin_context: dict):
+    """The upload page; admin_context is the admin's page context (MeetingAdmin)."""
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied("Importing notes needs the permission to add meetings.")
-    context = {
-        **admin.site.each_context(request),
-        "title": _("Import meeting notes"),
-        "opts": None,
-    }
+    context = {**admin_context, "title": _("Import meeting notes")}
     if request.method == "POST" and "confirm" in request.POST:
         pending = request.session.get(SESSION_KEY)
         if not pending or not secrets.compare_digest(
             pending.get("token", ""), request.POST.get("token", "")
         ):
             messages.error(request, _("Nothing to import: upload the files again."))
-            return redirect("admin:agenda_import_notes")
+            return redirect("admin:meetings_meeting_import_notes")
         sources = [(name, base64.b64decode(data)) for name, data in pending["files"]]
         report = import_notes(
             sources=sources,
@@ -173,42 +169,3 @@ def import_notes_view(request):
             )
     context["form"] = form
     return TemplateResponse(request, "admin/agenda/import_notes.html", context)
-
-
-def _with_notes_url(get_urls):
-    def get_urls_with_notes():
-        return [
-            path(
-                "agenda/import-notes/",
-                admin.site.admin_view(import_notes_view),
-                name="agenda_import_notes",
-            ),
-            *get_urls(),
-        ]
-
-    return get_urls_with_notes
-
-
-def _with_notes_entry(get_app_list):
-    def get_app_list_with_notes(request, app_label=None):
-        apps = get_app_list(request, app_label)
-        if request.user.has_perm(PERMISSION):
-            for app in apps:
-                if app["app_label"] == "agenda":
-                    app["models"].append(
-                        {
-                            "name": _("Import meeting notes"),
-                            "object_name": "ImportNotes",
-                            "perms": {"view": True},
-                            "admin_url": reverse("admin:agenda_import_notes"),
-                            "add_url": None,
-                            "view_only": True,
-                        }
-                    )
-        return apps
-
-    return get_app_list_with_notes
-
-
-admin.site.get_urls = _with_notes_url(admin.site.get_urls)
-admin.site.get_app_list = _with_notes_entry(admin.site.get_app_list)

@@ -80,7 +80,7 @@ def test_a_renamed_handle_follows_the_account_id(fake_github):
     assert list(person.aliases.values_list("name", flat=True)) == ["bo-old"]
     assert Attendee.objects.count() == 1
     # Notes that still say @bo-old find the person.
-    assert list(Attendee.objects.by_handle_or_alias("bo-old")) == [person]
+    assert list(Attendee.objects.matching("@bo-old")) == [person]
     assert again.get(reverse("people:detail", args=["Bo-New"])).status_code == 200
     # The old address leads to the person, for now.
     old_page = again.get(reverse("people:detail", args=["bo-old"]))

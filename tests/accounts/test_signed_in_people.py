@@ -36,7 +36,7 @@ def ada(fake_github):
 
 def checkin_url(meeting):
     return reverse(
-        "checkin:checkin",
+        "meetings:checkin",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
 

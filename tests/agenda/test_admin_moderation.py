@@ -182,7 +182,7 @@ def test_an_unknown_action_is_refused(page):
 
 
 def test_a_flood_of_proposals_is_paged(page, monkeypatch):
-    from agenda import admin as agenda_admin
+    from meetings import admin as agenda_admin
 
     monkeypatch.setattr(agenda_admin, "PROPOSALS_PER_PAGE", 3)
     monkeypatch.setattr(agenda_admin, "LIST_ROWS_SHOWN", 2)

@@ -212,7 +212,7 @@ def test_export_notes_needs_an_existing_series(db, tmp_path):
 
 def test_the_public_download_serves_finalized_calls_only(client, meeting):
     url = reverse(
-        "notes:meeting_markdown", kwargs={"series": "widget", "date_key": "2021-03-03"}
+        "agenda:meeting_markdown", kwargs={"series": "widget", "date_key": "2021-03-03"}
     )
     assert url == "/calls/widget/2021-03-03.md"
     response = client.get(url)

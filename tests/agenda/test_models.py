@@ -98,4 +98,3 @@ def test_action_items_querysets_and_str():
     assert list(ActionItem.objects.suggested()) == [suggestion]
     assert str(open_item) == "Ann to write docs"
     assert open_item.get_absolute_url().endswith(f"#action-{open_item.pk}")
-    assert open_item.age_days >= 0

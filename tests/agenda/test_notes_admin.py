@@ -3,13 +3,14 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from agenda.notes.admin import SESSION_KEY
 from meetings.models import Meeting
 from tests.factories import UserFactory
 
 FIXTURES = Path(__file__).parent / "fixtures"
-URL = "/admin/agenda/import-notes/"
+URL = "/admin/meetings/meeting/import-notes/"
 
 
 def upload(name: str) -> SimpleUploadedFile:
@@ -29,11 +30,31 @@ def test_the_page_is_for_staff_who_may_add_meetings(client):
     assert client.get(URL).status_code == 200
 
 
-def test_the_admin_index_links_to_the_page(admin_client):
-    response = admin_client.get("/admin/")
+def test_the_meetings_list_has_an_import_button(admin_client):
+    assert reverse("admin:meetings_meeting_import_notes") == URL
+    response = admin_client.get(reverse("admin:meetings_meeting_changelist"))
     assert response.status_code == 200
     assert f'href="{URL}"' in response.content.decode()
-    assert "Import meeting notes" in response.content.decode()
+    assert "Import notes" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_no_import_button_without_the_permission_to_add_meetings(client):
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_meeting"))
+    client.force_login(staff)
+    response = client.get(reverse("admin:meetings_meeting_changelist"))
+    assert response.status_code == 200
+    assert URL not in response.content.decode()
+
+
+def test_the_admin_site_is_not_patched():
+    from django.contrib import admin
+    from django.contrib.admin import AdminSite
+
+    # A patched attribute would be a plain function, not AdminSite's own method.
+    assert admin.site.get_urls.__func__ is AdminSite.get_urls
+    assert admin.site.get_app_list.__func__ is AdminSite.get_app_list
 
 
 def test_preview_then_import(admin_client):

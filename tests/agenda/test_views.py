@@ -4,10 +4,13 @@ import time
 import pytest
 from django.core import signing
 from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agenda.models import AgendaItem
 from agenda.views import proposal_from_token, proposal_token
+from pagecache.models import SiteGeneration
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -84,6 +87,42 @@ def test_a_proposal_lands_as_proposed_and_leads_to_a_private_link(client, coming
     assert "Monthly office hours" in call_page
     assert "<strong>monthly</strong>" in call_page
     assert "<script>x" not in call_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_proposal_is_one_short_transaction_with_one_new_stamp(
+    client, coming, monkeypatch
+):
+    monkeypatch.setattr("ratelimits.services.SWEEP_PROBABILITY", 0)
+    SiteGeneration.bump()  # the stamp's row exists, as on any running site
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(propose_url(coming), PROPOSAL)
+    assert response.status_code == 302
+    statements = [query["sql"] for query in queries]
+    # SQLite shows its BEGIN and COMMIT; PostgreSQL opens its transaction silently.
+    control = [sql for sql in statements if sql in ("BEGIN", "COMMIT")]
+    statements = [sql for sql in statements if sql not in control]
+    assert control in ([], ["BEGIN", "COMMIT"])
+    # Find the call, count the visitor's proposals (rate limit), the next
+    # position, the item, its history row, the new stamp (with its NOTIFY on
+    # PostgreSQL).
+    assert len(statements) <= 6, "\n".join(sql[:90] for sql in statements)
+    stamp_table = SiteGeneration._meta.db_table
+    assert sum(f'UPDATE "{stamp_table}"' in sql for sql in statements) == 1
+    # The call's search text is written when its notes are finalized, not here.
+    assert not any(sql.startswith('UPDATE "meetings_meeting"') for sql in statements)
+
+
+def test_a_database_failure_mid_proposal_stores_nothing(client, coming, monkeypatch):
+    def fail(cls):
+        raise DatabaseError("could not write: the disk is full")
+
+    # The item and its history row are written by then; the stamp write fails.
+    monkeypatch.setattr(SiteGeneration, "bump", classmethod(fail))
+    with pytest.raises(DatabaseError):
+        client.post(propose_url(coming), PROPOSAL)
+    assert not AgendaItem.objects.filter(title=PROPOSAL["title"]).exists()
+    assert not AgendaItem.history.filter(title=PROPOSAL["title"]).exists()
 
 
 def test_bad_input_shows_errors_and_keeps_what_was_typed(client, coming):

@@ -73,15 +73,24 @@ class AppServer:
         self.log_file = self.log.open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "config.asgi:application",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "warning", "--ws", "auto",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--ws",
+                "auto",
             ],
             cwd=ROOT,
             env=env,
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         wait_for_port(self.port)
         return self
 

@@ -103,14 +103,18 @@ def widest_pages(live_server_url: str) -> dict[str, str]:
     meetings.sort(key=longest_word, reverse=True)
     series = meetings[0].series
     coming = MeetingFactory(
-        series=series, status=Meeting.Status.SCHEDULED,
+        series=series,
+        status=Meeting.Status.SCHEDULED,
         start=timezone.now() + dt.timedelta(days=3),
-    )  # fmt: skip
+    )
     long_url = "https://github.com/falcosecurity/falco/pull/1234#" + "x" * 120
     proposal = AgendaItemFactory(
-        meeting=coming, status="proposed", title="[A long title](" + long_url + ")",
-        description=f"See {long_url} and `{'y' * 150}`", links=long_url,
-    )  # fmt: skip
+        meeting=coming,
+        status="proposed",
+        title="[A long title](" + long_url + ")",
+        description=f"See {long_url} and `{'y' * 150}`",
+        links=long_url,
+    )
     person = next(a for m in meetings for a in m.attendees.all() if a.github_handle)
     paths = {
         "home": "/",

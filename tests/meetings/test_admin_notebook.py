@@ -300,7 +300,7 @@ def test_the_notebook_shows_budget_check_in_link_and_release_steps(ann):
     html = ann_client.get(change_url(meeting)).content.decode()
     assert "70 of 60 minutes accepted, over-booked by 10 minutes" in html
     check_in = reverse(
-        "checkin:checkin",
+        "meetings:checkin",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
     assert f'href="http://testserver{check_in}"' in html

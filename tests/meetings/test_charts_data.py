@@ -19,9 +19,13 @@ from people.models import Attendee
 from tests import chart_checks
 
 CORPUS = (
-    Path(settings.BASE_DIR) / ".." / "shared" / "corpus" / "falco-community"
+    Path(settings.BASE_DIR)
+    / ".."
+    / "shared"
+    / "corpus"
+    / "falco-community"
     / "meeting-notes"
-)  # fmt: skip
+)
 
 pytestmark = pytest.mark.django_db
 

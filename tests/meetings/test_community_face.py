@@ -48,7 +48,12 @@ def test_the_accent_colour_is_a_stylesheet(client, falco):
     response = client.get("/community.css")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/css; charset=utf-8"
-    assert response.content == b":root { --accent: #00787a; }\n"
+    assert response.content == (
+        b":root { --accent: #00787a; }\n"
+        b"@media (prefers-color-scheme: dark) {\n"
+        b"  :root { --accent: #99c9ca; }\n"
+        b"}\n"
+    )
     assert 'href="/community.css?00787a"' in client.get("/").content.decode()
 
 

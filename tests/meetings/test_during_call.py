@@ -25,17 +25,22 @@ NOW = timezone.now().replace(microsecond=0)
 @pytest.fixture
 def series():
     return MeetingSeriesFactory(
-        slug="community", title="Widget Call", github_repo="example/widget",
-        video_url="https://meet.example.org/widget", length_minutes=60,
-    )  # fmt: skip
+        slug="community",
+        title="Widget Call",
+        github_repo="example/widget",
+        video_url="https://meet.example.org/widget",
+        length_minutes=60,
+    )
 
 
 @pytest.fixture
 def on_now(series):
     meeting = MeetingFactory(
-        series=series, status="scheduled", start=NOW - dt.timedelta(minutes=10),
+        series=series,
+        status="scheduled",
+        start=NOW - dt.timedelta(minutes=10),
         mc=AttendeeFactory(display_name="Dana MC"),
-    )  # fmt: skip
+    )
     AgendaItemFactory(meeting=meeting, title="Release 1.0", status="accepted")
     return meeting
 
@@ -153,9 +158,10 @@ def test_highlights_cannot_add_attributes_to_meta_tags(client, series, highlight
     for meta in metas:
         assert set(meta) <= {"charset", "name", "content", "property"}, meta
     descriptions = [
-        m["content"] for m in metas if m.get("name") == "description"
-        or m.get("property") == "og:description"
-    ]  # fmt: skip
+        m["content"]
+        for m in metas
+        if m.get("name") == "description" or m.get("property") == "og:description"
+    ]
     assert len(descriptions) == 2
     for text in descriptions:
         assert "<" not in text
@@ -165,10 +171,14 @@ def test_highlights_cannot_add_attributes_to_meta_tags(client, series, highlight
 def test_feed_survives_a_control_character_in_a_finalized_title(client, series):
     form = ProposalForm(
         data={
-            "proposer_name": "Sam\x0b", "title": "Vertical\x0btab", "description":
-            "x\x1by\x7f", "requested_minutes": "5", "links": "", "website": "",
+            "proposer_name": "Sam\x0b",
+            "title": "Vertical\x0btab",
+            "description": "x\x1by\x7f",
+            "requested_minutes": "5",
+            "links": "",
+            "website": "",
         }
-    )  # fmt: skip
+    )
     assert form.is_valid(), form.errors
     assert form.cleaned_data["title"] == "Verticaltab"
     assert form.cleaned_data["description"] == "xy"
@@ -176,8 +186,12 @@ def test_feed_survives_a_control_character_in_a_finalized_title(client, series):
     assert nul.errors["description"] == ["Null characters are not allowed."]
     meeting = MeetingFactory(series=series)
     # Written around the form (an import, raw SQL): the feed must still answer.
-    AgendaItemFactory(meeting=meeting, title="Raw\x0btitle", status="discussed",
-                      discussion_notes="notes \x0c here")  # fmt: skip
+    AgendaItemFactory(
+        meeting=meeting,
+        title="Raw\x0btitle",
+        status="discussed",
+        discussion_notes="notes \x0c here",
+    )
     meeting.title = "Call\x0b title"
     meeting.highlights = "high\x01lights"
     meeting.save()

@@ -112,12 +112,25 @@ def test_eight_adversarial_proposals_leave_home_and_the_call_page_fast(client):
     coming = MeetingFactory(
         series=series, status="scheduled", start=timezone.now() + dt.timedelta(days=1)
     )
-    worst = ["[" * 5000, "![" * 2500, "[a" * 2500, "*a**" * 1250, "http:" * 1000,
-             "[^" * 2500, "[a](" * 1250, "_a" * 2500]  # fmt: skip
+    worst = [
+        "[" * 5000,
+        "![" * 2500,
+        "[a" * 2500,
+        "*a**" * 1250,
+        "http:" * 1000,
+        "[^" * 2500,
+        "[a](" * 1250,
+        "_a" * 2500,
+    ]
     for n, text in enumerate(worst):
         assert len(text) <= DESCRIPTION_MAX_LENGTH
-        AgendaItemFactory(meeting=coming, status="proposed", title="[" * 200,
-                          description=text, position=n)  # fmt: skip
+        AgendaItemFactory(
+            meeting=coming,
+            status="proposed",
+            title="[" * 200,
+            description=text,
+            position=n,
+        )
     for url in ("/", coming.get_absolute_url()):
         _render_memo.cache_clear()
         _render_inline_memo.cache_clear()

@@ -123,7 +123,7 @@ def test_a_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(client, comin
 
 
 def test_check_ins_behind_one_trusted_proxy_are_counted_per_client(client, monkeypatch):
-    from agenda import checkin
+    from meetings import views as checkin
 
     monkeypatch.setattr(checkin, "CHECK_INS_PER_ADDRESS", 1)
     meeting = MeetingFactory(

@@ -28,7 +28,8 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
-from people.models import Alias, Attendee, SiteGeneration
+from pagecache.models import SiteGeneration
+from people.models import Alias, Attendee
 
 SERIES = [
     # slug, title, weekday, hour, repo

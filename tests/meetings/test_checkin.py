@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from agenda import checkin
+from meetings import views
 from meetings.models import Meeting
 from people.models import Attendee
 from tests.factories import AttendeeFactory, MeetingFactory
@@ -25,7 +25,7 @@ def _fresh_cache():
 
 def url_of(meeting):
     return reverse(
-        "checkin:checkin",
+        "meetings:checkin",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
 
@@ -139,7 +139,7 @@ def test_after_the_call_check_in_is_closed():
 
 
 def test_too_many_check_ins_from_one_address_get_429(monkeypatch):
-    monkeypatch.setattr(checkin, "CHECK_INS_PER_ADDRESS", 2)
+    monkeypatch.setattr(views, "CHECK_INS_PER_ADDRESS", 2)
     meeting = on_now()
     client = Client()
     for handle in ("one", "two"):
@@ -149,14 +149,14 @@ def test_too_many_check_ins_from_one_address_get_429(monkeypatch):
     response = client.post(url_of(meeting), {"github_handle": "three"})
     assert response.status_code == 429
     assert response["Retry-After"] == "600"
-    assert checkin.TOO_MANY in response.content.decode()
+    assert views.TOO_MANY in response.content.decode()
     assert meeting.check_ins.count() == 2
 
 
 def test_unknown_call_is_404():
     meeting = on_now()
     url = reverse(
-        "checkin:checkin",
+        "meetings:checkin",
         kwargs={"series": meeting.series.slug, "date_key": "1999-01-01"},
     )
     assert Client().get(url).status_code == 404

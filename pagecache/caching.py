@@ -1,12 +1,9 @@
 """The public page cache: conditional GET and cached renders for anonymous visitors.
 
-It lives in `people`, the lowest app, beside `SiteGeneration`, so that people's own
-urls can use it without importing upwards (people <- meetings <- agenda).
-
 Finalized notes change only when someone edits, finalizes or reopens them, so their
 pages (and the archive, people pages and feeds built from them) are rendered once
 and then served from Django's cache. Every write to a model the site shows bumps
-`SiteGeneration` (people/models.py); the stamp is part of each cache key and ETag,
+`SiteGeneration` (pagecache/models.py); the stamp is part of each cache key and ETag,
 so one write invalidates every page at once and no cached page outlives the data it
 was rendered from.
 
@@ -50,7 +47,7 @@ from django.utils.cache import (
 )
 from django.utils.http import http_date
 
-from people.models import SiteGeneration
+from pagecache.models import SiteGeneration
 
 # Response headers worth keeping with a cached page; the rest (Vary, CSP, security
 # headers, cookies) are added again by the middleware on every response.

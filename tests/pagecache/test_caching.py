@@ -19,14 +19,15 @@ from agenda.models import AgendaItem
 from agenda.services import finalize_meeting
 from meetings.models import Meeting
 from meetings.services import reopen_meeting, save_meeting
-from people.caching import (
+from pagecache.caching import (
     current_stamp,
     local_pages,
     public_page,
     stamp_listener,
     stamp_memo,
 )
-from people.models import Attendee, SiteGeneration
+from pagecache.models import SiteGeneration
+from people.models import Attendee
 from tests.factories import (
     AgendaItemFactory,
     AttendanceFactory,
@@ -349,11 +350,11 @@ def test_clock_dependent_pages_get_a_new_key_each_period(monkeypatch):
         return HttpResponse("upcoming")
 
     feed = public_page(view, refresh_seconds=300)
-    monkeypatch.setattr("people.caching.time.time", lambda: 1_000_000.0)
+    monkeypatch.setattr("pagecache.caching.time.time", lambda: 1_000_000.0)
     first = feed(anonymous_request())
     feed(anonymous_request())
     assert len(calls) == 1
-    monkeypatch.setattr("people.caching.time.time", lambda: 1_000_000.0 + 300)
+    monkeypatch.setattr("pagecache.caching.time.time", lambda: 1_000_000.0 + 300)
     later = feed(anonymous_request())
     assert len(calls) == 2
     assert later["ETag"] != first["ETag"]
@@ -419,7 +420,7 @@ def test_a_remembered_stamp_sees_other_servers_writes_when_it_expires(
     SiteGeneration.local_bumps -= 1
     assert "edited elsewhere" not in get(client, url).content.decode()
     later = time.monotonic() + 2
-    monkeypatch.setattr("people.caching.time.monotonic", lambda: later)
+    monkeypatch.setattr("pagecache.caching.time.monotonic", lambda: later)
     assert "edited elsewhere" in get(client, url).content.decode()
 
 
@@ -490,8 +491,8 @@ def test_the_listener_saves_the_stamp_query_and_hears_other_servers(settings):
         # Another app server's write: its own connection, its own NOTIFY.
         with other.cursor() as cursor:
             cursor.execute(
-                "UPDATE people_sitegeneration SET stamp = 'elsewhere' WHERE id = 1;"
-                f"NOTIFY {SiteGeneration.CHANNEL}"
+                f"UPDATE {SiteGeneration._meta.db_table} SET stamp = 'elsewhere' "
+                f"WHERE id = 1; NOTIFY {SiteGeneration.CHANNEL}"
             )
         assert wait_for(lambda: current_stamp()[0] == "elsewhere", seconds=2)
 
