@@ -22,6 +22,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from agenda.models import AgendaItem, NotebookUpdate
 from agenda.notebook import live
@@ -149,9 +150,9 @@ def test_three_browsers_two_servers_converge_through_a_crash_and_an_outage(
         pages = [ann, mx, ivy]
         # Everyone sees everyone.
         for page in pages:
-            page.wait_for_function(
-                "document.querySelectorAll('#nb-presence span').length === 3"
-            )
+            # A locator, not wait_for_function: that polls with eval(), which
+            # the page's CSP (no 'unsafe-eval') refuses once the first check fails.
+            expect(page.locator("#nb-presence span")).to_have_count(3)
 
         start = dict(zip(keys, texts(ann, keys), strict=True))
         typed = {key: [] for key in keys}  # (who, text) of every kept insertion
