@@ -2,6 +2,7 @@
 
 import logging
 
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -93,3 +94,18 @@ def dev_sign_in_user(*, handle: str) -> AbstractBaseUser:
     person.user = user
     person.save(update_fields=["user"])
     return user
+
+
+def verified_github_emails(user: AbstractBaseUser) -> list[str]:
+    """The addresses GitHub says it verified for the user's account, primary
+    first, as read at the latest sign-in (allauth keeps /user/emails' answer).
+    Unverified addresses are never returned."""
+    found: dict[str, tuple[bool, str]] = {}
+    for account in SocialAccount.objects.filter(user=user, provider="github"):
+        for entry in account.extra_data.get("emails") or []:
+            if not isinstance(entry, dict) or entry.get("verified") is not True:
+                continue
+            email = str(entry.get("email") or "").strip()
+            if email and "@" in email and email.lower() not in found:
+                found[email.lower()] = (entry.get("primary") is True, email)
+    return [email for _primary, email in sorted(found.values(), key=lambda e: not e[0])]
