@@ -2,7 +2,7 @@
 
 import logging
 
-from allauth.socialaccount.models import SocialAccount
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -96,16 +96,36 @@ def dev_sign_in_user(*, handle: str) -> AbstractBaseUser:
     return user
 
 
+@transaction.atomic
+def remember_github_emails(
+    *, user: AbstractBaseUser, addresses: list[tuple[str, bool, bool]]
+) -> None:
+    """Keep the user's addresses as GitHub listed them at this sign-in, as
+    (address, verified, primary), in allauth's EmailAddress rows: GitHub's
+    verified flag is copied, and an address GitHub no longer lists is dropped."""
+    seen = set()
+    # At most one primary per user: cleared first, set again from GitHub's list.
+    EmailAddress.objects.filter(user=user).update(primary=False)
+    for email, verified, primary in addresses:
+        email = (email or "").strip()
+        if not email or "@" not in email or email.lower() in seen:
+            continue
+        seen.add(email.lower())
+        row = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+        if row is None:
+            row = EmailAddress(user=user, email=email)
+        row.verified, row.primary = bool(verified), bool(primary)
+        row.save()
+    for row in EmailAddress.objects.filter(user=user):
+        if row.email.lower() not in seen:
+            row.delete()
+
+
 def verified_github_emails(user: AbstractBaseUser) -> list[str]:
-    """The addresses GitHub says it verified for the user's account, primary
-    first, as read at the latest sign-in (allauth keeps /user/emails' answer).
-    Unverified addresses are never returned."""
-    found: dict[str, tuple[bool, str]] = {}
-    for account in SocialAccount.objects.filter(user=user, provider="github"):
-        for entry in account.extra_data.get("emails") or []:
-            if not isinstance(entry, dict) or entry.get("verified") is not True:
-                continue
-            email = str(entry.get("email") or "").strip()
-            if email and "@" in email and email.lower() not in found:
-                found[email.lower()] = (entry.get("primary") is True, email)
-    return [email for _primary, email in sorted(found.values(), key=lambda e: not e[0])]
+    """The addresses GitHub said it verified for the user's account at their
+    latest sign-in, primary first. Unverified addresses are never returned."""
+    return list(
+        EmailAddress.objects.filter(user=user, verified=True)
+        .order_by("-primary", "email")
+        .values_list("email", flat=True)
+    )

@@ -138,7 +138,11 @@ def announce_status_change(
     if meeting is None:
         return
     occurrence = f"{meeting.date_key}@h{record}"
-    if item.status == Status.ACCEPTED and previous_status != Status.DISCUSSED:
+    # Accepted after a discussion or a deferral nobody was told of yet is no news.
+    if item.status == Status.ACCEPTED and previous_status in (
+        Status.PROPOSED,
+        Status.DECLINED,
+    ):
         _tell_proposer(item, kind=Notice.Kind.PROPOSAL_ACCEPTED, occurrence=occurrence)
     elif item.status == Status.DECLINED:
         _tell_proposer(
