@@ -198,7 +198,7 @@ def test_deferred_in_the_notebook_is_told_once_at_finalize_with_the_call(
     )
     client = logged_in(user)
     url = reverse(
-        "notebook:notebook",
+        "agenda:notebook",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
     data = form_data(client.get(url), "notebook-form")
