@@ -68,6 +68,7 @@ IMPORT_FILES = int(os.environ.get("BENCH_IMPORT_FILES", "200"))
 PROTO = {"X-Forwarded-Proto": "https"}
 QUERY_SAMPLES = 7
 STATS_LUA = HERE / "stats.lua"
+KILL_ROW = "app server killed"
 # Each row's rps over each other baseline of its round, besides ratio_to_static.
 RATIO_KEYS = {
     "static nginx": "ratio_to_nginx_static",
@@ -142,8 +143,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http_get(port: int, path: str) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers=PROTO)
+def http_get(port: int, path: str, host: str = "") -> tuple[int, dict, bytes]:
+    headers = PROTO | ({"Host": host} if host else {})
+    request = urllib.request.Request(f"http://{HOST}:{port}{path}", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, dict(response.headers), response.read()
@@ -626,7 +628,12 @@ def sample(rig: Rig, path: str | list[str], warm_all: bool) -> tuple[int, dict, 
     for n in range(QUERY_SAMPLES):
         # Counted at an app server: through nginx a kept page repeats the header
         # of the request that filled its microcache.
-        status, headers, body = rig.app_servers[0].get(paths[n % len(paths)])
+        # (with nginx's Host header: the page cache keys on the host).
+        status, headers, body = http_get(
+            rig.app_servers[0].port,
+            paths[n % len(paths)],
+            host=HOST if rig.topology == "nginx" else "",
+        )
         named = {key.lower(): value for key, value in headers.items()}
         counts.append(int(named.get("x-queries", -1)))
         sizes.append(len(body))
@@ -878,8 +885,10 @@ def kill_run(rig: Rig, paths: list[str]) -> dict:
 
     error rate: failed requests (connection errors, non-200) / all requests;
     recovery: from the kill to the end of the last failed or stalled (> 1 s)
-    request, or of the last 250 ms window whose throughput fell under a quarter
-    of the rate before the kill; 0 when nothing of the kind happened."""
+    request, 0 when there was none (nginx retries a GET that the dead server
+    dropped on the live one, so a client sees at most a slower answer: the
+    slowest request begun around the kill is reported too, and the requests
+    served per 250 ms, since on a shared machine throughput dips anyway)."""
     results: list[tuple[float, float, bool]] = []
     lock = threading.Lock()
     began = time.monotonic()
@@ -929,15 +938,16 @@ def kill_run(rig: Rig, paths: list[str]) -> dict:
     ]
     window = 0.25
     last_end = max(end for _, end, _ in results)
-    t = killed_at
-    while t + window <= last_end:
-        served = sum(1 for _, end, ok in results if ok and t <= end < t + window)
-        if served < rate_before * window / 4:
-            bad_ends.append(t + window)
-        t += window
+    # Requests served per 250 ms from 1 s before the kill (for a look at the dip).
+    timeline = [
+        sum(1 for _, end, ok in results if ok and t <= end < t + window)
+        for t in (killed_at - 1 + window * k for k in range(int(KILL_SECONDS * 4)))
+        if t + window <= last_end
+    ]
     after = [r for r in results if r[1] >= killed_at + 1 and r[2]]
     rate_after = len(after) / max(last_end - killed_at - 1, 0.001)
     latencies = sorted(end - start for start, end, _ in results)
+    around = [end - start for start, end, _ in results if abs(start - killed_at) < 1]
     return {
         "status": "ok",
         "requests": len(results),
@@ -947,8 +957,10 @@ def kill_run(rig: Rig, paths: list[str]) -> dict:
         "rps_before": round(rate_before, 1),
         "rps_after": round(rate_after, 1),
         "max_ms": round(1000 * latencies[-1], 1),
+        "max_ms_around_kill": round(1000 * max(around, default=0), 1),
         "p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 1),
         "killed_port": victim.port,
+        "served_per_250ms_from_1s_before": timeline,
         "seconds": KILL_SECONDS,
     }
 
@@ -971,7 +983,29 @@ def nginx_rows(db_env: dict, facts: dict, size: str, tmp: Path, extras) -> list:
             rig.get(path)
         rig.settle()
         log(f"kill: {CONCURRENCY} clients for {KILL_SECONDS:g} s through nginx")
-        extras["kill"] = kill_run(rig, rotation) | {"size": size}
+        kill = extras["kill"] = kill_run(rig, rotation) | {"size": size}
+        log(f"kill: served per 250 ms: {kill['served_per_250ms_from_1s_before']}")
+        # Its own row in bench-results.json; its failures are held to the kill
+        # targets (< 0.1%), not to "zero failed requests".
+        rows.append(
+            {
+                "page": KILL_ROW,
+                "size": size,
+                "cache": "on",
+                "topology": "nginx",
+                "status": "ok",
+                "rps": kill["rps_before"],
+                "rps_after_kill": kill["rps_after"],
+                "p99_ms": kill["p99_ms"],
+                "max_ms": kill["max_ms"],
+                "errors": kill["failed"],
+                "requests": kill["requests"],
+                "error_rate_pct": kill["error_rate_pct"],
+                "recovery_s": kill["recovery_s"],
+                "ratio_to_static": None,
+                "queries": None,
+            }
+        )
         return rows
     finally:
         rig.stop()
@@ -1115,7 +1149,7 @@ def main() -> int:
     extras["total_seconds"] = round(time.monotonic() - began, 1)
     (ROOT / "bench-results.json").write_text(json.dumps(rows, indent=2) + "\n")
     print_report(rows, extras)
-    failed = sum(row["errors"] for row in rows)
+    failed = sum(row["errors"] for row in rows if row["page"] != KILL_ROW)
     writes_ok = extras.get("writes", {}).get("ok", True)
     import_ok = extras.get("import", {}).get("status") != "failed"
     return 0 if failed == 0 and writes_ok and import_ok else 1
@@ -1177,7 +1211,9 @@ def print_table(rows: list[dict]) -> None:
 
 def print_report(rows: list[dict], extras: dict) -> None:
     direct = [row for row in rows if row["topology"] == "direct"]
-    through = [row for row in rows if row["topology"] == "nginx"]
+    through = [
+        row for row in rows if row["topology"] == "nginx" and row["page"] != KILL_ROW
+    ]
     if direct:
         print_table(direct)
         reference = direct[0].get("static_baseline", PYTHON_STATIC_PAGE.name)
@@ -1204,7 +1240,8 @@ def print_report(rows: list[dict], extras: dict) -> None:
             f"App server killed (SIGKILL) through nginx: {kill['failed']} of "
             f"{kill['requests']} requests failed ({kill['error_rate_pct']}%), "
             f"recovery {kill['recovery_s']} s, {kill['rps_before']} rps before and "
-            f"{kill['rps_after']} after, slowest {kill['max_ms']} ms."
+            f"{kill['rps_after']} after, slowest {kill['max_ms']} ms "
+            f"({kill['max_ms_around_kill']} ms within 1 s of the kill)."
         )
     for done in extras.get("resets", []):
         print(
@@ -1351,7 +1388,7 @@ def print_targets(rows: list[dict], extras: dict) -> None:
                 f"{kill['recovery_s']} s",
             )
         )
-    failed = sum(r["errors"] for r in rows)
+    failed = sum(r["errors"] for r in rows if r["page"] != KILL_ROW)
     checks.append(("zero failed requests", failed == 0, f"{failed} failed"))
     print("\nTargets:")
     for label, met, figure in checks:
