@@ -10,6 +10,7 @@ import datetime as dt
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -28,7 +29,7 @@ from tests.staff import maintainer, mc, staff
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ORIGIN = (b"origin", b"http://localhost")
-db = consumers.database_sync_to_async
+db = database_sync_to_async
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.urls import reverse
@@ -146,7 +147,7 @@ def test_mc_and_maintainer_edit_together_and_every_update_is_stored(call):
         while ack != bytes([consumers.MESSAGE_ACK]):
             ack = await ann.receive_from()
         # Stored before the acknowledgement reached Ann.
-        assert await consumers.database_sync_to_async(
+        assert await database_sync_to_async(
             NotebookUpdate.objects.filter(data=update, author=user).exists
         )()
         bo_doc.apply_update(await next_update(bo))
@@ -216,20 +217,15 @@ def test_finalize_locks_every_editor_and_refuses_later_updates(call):
             "notebook:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
-        response = await consumers.database_sync_to_async(client.post)(
-            url, {"_finalize": "1"}
-        )
+        response = await database_sync_to_async(client.post)(url, {"_finalize": "1"})
         assert response.status_code == 302
         message = await ann.receive_from(timeout=1)
         while message != bytes([consumers.MESSAGE_LOCKED]):
             message = await ann.receive_from(timeout=1)
-        stored = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        stored = await database_sync_to_async(NotebookUpdate.objects.count)()
         await ann.send_to(bytes_data=update_message(typed(doc, "notes", " too late")))
         assert await ann.receive_from() == bytes([consumers.MESSAGE_LOCKED])
-        assert (
-            await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
-            == stored
-        )
+        assert await database_sync_to_async(NotebookUpdate.objects.count)() == stored
         await ann.disconnect()
 
     async_to_sync(scenario)()
@@ -251,10 +247,10 @@ def test_a_form_save_reaches_the_document_and_open_editors(call):
             "notebook:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
-        page = await consumers.database_sync_to_async(client.get)(url)
+        page = await database_sync_to_async(client.get)(url)
         data = form_data(page, "notebook-form")
         data["highlights"] = "From the model, edited without JavaScript"
-        response = await consumers.database_sync_to_async(client.post)(url, data)
+        response = await database_sync_to_async(client.post)(url, data)
         assert response.status_code == 302
         doc.apply_update(await next_update(ann))
         assert str(doc.get("highlights", type=Text)) == (
@@ -288,14 +284,14 @@ def test_followers_get_sanitized_html_cannot_write_and_are_limited(call):
         assert "<strong>b</strong>" in changed["html"]["notes"]
 
         # A follower has no way to write: anything it sends ends its socket.
-        before = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        before = await database_sync_to_async(NotebookUpdate.objects.count)()
         await viewer.send_to(bytes_data=update_message(typed(doc, "notes", "evil")))
         closed = await viewer.receive_output(timeout=1)
         assert closed == {
             "type": "websocket.close",
             "code": consumers.CLOSE_NOT_ALLOWED,
         }
-        after = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        after = await database_sync_to_async(NotebookUpdate.objects.count)()
         assert after == before
 
         # Three sockets per address (this test's limit); the fourth is refused.
