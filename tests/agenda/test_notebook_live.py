@@ -2,12 +2,16 @@
 stored before it is acknowledged or sent on, write-through to the models, the lock
 at Finalize, and the read-only follow view."""
 
+import asyncio
 import json
+import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -320,3 +324,66 @@ def test_sync_pulls_an_edit_made_elsewhere_into_the_document(call):
             "is_snapshot", flat=True
         )
     ) == [True]
+
+
+def test_database_connections_stay_bounded_under_many_editors(call):
+    """Many editors typing at once use the notebook's few database threads, not a
+    connection each; idle, the threads give their connections back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's connections (pg_stat_activity)")
+    user, meeting, _item = call
+    cookie = cookie_for(user)
+    consumers.db_workers.idle = 0.3
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    baseline = count()
+    peak = {"n": 0}
+    done = threading.Event()
+
+    def sample():
+        try:
+            while not done.is_set():
+                peak["n"] = max(peak["n"], count())
+                time.sleep(0.01)
+        finally:
+            connection.close()
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+
+    async def one_editor(number: int) -> None:
+        socket = editor(meeting, cookie)
+        doc = await handshake(socket)
+        for keystroke in range(15):
+            update = typed(doc, f"item:{_item.pk}:notes", f"{number}.{keystroke} ")
+            await socket.send_to(bytes_data=update_message(update))
+        acks = 0
+        while acks < 15:
+            if await socket.receive_from(timeout=10) == bytes([consumers.MESSAGE_ACK]):
+                acks += 1
+        await socket.disconnect()
+
+    async def scenario():
+        await asyncio.gather(*(one_editor(number) for number in range(12)))
+
+    try:
+        async_to_sync(scenario)()
+    finally:
+        done.set()
+        sampler.join()
+    # The sampler's own connection, and Django's one sync thread (sessions).
+    assert peak["n"] <= baseline + consumers.db_workers.size + 2, (peak, baseline)
+    doc, _last = live.load_doc(meeting.pk)
+    text = str(doc.get(f"item:{_item.pk}:notes", type=Text))
+    assert all(f"{n}.{k} " in text for n in range(12) for k in range(15))
+    deadline = time.monotonic() + 10
+    while count() > baseline + 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count() <= baseline + 1  # the workers closed theirs when idle
