@@ -472,7 +472,11 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         await self.send(bytes_data=write_var_uint(MESSAGE_LOCKED))
 
     async def notebook_changed(self, event):
-        what = json.dumps({"what": event.get("what", "")}).encode()
+        # The sections to fetch again; what to finalize may change with any of them.
+        sections = event.get("what") or []
+        if isinstance(sections, str):
+            sections = [sections]
+        what = json.dumps({"what": sorted({*sections, "finalize"})}).encode()
         await self.send(
             bytes_data=write_var_uint(MESSAGE_CHANGED)
             + write_var_uint(len(what))

@@ -453,7 +453,12 @@ function start() {
         credentials: "same-origin",
         headers: { Accept: "application/json", "X-Requested-With": "fetch" },
       });
-      const result = await response.json();
+      let result;
+      try {
+        result = await response.json();
+      } catch (error) {
+        result = { error: "Not saved (" + response.status + "): reload the page and try again." };
+      }
       const lines = [...(result.problems || [])];
       (result.conflicts || []).forEach((conflict) => {
         lines.push(
@@ -470,6 +475,8 @@ function start() {
           field.defaultValue = "";
         });
       }
+    } catch (error) {
+      showErrors(["Not saved: the connection failed; try again."]);
     } finally {
       root.setAttribute("data-saving", "false");
     }

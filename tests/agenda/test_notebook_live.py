@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 from pycrdt import Doc, Text
 
-from agenda.models import AgendaItem, NotebookUpdate
+from agenda.models import ActionItem, AgendaItem, NotebookUpdate
 from agenda.notebook import consumers, live
+from agenda.notebook.services import digest
 from config.asgi import application
 from meetings.models import Meeting
-from tests.factories import AgendaItemFactory, MeetingFactory
+from tests.factories import ActionItemFactory, AgendaItemFactory, MeetingFactory
 from tests.staff import form_data, maintainer, mc
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -387,3 +388,113 @@ def test_database_connections_stay_bounded_under_many_editors(call):
     while count() > baseline + 1 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert count() <= baseline + 1  # the workers closed theirs when idle
+
+
+async def next_changed(communicator) -> list[str]:
+    """The sections the next "changed" message names."""
+    while True:
+        message = await communicator.receive_from(timeout=3)
+        if message[0] == consumers.MESSAGE_CHANGED:
+            payload, _ = consumers.read_bytes(message, 1)
+            return json.loads(payload)["what"]
+
+
+def notebook_url(meeting) -> str:
+    return reverse(
+        "agenda:notebook",
+        kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+    )
+
+
+def test_a_structured_save_by_fetch_updates_every_open_notebook(call):
+    user, meeting, _item = call
+    action = ActionItemFactory(meeting=meeting, description="Write the post")
+    client = Client()
+    client.force_login(user)
+    url = notebook_url(meeting)
+    key = f"action:{action.pk}:status"
+    cookie = cookie_for(user)
+
+    async def scenario():
+        ann = editor(meeting, cookie)
+        await handshake(ann)
+        response = await database_sync_to_async(client.post)(
+            url,
+            {f"base:{key}": digest("open"), key: "done", "_save": "1"},
+            headers={"X-Requested-With": "fetch"},
+        )
+        assert response.status_code == 200
+        assert response.json()["saved"] == [key]
+        assert response.json()["problems"] == []
+        # Every open notebook, the sender's too, is told to fetch the sections.
+        assert await next_changed(ann) == ["actions", "finalize"]
+        await ann.disconnect()
+
+    async_to_sync(scenario)()
+    action.refresh_from_db()
+    assert action.status == ActionItem.Status.DONE
+    # The sections alone, as the page fetches them to swap in place.
+    fragment = client.get(url, {"section": ["actions", "finalize"]})
+    html = fragment.content.decode()
+    assert 'id="action-items"' in html
+    assert 'id="finalize"' in html
+    assert 'id="agenda"' not in html
+    assert "<html" not in html
+    assert '<option value="done" selected>' in html
+
+
+def test_a_fetch_save_with_a_problem_answers_it_and_changes_nothing(call):
+    user, meeting, _item = call
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        notebook_url(meeting),
+        {"base:next_mc": digest(""), "next_mc": "Nobody Known (@nobody-known)"},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 200
+    assert response.json()["saved"] == []
+    assert response.json()["problems"][0].startswith("MC next call:")
+    meeting.refresh_from_db()
+    assert meeting.next_mc is None
+
+
+def test_accepting_a_proposal_on_the_agenda_page_updates_open_notebooks(call):
+    user, meeting, _item = call
+    proposal = AgendaItemFactory(
+        meeting=meeting, title="Late topic", status=AgendaItem.Status.PROPOSED
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = cookie_for(user)
+
+    async def scenario():
+        ann = editor(meeting, cookie)
+        await handshake(ann)
+        response = await database_sync_to_async(client.post)(
+            reverse("admin:meetings_meeting_agenda", args=[meeting.pk]),
+            {"action": "accept", "item": proposal.pk},
+        )
+        assert response.status_code == 302
+        assert await next_changed(ann) == ["agenda", "finalize"]
+        await ann.disconnect()
+
+    async_to_sync(scenario)()
+    fragment = client.get(notebook_url(meeting), {"section": "agenda"})
+    html = fragment.content.decode()
+    assert "Late topic" in html
+    # The new item comes with its own notes field for a live editor.
+    assert f'data-key="item:{proposal.pk}:notes"' in html
+
+
+def test_a_reader_gets_sections_without_fields_and_cannot_save(call):
+    _user, meeting, _item = call
+    finalized = Meeting.objects.filter(pk=meeting.pk)
+    finalized.update(status=Meeting.Status.FINALIZED)
+    max_user, _ = maintainer("max")
+    client = Client()
+    client.force_login(max_user)
+    html = client.get(notebook_url(meeting), {"section": ["agenda", "finalize"]})
+    assert 'id="agenda"' in html.content.decode()
+    assert 'id="finalize"' not in html.content.decode()  # nothing to finalize
+    assert "<select" not in html.content.decode()
