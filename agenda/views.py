@@ -27,7 +27,11 @@ from django.views.generic.edit import CreateView
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from agenda.notebook import live
-from agenda.notebook.consumers import broadcast, broadcast_update
+from agenda.notebook.consumers import (
+    broadcast,
+    broadcast_changed,
+    broadcast_update,
+)
 from agenda.notebook.services import (
     ACTION_STATUSES,
     ITEM_STATUSES,
@@ -552,9 +556,7 @@ class NotebookView(View):
             )
         sections = changed_sections(result.saved)
         if sections:
-            broadcast(
-                self.meeting.pk, {"type": "notebook.changed", "what": sorted(sections)}
-            )
+            broadcast_changed(self.meeting.pk, sections, user=self.request.user)
 
     def save_summary(self, result) -> dict:
         return {

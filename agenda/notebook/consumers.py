@@ -148,6 +148,18 @@ def broadcast_update(meeting_id: int, update: bytes | None) -> None:
         )
 
 
+def broadcast_changed(meeting_id: int, sections, *, user=None) -> None:
+    """After a structured change (agenda, action items, closing): copy texts new
+    to the call (an item put on the agenda, a new action item) into the live
+    document, then tell every open notebook which sections to fetch again."""
+    if settings.NOTEBOOK_LIVE:
+        synced = live.sync_doc(
+            meeting_id=meeting_id, user=user, reason="the agenda or action items"
+        )
+        broadcast_update(meeting_id, synced.update)
+    broadcast(meeting_id, {"type": "notebook.changed", "what": sorted(sections)})
+
+
 # Editors ------------------------------------------------------------------------
 
 

@@ -459,32 +459,36 @@ def test_a_fetch_save_with_a_problem_answers_it_and_changes_nothing(call):
     assert meeting.next_mc is None
 
 
-def test_accepting_a_proposal_on_the_agenda_page_updates_open_notebooks(call):
+def test_an_item_put_on_the_call_from_the_agenda_page_reaches_open_notebooks(call):
     user, meeting, _item = call
-    proposal = AgendaItemFactory(
-        meeting=meeting, title="Late topic", status=AgendaItem.Status.PROPOSED
+    parked = AgendaItemFactory(
+        meeting=None,
+        series=meeting.series,
+        title="From the backlog",
+        status=AgendaItem.Status.DEFERRED,
     )
     client = Client()
     client.force_login(user)
     cookie = cookie_for(user)
+    before = client.get(notebook_url(meeting), {"section": "agenda"}).content.decode()
+    assert "From the backlog" not in before
 
     async def scenario():
         ann = editor(meeting, cookie)
         await handshake(ann)
         response = await database_sync_to_async(client.post)(
             reverse("admin:meetings_meeting_agenda", args=[meeting.pk]),
-            {"action": "accept", "item": proposal.pk},
+            {"action": "take", "item": parked.pk},
         )
         assert response.status_code == 302
         assert await next_changed(ann) == ["agenda", "finalize"]
         await ann.disconnect()
 
     async_to_sync(scenario)()
-    fragment = client.get(notebook_url(meeting), {"section": "agenda"})
-    html = fragment.content.decode()
-    assert "Late topic" in html
+    html = client.get(notebook_url(meeting), {"section": "agenda"}).content.decode()
+    assert "From the backlog" in html
     # The new item comes with its own notes field for a live editor.
-    assert f'data-key="item:{proposal.pk}:notes"' in html
+    assert f'data-key="item:{parked.pk}:notes"' in html
 
 
 def test_a_reader_gets_sections_without_fields_and_cannot_save(call):
