@@ -9,6 +9,11 @@ editor on every app server through the channel layer (Redis). No process keeps
 the document in memory: a browser that connects or reconnects gets what it misses
 from the stored log, so killing an app server loses nothing.
 
+The database work runs on the notebook's own few threads (`DatabaseWorkers`), the
+updates one process receives for a call are stored in batches (`UpdateWriter`),
+and each update is stored and relayed in a task of its own, so a socket keeps
+reading while its last keystroke is being written.
+
 Followers (`/ws/follow/<meeting id>`) receive the notes as HTML from the one
 sanitizing renderer; they cannot send anything, and each address may hold only a
 few of these sockets.
@@ -17,11 +22,13 @@ few of these sockets.
 import asyncio
 import contextlib
 import json
+import logging
 import queue
 import threading
 import time
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -31,6 +38,8 @@ from django.db import connections, transaction
 from agenda.notebook import live
 from meetings.models import Meeting
 from meetings.services import can_edit_meeting
+
+logger = logging.getLogger(__name__)
 
 # The y-websocket message types, and ours (which its client ignores unless told).
 MESSAGE_SYNC = 0
@@ -171,6 +180,8 @@ class DatabaseWorkers:
     CONN_MAX_AGE=0 open a PostgreSQL connection per call. Each worker keeps its
     connection while there is work and closes it after `idle` seconds without
     any, so a process holds at most `size` connections, and none when quiet.
+    On SQLite (one process, `make run` and the SQLite half of the tests) the work
+    stays on Django's sync thread.
     """
 
     def __init__(self, size: int, idle: float):
@@ -181,6 +192,10 @@ class DatabaseWorkers:
         self.lock = threading.Lock()
 
     async def run(self, func, *args, **kwargs):
+        if connections["default"].vendor == "sqlite":
+            # One writer at a time anyway (and the tests' shared in-memory
+            # database refuses concurrent threads): Django's sync thread.
+            return await database_sync_to_async(func)(*args, **kwargs)
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._start()
@@ -203,7 +218,9 @@ class DatabaseWorkers:
                 try:
                     job = self.jobs.get(timeout=self.idle)
                 except queue.Empty:
-                    connections.close_all()  # quiet: give the connection back
+                    # Quiet: give the connection back (a broken one too).
+                    with contextlib.suppress(Exception):
+                        connections.close_all()
                     continue
                 if job is None:
                     return
@@ -438,8 +455,9 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         except Exception:
             # Not stored and not acknowledged: the browser keeps the update and
             # sends it again when it reconnects.
+            logger.exception("Notebook update not stored (call %s)", self.meeting_id)
             await self.close(code=CLOSE_UNAVAILABLE)
-            raise
+            return
         if not stored:
             self.locked = True
             await self.send_quietly(write_var_uint(MESSAGE_LOCKED))
