@@ -63,10 +63,6 @@ def load_doc(meeting_id: int) -> tuple[Doc, int]:
     return doc, last
 
 
-def doc_texts(doc: Doc, keys) -> dict[str, str]:
-    return {key: str(doc.get(key, type=Text)) for key in keys}
-
-
 def live_texts(meeting: Meeting) -> dict[str, str]:
     """The texts as typed now: the document's where it has them, else the models'."""
     values = text_values(meeting)

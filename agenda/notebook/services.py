@@ -21,7 +21,7 @@ from django.utils.text import get_text_list
 from agenda.models import ActionItem, AgendaItem
 from agenda.services import _save, apply_action_item_status
 from meetings.models import Meeting
-from meetings.services import MeetingError, lock_meeting
+from meetings.services import lock_meeting
 from meetings.services import save_new_version as save_meeting_version
 from people.models import Attendee
 from people.parsing import parse_attendee_lines
@@ -154,10 +154,6 @@ class NotebookSave:
     @property
     def changed(self) -> bool:
         return bool(self.saved)
-
-
-class NotebookError(MeetingError):
-    """A notebook save was refused as a whole."""
 
 
 def _person(text: str) -> tuple[Attendee | None, str]:
