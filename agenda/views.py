@@ -104,17 +104,6 @@ def proposal_from_token(token: str) -> AgendaItem:
     return item
 
 
-def proposals_open(meeting: Meeting, now=None) -> bool:
-    """People may propose on time until the call starts, while it is scheduled."""
-    return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
-
-
-def form_shown(meeting: Meeting, now=None) -> bool:
-    """The form is offered until the call is over: on time before the start,
-    as a late proposal while the call is on."""
-    return proposals_open(meeting, now) or meeting.is_on(now)
-
-
 PROPOSAL_LIMIT_SCOPE = "proposals"
 
 
@@ -144,10 +133,12 @@ class ProposeView(CreateView):
         # A proposal sent after the start (typed before it, say) is kept as late
         # while the notes are open; only a finalized or cancelled call refuses one,
         # and then the text is shown back so nothing typed is lost.
-        refused = (
-            not self.meeting.takes_proposals()
+        # The form itself is offered until the call is over: on time before the
+        # start, as a late proposal while the call is on.
+        refused = not (
+            self.meeting.proposals_open(late=True)
             if request.method == "POST"
-            else not form_shown(self.meeting)
+            else self.meeting.proposals_open() or self.meeting.is_on()
         )
         if refused:
             return render(
@@ -155,7 +146,7 @@ class ProposeView(CreateView):
                 "agenda/proposals_closed.html",
                 {
                     "meeting": self.meeting,
-                    "late_ok": self.meeting.takes_proposals(),
+                    "late_ok": self.meeting.proposals_open(late=True),
                     "sent_title": request.POST.get("title", "")[:200],
                     "sent_description": request.POST.get("description", "")[:5000],
                 },
@@ -232,7 +223,7 @@ class ProposalView(UpdateView):
         return proposal_from_token(self.kwargs["token"])
 
     def can_edit(self, item) -> bool:
-        return item.is_proposed and item.meeting.takes_proposals()
+        return item.is_proposed and item.meeting.proposals_open(late=True)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -266,7 +257,7 @@ def withdraw_proposal(request, token):
     item = proposal_from_token(token)
     if request.method != "POST":
         return redirect("agenda:proposal", token=token)
-    if not (item.is_proposed and item.meeting.takes_proposals()):
+    if not (item.is_proposed and item.meeting.proposals_open(late=True)):
         messages.error(
             request, _("This item can no longer be withdrawn: the MC has handled it.")
         )

@@ -249,10 +249,8 @@ class MeetingQuerySet(PublicQuerySet):
     def with_counts(self):
         """Annotate attendee and agenda-item counts without multiplying rows."""
         return self.annotate(
-            attendee_count=_count_of(Attendance),
-            agenda_item_count=_count_of(
-                self.model._meta.get_field("agenda_items").related_model
-            ),
+            attendee_count=_count_of("attendances"),
+            agenda_item_count=_count_of("agenda_items"),
         )
 
     def refresh_search_documents(self) -> int:
@@ -360,13 +358,14 @@ ON_AFTER_END = dt.timedelta(minutes=30)
 SEARCH_SNIPPET_CHARS = 300
 
 
-def _count_of(model) -> models.Expression:
-    """A correlated COUNT of `model` rows pointing at the outer meeting."""
+def _count_of(relation: str) -> models.Expression:
+    """A correlated COUNT of the outer meeting's `relation` (a reverse relation's
+    name): one subquery per count, so two counts never multiply each other's rows."""
     rows = (
-        model.objects.filter(meeting=models.OuterRef("pk"))
+        Meeting.objects.filter(pk=models.OuterRef("pk"))
         .order_by()
-        .values("meeting")
-        .annotate(n=models.Count("pk"))
+        .values("pk")
+        .annotate(n=models.Count(relation))
         .values("n")
     )
     return Coalesce(models.Subquery(rows), 0)
@@ -670,8 +669,15 @@ class Meeting(PublicModel):
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
 
-    def proposals_open(self, now=None) -> bool:
-        """People may propose until the call starts, while it is still scheduled."""
+    def proposals_open(self, now=None, *, late: bool = False) -> bool:
+        """Whether people may propose items (and edit or withdraw theirs).
+
+        On time: until the call starts, while it is still scheduled. With `late`:
+        also after the start until the notes are finalized, a proposal then kept
+        as late for the MC to take or defer.
+        """
+        if late:
+            return self.status in (self.Status.SCHEDULED, self.Status.HELD)
         return self.status == self.Status.SCHEDULED and not self.has_started(now)
 
     def is_on(self, now=None) -> bool:
@@ -681,11 +687,6 @@ class Meeting(PublicModel):
             self.status in (self.Status.SCHEDULED, self.Status.HELD)
             and self.start <= now <= self.end + ON_AFTER_END
         )
-
-    def takes_proposals(self) -> bool:
-        """Before the start a proposal is on time; after it, until the notes are
-        finalized, it is kept as late for the MC to take or defer."""
-        return self.status in (self.Status.SCHEDULED, self.Status.HELD)
 
     def compose_search_document(self, agenda_items) -> str:
         """The text search looks in besides the title: series, notes and agenda.
