@@ -53,7 +53,6 @@ from meetings.services import (
     can_view_meeting,
     check_in_window,
     confirm_check_ins,
-    format_moment,
     plan_attendance,
     record_attendance,
 )
@@ -681,7 +680,7 @@ class NotebookView(View):
             "minutes_left": max(0, int((meeting.end - now).total_seconds() // 60)),
             "has_started": meeting.has_started(now),
             "has_ended": meeting.end <= now,
-            "starts_at": format_moment(meeting, meeting.start),
+            "starts_at": meeting.format_moment(meeting.start),
             "check_in_url": self.request.build_absolute_uri(
                 reverse(
                     "meetings:checkin",

@@ -22,7 +22,6 @@ from agenda.models import ActionItem, AgendaItem
 from agenda.services import _save, apply_action_item_status
 from meetings.models import Meeting
 from meetings.services import lock_meeting
-from meetings.services import save_new_version as save_meeting_version
 from people.models import Attendee
 from people.parsing import parse_attendee_lines
 from people.services import match_attendee
@@ -260,8 +259,8 @@ def save_notebook(
             ]
             if len(labels) > 3:
                 labels = [*labels[:3], f"{len(labels) - 3} more"]
-            save_meeting_version(
-                current, user=user, reason=f"Notebook: {get_text_list(labels, 'and')}"
+            current.save_new_version(
+                user=user, reason=f"Notebook: {get_text_list(labels, 'and')}"
             )
     return result
 
