@@ -202,11 +202,6 @@ def send_verdict(notice: Notice) -> tuple[str, str]:
     return "send", ""
 
 
-def may_send(notice: Notice) -> bool:
-    """Whether the address asked for this notice and confirmed it."""
-    return send_verdict(notice)[0] == "send"
-
-
 def _sign(value: dict, salt: str) -> str:
     return signing.dumps(value, salt=salt)
 
