@@ -389,3 +389,20 @@ def test_each_sign_in_reads_githubs_addresses_again(client, fake_github):
     page = client.get(reverse("notices:preferences"))
     assert "ada@example.org (verified by GitHub)" in page.text
     assert "b@x.example" not in page.text
+
+
+def test_an_address_with_someone_elses_choices_is_not_taken_without_github(
+    client, fake_github, clock
+):
+    sign_in_with_github(client, fake_github)
+    sam = Preference.objects.create(
+        email="sam@example.org", proposals=True, mc=False, confirmed_at=clock.now
+    )
+    response = client.post(
+        reverse("notices:preferences"),
+        {"address": "other", "other_address": "sam@example.org", "topics": ["mc"]},
+    )
+    assert response.status_code == 200
+    assert "This address already has its own choices" in response.text
+    sam.refresh_from_db()
+    assert (sam.attendee, sam.proposals, sam.mc) == (None, True, False)
