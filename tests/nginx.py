@@ -96,7 +96,7 @@ class Nginx:
         return path.read_text() if path.exists() else ""
 
     def start(self) -> "Nginx":
-        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi", "cache"):
             (self.prefix / folder).mkdir()
         config = self.prefix / "nginx.conf"
         config.write_text(

@@ -153,3 +153,20 @@ def test_the_live_notes_websocket_upgrade_passes_through(proxy):
     with connect(url, origin=proxy.url, open_timeout=20) as socket:
         message = json.loads(socket.recv(timeout=20))
     assert message["html"]["highlights"] == "<p>Typed <strong>live</strong>.</p>\n"
+
+
+def test_nginx_keeps_public_pages_a_second_and_never_private_ones(proxy):
+    meeting = MeetingFactory(
+        status=Meeting.Status.FINALIZED,
+        start=timezone.now() - timezone.timedelta(days=7),
+    )
+    url = proxy.url + meeting.get_absolute_url()
+    # Back to back, a public page is answered by nginx (1 s microcache).
+    seen = [get(url)[1]["X-Cache"] for _ in range(5)]
+    assert "HIT" in seen
+    # A visitor with a session (staff may see drafts) always reaches the app.
+    _, headers, _ = get(url, Cookie="sessionid=abc")
+    assert headers["X-Cache"] == "BYPASS"
+    # Home is not public (it depends on the clock): never kept.
+    seen = [get(proxy.url + "/")[1]["X-Cache"] for _ in range(3)]
+    assert "HIT" not in seen
