@@ -47,7 +47,9 @@ urlpatterns = [
     path(
         "calls/<slug:series>/<date_key:date_key>/",
         public_page(
-            views.MeetingDetailView.as_view(), only_if=views.meeting_is_finalized
+            views.MeetingDetailView.as_view(),
+            only_if=views.meeting_is_finalized,
+            query=("proposals",),
         ),
         name="detail",
     ),

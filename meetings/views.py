@@ -10,8 +10,21 @@ from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
 )
-from django.db.models import Count, F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import (
     Http404,
     HttpResponse,
@@ -19,7 +32,9 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
@@ -34,6 +49,7 @@ from meetings.models import (
     Meeting,
     MeetingSeries,
     ReleaseTeam,
+    refresh_rendered,
 )
 from meetings.services import (
     CheckInRefused,
@@ -43,6 +59,7 @@ from meetings.services import (
     check_in_window,
     format_moment,
 )
+from pagecache.caching import clock_fragment
 from people.models import Attendee
 from ratelimits.services import client_address, take
 
@@ -63,23 +80,136 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
     return meeting
 
 
-def agenda_prefetch():
-    """A meeting's public agenda: accepted and discussed in order, then proposals."""
+# A call's proposals are shown this many at a time (home, the call page): the
+# agenda the MC accepted is short, but anyone may propose, so proposals pile up.
+PROPOSALS_SHOWN = 20
+
+
+def agenda_prefetch(proposals_page: int | None = None):
+    """A meeting's public agenda: accepted and discussed in order, then proposals;
+    with `proposals_page`, only that page of PROPOSALS_SHOWN proposals (one query
+    for any number of meetings: a row number per meeting's proposals)."""
+    items = AgendaItem.objects.on_agenda()
+    if proposals_page is not None:
+        proposed = Q(status=AgendaItem.Status.PROPOSED)
+        last = proposals_page * PROPOSALS_SHOWN
+        items = (
+            items.annotate(
+                proposal_row=Window(
+                    RowNumber(),
+                    partition_by=[
+                        F("meeting_id"),
+                        Case(When(proposed, then=Value(1)), default=Value(0)),
+                    ],
+                    order_by=[F("position").asc(), F("pk").asc()],
+                )
+            )
+            .annotate(
+                shown_row=Case(
+                    When(proposed, then=F("proposal_row")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+            .filter(shown_row__lte=last)
+            .exclude(shown_row__gt=0, shown_row__lte=last - PROPOSALS_SHOWN)
+        )
     return Prefetch(
         "agenda_items",
-        queryset=AgendaItem.objects.on_agenda().prefetch_related("presenters"),
+        queryset=items.prefetch_related("presenters"),
         to_attr="agenda",
     )
 
 
-def summarize_agenda(meeting):
-    """Set the requested minutes and over-booking on a meeting with `agenda`."""
-    proposed = AgendaItem.Status.PROPOSED
-    meeting.minutes_requested = sum(item.requested_minutes for item in meeting.agenda)
-    meeting.minutes_accepted = sum(
-        item.requested_minutes for item in meeting.agenda if item.status != proposed
+def with_agenda_totals(meetings):
+    """Annotate what summarize_agenda needs from all of a call's agenda, not only
+    the page of it a view loads: minutes requested and accepted, proposals."""
+    items = (
+        AgendaItem.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
     )
+    statuses = AgendaItem.Status
+
+    def total(queryset, aggregate):
+        return Coalesce(
+            Subquery(queryset.annotate(n=aggregate).values("n")[:1]), Value(0)
+        )
+
+    on_agenda = items.filter(
+        status__in=[statuses.ACCEPTED, statuses.DISCUSSED, statuses.PROPOSED]
+    )
+    return meetings.annotate(
+        minutes_requested=total(on_agenda, Sum("requested_minutes")),
+        minutes_accepted=total(
+            items.filter(status__in=[statuses.ACCEPTED, statuses.DISCUSSED]),
+            Sum("requested_minutes"),
+        ),
+        proposal_count=total(items.filter(status=statuses.PROPOSED), Count("pk")),
+    )
+
+
+def render_stored(meeting, *others) -> None:
+    """Make the stored HTML of a call's texts current: its own, its `agenda`'s and
+    `others`' (its action items), in the call's context (the series' repository,
+    the link definitions of all its texts). Renders only what changed."""
+    refresh_rendered(
+        [meeting, *meeting.agenda, *others],
+        meeting.series.github_repo,
+        meeting.link_definitions,
+    )
+
+
+def neighbours():
+    """The date and ordinal of the call before and after, as annotations: each an
+    index lookup inside the one query that loads the call."""
+    same_series = Meeting.objects.filter(series=OuterRef("series")).order_by()
+    earlier = same_series.filter(
+        Q(start__lt=OuterRef("start"))
+        | Q(start=OuterRef("start"), ordinal__lt=OuterRef("ordinal"))
+    ).order_by("-start", "-ordinal")
+    later = same_series.filter(
+        Q(start__gt=OuterRef("start"))
+        | Q(start=OuterRef("start"), ordinal__gt=OuterRef("ordinal"))
+    ).order_by("start", "ordinal")
+    return {
+        "previous_date": Subquery(earlier.values("date")[:1]),
+        "previous_ordinal": Subquery(earlier.values("ordinal")[:1]),
+        "next_date": Subquery(later.values("date")[:1]),
+        "next_ordinal": Subquery(later.values("ordinal")[:1]),
+    }
+
+
+def neighbour(meeting, side: str):
+    """The call before or after `meeting` (loaded with `neighbours()`), enough of
+    it for a link, or None."""
+    day = getattr(meeting, f"{side}_date")
+    if day is None:
+        return None
+    return Meeting(
+        series=meeting.series, date=day, ordinal=getattr(meeting, f"{side}_ordinal")
+    )
+
+
+# What no public page shows of a call and can be long: the imported file, the
+# search text and vector, the front matter; and the series' long texts.
+PAGE_DEFERRED = (
+    "source_text",
+    "search_document",
+    "search_vector",
+    "front_matter",
+    "series__description",
+    "series__notes_style",
+)
+
+
+def summarize_agenda(meeting, proposals_page: int = 1):
+    """Set over-booking and the proposals not shown on a meeting loaded
+    `with_agenda_totals` and a page of its `agenda`."""
     meeting.overbooked_by = max(0, meeting.minutes_requested - meeting.length)
+    shown = sum(item.is_proposed for item in meeting.agenda)
+    before = (proposals_page - 1) * PROPOSALS_SHOWN
+    meeting.proposals_page = proposals_page
+    meeting.proposals_before = before
+    meeting.proposals_after = max(0, meeting.proposal_count - before - shown)
     return meeting
 
 
@@ -186,22 +316,38 @@ class HomeView(TemplateView):
     template_name = "meetings/home.html"
 
     def get_context_data(self, **kwargs):
-        now = timezone.now()
+        staff = is_staff(self.request.user)
+        calls = clock_fragment(
+            "home",
+            lambda now: render_to_string(
+                "includes/home_calls.html", self.calls_context(now, staff)
+            ),
+            vary=(staff,),
+        )
+        # The fragment is template output, escaped when it was rendered.
+        return super().get_context_data(calls=mark_safe(calls), **kwargs)
+
+    def calls_context(self, now, staff: bool) -> dict:
+        """What home shows at `now`: the same for every visitor but staff."""
         # The calls happening now come first: join, check in, their agenda.
         on_now = [
-            summarize_agenda(meeting)
-            for meeting in Meeting.objects.in_progress(now)
+            meeting
+            for meeting in with_agenda_totals(Meeting.objects.in_progress(now))
             .select_related("series", "mc")
-            .prefetch_related(agenda_prefetch())
+            .defer(*PAGE_DEFERRED)
+            .prefetch_related(agenda_prefetch(proposals_page=1))
             .order_by("start", "series__title")
             if meeting.is_on(now)
         ]
         for meeting in on_now:
+            render_stored(meeting)
+            summarize_agenda(meeting)
             meeting.check_in_open = not check_in_refusal(meeting=meeting, now=now)
         next_meetings = list(
-            Meeting.objects.next_per_series(now)
+            with_agenda_totals(Meeting.objects.next_per_series(now))
             .select_related("series", "mc")
-            .prefetch_related(agenda_prefetch())
+            .defer(*PAGE_DEFERRED)
+            .prefetch_related(agenda_prefetch(proposals_page=1))
             .order_by("start", "series__title")
         )
         # The first few open items of each series, due soonest first; the rest
@@ -240,6 +386,7 @@ class HomeView(TemplateView):
         for action in first_open:
             by_series.setdefault(action.meeting.series_id, []).append(action)
         for meeting in next_meetings:
+            render_stored(meeting)
             summarize_agenda(meeting)
             meeting.open_actions = by_series.get(meeting.series_id, [])
             meeting.more_open_actions = open_counts.get(meeting.series_id, 0) - len(
@@ -248,6 +395,7 @@ class HomeView(TemplateView):
         latest = (
             Meeting.objects.finalized()
             .select_related("series", "mc")
+            .only("series", "mc", "title", "date", "ordinal", "start", "status")
             .order_by("-start", "-ordinal")[:LATEST_NOTES_ON_HOME]
         )
         scheduled_series = {meeting.series_id for meeting in next_meetings}
@@ -258,14 +406,13 @@ class HomeView(TemplateView):
                 meeting.next_regular_start = meeting.series.start_following(
                     meeting.start
                 )
-        return super().get_context_data(
-            on_now=on_now,
-            next_meetings=next_meetings,
-            latest_finalized=latest,
-            now=now,
-            is_staff=is_staff(self.request.user),
-            **kwargs,
-        )
+        return {
+            "on_now": on_now,
+            "next_meetings": next_meetings,
+            "latest_finalized": latest,
+            "now": now,
+            "is_staff": staff,
+        }
 
 
 class ArchiveView(ForgivingPaginationMixin, ListView):
@@ -361,6 +508,14 @@ def series_pictures(series) -> dict:
     }
 
 
+def proposals_page(request) -> int:
+    """The page of proposals asked for (?proposals=2); anything else is page 1."""
+    value = request.GET.get("proposals", "")
+    if value.isdigit() and 1 <= int(value) <= 10_000:
+        return int(value)
+    return 1
+
+
 class MeetingDetailView(DetailView):
     """A call's permalink: the agenda before it, the notes once finalized."""
 
@@ -368,15 +523,20 @@ class MeetingDetailView(DetailView):
     context_object_name = "meeting"
 
     def get_object(self, queryset=None):
+        page = proposals_page(self.request)
         meeting = meeting_or_404(
             self.kwargs["series"],
             self.kwargs["date_key"],
-            Meeting.objects.select_related("series", "mc", "next_mc").prefetch_related(
+            with_agenda_totals(Meeting.objects.all())
+            .select_related("series", "mc", "next_mc")
+            .defer(*PAGE_DEFERRED)
+            .annotate(**neighbours())
+            .prefetch_related(
                 Prefetch(
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
                 ),
-                agenda_prefetch(),
+                agenda_prefetch(proposals_page=page),
                 Prefetch(
                     "action_items",
                     queryset=ActionItem.objects.exclude(
@@ -391,23 +551,13 @@ class MeetingDetailView(DetailView):
                 ),
             ),
         )
-        return summarize_agenda(meeting)
+        render_stored(meeting, *meeting.action_items.all())
+        return summarize_agenda(meeting, page)
 
     def get_context_data(self, **kwargs):
         meeting = self.object
         now = timezone.now()
         draft = meeting.status == Meeting.Status.HELD
-        in_series = Meeting.objects.filter(series=meeting.series_id).select_related(
-            "series"
-        )
-        earlier = in_series.filter(
-            Q(start__lt=meeting.start)
-            | Q(start=meeting.start, ordinal__lt=meeting.ordinal)
-        )
-        later = in_series.filter(
-            Q(start__gt=meeting.start)
-            | Q(start=meeting.start, ordinal__gt=meeting.ordinal)
-        )
         carried_over = []
         if meeting.status == Meeting.Status.SCHEDULED:
             # Open items from earlier calls, which the coming call will go through.
@@ -426,8 +576,12 @@ class MeetingDetailView(DetailView):
             or (draft and is_staff(self.request.user)),
             is_draft=draft,
             proposals_open=meeting.proposals_open(now),
-            previous_meeting=earlier.order_by("-start", "-ordinal").first(),
-            next_meeting=later.order_by("start", "ordinal").first(),
+            # The query string that shows this page (for the page cache's key).
+            page_query=urlencode({"proposals": meeting.proposals_page})
+            if meeting.proposals_page > 1
+            else "",
+            previous_meeting=neighbour(meeting, "previous"),
+            next_meeting=neighbour(meeting, "next"),
             now=now,
             **kwargs,
         )

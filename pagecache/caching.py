@@ -24,6 +24,7 @@ answers, responses that set cookies or say private/no-store, pages that carry a 
 token (forms) and pages that showed messages.
 """
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -40,6 +41,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -421,3 +423,44 @@ def _storable(request, response) -> bool:
         return False
     messages = getattr(request, "_messages", None)
     return not (messages is not None and (messages.used or len(messages)))
+
+
+def clock_bucket(seconds: int | None = None) -> tuple[int, dt.datetime]:
+    """The current bucket of the clock (`CLOCK_CACHE_SECONDS` long, a minute by
+    default) as (number, start): what a page that depends on the clock is
+    rendered for, so that all of it reads one moment."""
+    seconds = settings.CLOCK_CACHE_SECONDS if seconds is None else seconds
+    now = timezone.now()
+    if not seconds:
+        return 0, now
+    number = int(now.timestamp() // seconds)
+    return number, dt.datetime.fromtimestamp(number * seconds, tz=dt.UTC)
+
+
+def clock_fragment(
+    name: str, render: Callable[[dt.datetime], str], *, vary: tuple = ()
+) -> str:
+    """A part of a page that depends on the site's data and the clock (home, a call
+    on now), rendered by `render(moment)` at most once per site stamp and clock
+    bucket and kept in the shared cache for the bucket.
+
+    Correct by construction: the key holds the stamp, so any write shows at once,
+    and the bucket, which `render` is given as its "now", so the cached text is
+    exactly what a render in that bucket produces. `vary`: whatever else the text
+    depends on (e.g. whether the visitor is staff). CLOCK_CACHE_SECONDS=0 renders
+    every time.
+    """
+    number, moment = clock_bucket()
+    if not settings.CLOCK_CACHE_SECONDS:
+        return render(moment)
+    stamp, _changed_at = current_stamp()
+    parts = "|".join(str(part) for part in (name, stamp, number, *vary))
+    key = "fragment:" + hashlib.sha256(parts.encode()).hexdigest()
+    text = local_pages.get(key)
+    if text is None:
+        text = cache.get(key)
+        if text is None:
+            text = render(moment)
+            cache.set(key, text, settings.CLOCK_CACHE_SECONDS)
+        local_pages.set(key, text)
+    return text
