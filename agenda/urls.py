@@ -25,4 +25,14 @@ urlpatterns = [
         name="meeting_markdown",
     ),
     path("actions/", views.ActionItemListView.as_view(), name="actions"),
+    path(
+        "calls/<slug:series>/<date_key:date_key>/notebook/",
+        views.NotebookView.as_view(),
+        name="notebook",
+    ),
+    path(
+        "calls/<slug:series>/<date_key:date_key>/live/",
+        views.FollowView.as_view(),
+        name="notebook_follow",
+    ),
 ]

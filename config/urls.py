@@ -18,7 +18,6 @@ urlpatterns = [
     path("markdownx/upload/", markdown_upload_disabled, name="markdownx_upload"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
-    path("", include("agenda.notebook.urls")),
     path("people/", include("people.urls")),
     path("notices/", include("notices.urls")),
     path("", include("agenda.urls")),

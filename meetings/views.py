@@ -40,6 +40,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
 from agenda.models import ActionItem, AgendaItem
+from agenda.notebook.consumers import broadcast
 from meetings import charts
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
 from meetings.markdown import GITHUB_REPO_RE
@@ -779,8 +780,6 @@ class CheckInView(FormView):
     def welcome(self, result, *, verified: bool):
         handle = result.check_in.github_handle
         if not result.already:
-            from agenda.notebook.views import broadcast
-
             broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "people"})
         if verified:
             messages.success(

@@ -181,7 +181,7 @@ def _next_mc(notice, now):
     context = _call_context(meeting)
     context["notebook"] = absolute(
         reverse(
-            "notebook:notebook",
+            "agenda:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
     )

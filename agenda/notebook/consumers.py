@@ -19,10 +19,13 @@ import contextlib
 import json
 import time
 
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from agenda.notebook import live
 from meetings.models import Meeting
@@ -115,6 +118,32 @@ def awareness_removal(clients: dict[int, int]) -> bytes:
             + state
         )
     return write_var_uint(MESSAGE_AWARENESS) + write_var_uint(len(body)) + body
+
+
+# Telling the open pages, from a request ------------------------------------------
+
+
+def broadcast(meeting_id: int, event: dict, *, followers: bool = False) -> None:
+    """Tell the call's open notebooks (and followers) once the transaction commits."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+
+    def send():
+        async_to_sync(layer.group_send)(group_name(meeting_id), event)
+        if followers:
+            async_to_sync(layer.group_send)(follow_group_name(meeting_id), event)
+
+    transaction.on_commit(send)
+
+
+def broadcast_update(meeting_id: int, update: bytes | None) -> None:
+    """Send a document update made by the server (a form save) to the editors."""
+    if update:
+        broadcast(
+            meeting_id,
+            {"type": "relay", "data": sync_message(SYNC_UPDATE, update), "sender": ""},
+        )
 
 
 # Editors ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def user_of(client):
 
 def notebook_url(meeting):
     return reverse(
-        "notebook:notebook",
+        "agenda:notebook",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
 

@@ -37,7 +37,7 @@ def logged_in(user):
 
 def url(meeting):
     return reverse(
-        "notebook:notebook",
+        "agenda:notebook",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
 
@@ -71,7 +71,7 @@ def test_anonymous_goes_to_login_and_other_staff_are_refused(call):
 def test_unknown_call_is_404(call):
     client, meeting, *_ = call
     missing = reverse(
-        "notebook:notebook", kwargs={"series": "nope", "date_key": "2020-01-01"}
+        "agenda:notebook", kwargs={"series": "nope", "date_key": "2020-01-01"}
     )
     assert client.get(missing).status_code == 404
 

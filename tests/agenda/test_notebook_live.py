@@ -213,7 +213,7 @@ def test_finalize_locks_every_editor_and_refuses_later_updates(call):
             message = await ann.receive_from()
 
         url = reverse(
-            "notebook:notebook",
+            "agenda:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
         response = await consumers.database_sync_to_async(client.post)(
@@ -248,7 +248,7 @@ def test_a_form_save_reaches_the_document_and_open_editors(call):
         ann = editor(meeting, ann_cookie)
         doc = await handshake(ann)
         url = reverse(
-            "notebook:notebook",
+            "agenda:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
         page = await consumers.database_sync_to_async(client.get)(url)

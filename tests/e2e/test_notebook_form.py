@@ -35,7 +35,7 @@ def test_leaving_with_unsaved_text_warns_and_saving_keeps_it(
     page = watched
     log_in(page, live_server, "ann")
     url = live_server.url + reverse(
-        "notebook:notebook",
+        "agenda:notebook",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
     page.goto(url)

@@ -86,7 +86,7 @@ def open_notebook(browser, base_url, user, meeting):
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.csp_errors = errors
     url = base_url + reverse(
-        "notebook:notebook",
+        "agenda:notebook",
         kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
     )
     page.goto(url)
@@ -285,7 +285,7 @@ def test_the_follow_view_shows_typing_and_has_no_way_to_write(browser, servers, 
         viewer.goto(
             server_b.url
             + reverse(
-                "notebook:follow",
+                "agenda:notebook_follow",
                 kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
             )
         )
