@@ -10,6 +10,7 @@ from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
 )
+from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
@@ -60,12 +61,14 @@ from meetings.services import (
     check_in_window,
     format_moment,
 )
-from pagecache.caching import clock_fragment
+from pagecache.caching import clock_fragment, current_stamp, stamp_cached
 from people.models import Attendee
 from ratelimits.services import client_address, take
 
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
+# Search ranks the best this many calls; past it, "more than" and no count.
+SEARCH_TOP = 100
 LATEST_NOTES_ON_HOME = 5
 # The admin's live preview renders at most this much text per request.
 PREVIEW_MAX_CHARS = 100_000
@@ -622,29 +625,76 @@ class ReleaseTeamListView(ForgivingPaginationMixin, ListView):
         )
 
 
-class SearchView(ForgivingPaginationMixin, ListView):
-    """Full-text search over finalized notes."""
+class SearchView(TemplateView):
+    """Full-text search over finalized notes: the best SEARCH_TOP calls, paged.
+
+    Per site stamp and query, the ranking (call ids, best first; on PostgreSQL
+    from the GIN index, ranked in the database, at most SEARCH_TOP + 1 rows) and
+    each page of results with its snippets are computed once and then served
+    from the cache. Nothing counts every match: past SEARCH_TOP the page says
+    "more than".
+    """
 
     template_name = "meetings/search.html"
-    paginate_by = SEARCH_PAGE_SIZE
-    context_object_name = "results"
-
-    def get_queryset(self):
-        self.form = SearchForm(self.request.GET or None)
-        self.query = ""
-        if self.form.is_bound and self.form.is_valid():
-            self.query = self.form.cleaned_data["q"]
-        if not self.query:
-            return Meeting.objects.none()
-        return Meeting.objects.search(self.query).select_related("series", "mc")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            form=self.form,
-            query=self.query,
-            page_query=urlencode({"q": self.query}) if self.query else "",
-            **kwargs,
-        )
+        form = SearchForm(self.request.GET or None)
+        query = ""
+        if form.is_bound and form.is_valid():
+            query = " ".join(form.cleaned_data["q"].split())
+        context = {"form": form, "query": query, "page_query": ""}
+        if query:
+            stamp, _changed_at = current_stamp()
+            ranked = stamp_cached(
+                "search", lambda: search_ranking(query), vary=(query,), stamp=stamp
+            )
+            paginator = Paginator(ranked[:SEARCH_TOP], SEARCH_PAGE_SIZE)
+            page = paginator.get_page(self.request.GET.get("page"))
+            context.update(
+                results=stamp_cached(
+                    "search-page",
+                    lambda: search_results(query, list(page.object_list)),
+                    vary=(query, page.number),
+                    stamp=stamp,
+                ),
+                found=len(ranked),
+                more_than_top=len(ranked) > SEARCH_TOP,
+                top=SEARCH_TOP,
+                page_obj=page,
+                paginator=paginator,
+                is_paginated=page.has_other_pages(),
+                page_query=urlencode({"q": query}),
+            )
+        return super().get_context_data(**context, **kwargs)
+
+
+def search_ranking(query: str) -> list[int]:
+    """The ids of the best SEARCH_TOP + 1 calls for `query`, best first (no
+    snippets: they are made for the page shown only)."""
+    return list(
+        Meeting.objects.search(query).values_list("pk", flat=True)[: SEARCH_TOP + 1]
+    )
+
+
+def search_results(query: str, ids: list[int]) -> list[dict]:
+    """One page of results, in ranking order: what the page shows of each call."""
+    found = {
+        meeting.pk: meeting
+        for meeting in Meeting.objects.search(query)
+        .filter(pk__in=ids)
+        .select_related("series")
+        .only("series__slug", "series__title", "title", "date", "ordinal")
+    }
+    return [
+        {
+            "url": meeting.get_absolute_url(),
+            "title": meeting.display_title,
+            "date_key": meeting.date_key,
+            "headline": meeting.headline,
+        }
+        for meeting in (found.get(pk) for pk in ids)
+        if meeting is not None
+    ]
 
 
 class GitHubReferenceView(ForgivingPaginationMixin, ListView):

@@ -437,12 +437,40 @@ def clock_bucket(seconds: int | None = None) -> tuple[int, dt.datetime]:
     return number, dt.datetime.fromtimestamp(number * seconds, tz=dt.UTC)
 
 
+def stamp_cached(
+    name: str,
+    compute: Callable[[], object],
+    *,
+    vary: tuple = (),
+    seconds: int | None = None,
+    stamp: str | None = None,
+):
+    """What `compute()` returns, computed at most once per site stamp (and `vary`,
+    whatever else it depends on) and kept in the shared cache and this process.
+
+    Correct by construction: every public write makes a new stamp, so nothing
+    kept here outlives the data it was computed from. The value must pickle.
+    `stamp`: the one read already, when a view computes several values.
+    """
+    if stamp is None:
+        stamp, _changed_at = current_stamp()
+    parts = "|".join(str(part) for part in (name, stamp, *vary))
+    key = "stamped:" + hashlib.sha256(parts.encode()).hexdigest()
+    value = local_pages.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, seconds or settings.PAGE_CACHE_SECONDS)
+        local_pages.set(key, value)
+    return value
+
+
 def clock_fragment(
     name: str, render: Callable[[dt.datetime], str], *, vary: tuple = ()
 ) -> str:
-    """A part of a page that depends on the site's data and the clock (home, a call
-    on now), rendered by `render(moment)` at most once per site stamp and clock
-    bucket and kept in the shared cache for the bucket.
+    """A part of a page that depends on the site's data and the clock (home),
+    rendered by `render(moment)` at most once per site stamp and clock bucket.
 
     Correct by construction: the key holds the stamp, so any write shows at once,
     and the bucket, which `render` is given as its "now", so the cached text is
@@ -453,14 +481,4 @@ def clock_fragment(
     number, moment = clock_bucket()
     if not settings.CLOCK_CACHE_SECONDS:
         return render(moment)
-    stamp, _changed_at = current_stamp()
-    parts = "|".join(str(part) for part in (name, stamp, number, *vary))
-    key = "fragment:" + hashlib.sha256(parts.encode()).hexdigest()
-    text = local_pages.get(key)
-    if text is None:
-        text = cache.get(key)
-        if text is None:
-            text = render(moment)
-            cache.set(key, text, settings.CLOCK_CACHE_SECONDS)
-        local_pages.set(key, text)
-    return text
+    return stamp_cached(f"clock:{name}", lambda: render(moment), vary=(number, *vary))

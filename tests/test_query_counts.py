@@ -101,7 +101,9 @@ EXPECTED = {
     "person": 12,
     "releases": 2,
     "actions": 2,
-    "search": 2,
+    # The site stamp, the ranking (ids), then the page's rows and snippets; both
+    # are then kept per stamp and query (tests/meetings/test_search_cache.py).
+    "search": 3,
     "refs": 2,
     "references": 3,
     "calendar": 1,
