@@ -30,7 +30,9 @@ urlpatterns = [
     ),
     path(
         "calls/",
-        public_page(views.ArchiveView.as_view(), query=("page", "series", "year")),
+        public_page(
+            views.ArchiveView.as_view(), query=("older", "newer", "series", "year")
+        ),
         name="archive",
     ),
     path(

@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
@@ -217,6 +218,71 @@ def summarize_agenda(meeting, proposals_page: int = 1):
     return meeting
 
 
+def cursor_of(request, name: str) -> int | None:
+    """A keyset cursor from the query string: the id of the call a page starts
+    after (?older=) or before (?newer=); None when it is not one."""
+    value = request.GET.get(name, "")
+    if value.isdigit() and value[0] != "0" and len(value) <= 18:
+        return int(value)
+    return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of calls, newest first, and the cursors of the pages around it."""
+
+    object_list: list
+    newer: int | None = None
+    older: int | None = None
+    # The query string that showed this page ("older=42"), "" for the first.
+    query: str = ""
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.newer or self.older)
+
+
+def keyset_page(queryset, request, size: int) -> KeysetPage:
+    """The page of `queryset` (calls) after ?older= or before ?newer= (a call's
+    id), newest first by (start, id): one query reading `size + 1` rows along
+    the index however deep the page, no OFFSET and no count. A cursor that is
+    not a call, or leads past either end, shows the first page."""
+    newest_first = ("-start", "-pk")
+    older, newer = cursor_of(request, "older"), cursor_of(request, "newer")
+    if older or newer:
+        pk = older or newer
+        start = Subquery(Meeting.objects.filter(pk=pk).values("start")[:1])
+        if older:
+            rows = list(
+                queryset.filter(
+                    Q(start__lt=start) | Q(start=start, pk__lt=pk)
+                ).order_by(*newest_first)[: size + 1]
+            )
+            if rows:
+                return KeysetPage(
+                    rows[:size],
+                    newer=rows[0].pk,
+                    older=rows[size - 1].pk if len(rows) > size else None,
+                    query=f"older={pk}",
+                )
+        else:
+            rows = list(
+                queryset.filter(
+                    Q(start__gt=start) | Q(start=start, pk__gt=pk)
+                ).order_by("start", "pk")[: size + 1]
+            )
+            if len(rows) > size:
+                rows = rows[:size][::-1]
+                return KeysetPage(
+                    rows, newer=rows[0].pk, older=rows[-1].pk, query=f"newer={pk}"
+                )
+            # Fewer than a page newer: that is the first page, at its own URL.
+    rows = list(queryset.order_by(*newest_first)[: size + 1])
+    return KeysetPage(
+        rows[:size], older=rows[size - 1].pk if len(rows) > size else None
+    )
+
+
 class ForgivingPaginationMixin:
     """For a ListView: a ?page= that is not a number shows page 1, one past the end
     shows the last page, so a pasted or mistyped link never makes an error page."""
@@ -419,20 +485,30 @@ class HomeView(TemplateView):
         }
 
 
-class ArchiveView(ForgivingPaginationMixin, ListView):
-    """Finalized notes, newest first, grouped by year; filter by series and year."""
+class ArchiveView(ListView):
+    """Finalized notes, newest first, grouped by year; filter by series and year.
+
+    Paged by keyset (?older=/?newer= a call's id), so a deep page costs what the
+    first does.
+    """
 
     template_name = "meetings/meeting_archive.html"
-    paginate_by = ARCHIVE_PAGE_SIZE
     context_object_name = "meetings"
 
     def get_queryset(self):
         series = list(MeetingSeries.objects.values_list("slug", "title"))
         meetings = Meeting.objects.finalized()
         series_filter = self.request.GET.get("series")
-        if series_filter in {slug for slug, _title in series}:
+        if series_filter not in {slug for slug, _title in series}:
+            series_filter = ""
+        if series_filter:
             meetings = meetings.for_series(series_filter)
-        years = [day.year for day in meetings.dates("date", "year", order="DESC")]
+        # Every finalized call's year: read once per site stamp, not per request.
+        years = stamp_cached(
+            "archive-years",
+            lambda: [day.year for day in meetings.dates("date", "year", order="DESC")],
+            vary=(series_filter,),
+        )
         self.filters = ArchiveFilterForm(
             self.request.GET, series_choices=series, years=years
         )
@@ -442,22 +518,35 @@ class ArchiveView(ForgivingPaginationMixin, ListView):
         self.years = years
         return (
             meetings.select_related("series", "mc")
+            .only(
+                "series__slug",
+                "series__title",
+                "mc__display_name",
+                "start",
+                "date",
+                "ordinal",
+                "status",
+            )
             .with_counts()
-            .order_by("-start", "-ordinal")
         )
 
     def get_context_data(self, **kwargs):
+        page = keyset_page(self.object_list, self.request, ARCHIVE_PAGE_SIZE)
+        filters = self.filters_query()
+        kwargs[self.context_object_name] = page.object_list
         return super().get_context_data(
             filters=self.filters,
             years=self.years,
-            page_query=self.filters_query(),
+            keyset=page,
+            filter_query=filters,
+            # What the page cache keys this page by: the filters and cursor used.
+            page_query="&".join(part for part in (filters, page.query) if part),
             **kwargs,
         )
 
     def filters_query(self) -> str:
         """The active filters as a query string for the pagination links."""
         params = self.request.GET.copy()
-        params.pop("page", None)
         for name in list(params):
             if name not in {"series", "year"} or not self.filters.value(name):
                 params.pop(name)
