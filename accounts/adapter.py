@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.github import is_member
-from accounts.services import link_github_account
+from accounts.services import link_github_account, remember_github_emails
 from meetings.roles import maintainer_restriction, sync_user_roles
 
 # What pre_social_login learnt about the account, for login() a moment later.
@@ -67,6 +67,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 name=data.get("name") or "",
                 user=sociallogin.user,
             )
+            self.remember_emails(sociallogin.user, sociallogin)
             return
         person = link_github_account(
             github_id=github_id, login=login, name=data.get("name") or ""
@@ -75,6 +76,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # The person had an account already (made by hand, or a development
             # sign-in): this GitHub account signs in to it from now on.
             sociallogin.connect(request, person.user)
+            self.remember_emails(person.user, sociallogin)
 
     def save_user(self, request, sociallogin, form=None):
         user = super().save_user(request, sociallogin, form)
@@ -85,4 +87,16 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             name=data.get("name") or "",
             user=user,
         )
+        self.remember_emails(user, sociallogin)
         return user
+
+    def remember_emails(self, user, sociallogin):
+        # GitHub's /user/emails as read at this sign-in: the notices page offers
+        # the verified ones as the person's notice address.
+        remember_github_emails(
+            user=user,
+            addresses=[
+                (address.email, address.verified, address.primary)
+                for address in sociallogin.email_addresses
+            ],
+        )

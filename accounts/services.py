@@ -2,6 +2,7 @@
 
 import logging
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -93,3 +94,38 @@ def dev_sign_in_user(*, handle: str) -> AbstractBaseUser:
     person.user = user
     person.save(update_fields=["user"])
     return user
+
+
+@transaction.atomic
+def remember_github_emails(
+    *, user: AbstractBaseUser, addresses: list[tuple[str, bool, bool]]
+) -> None:
+    """Keep the user's addresses as GitHub listed them at this sign-in, as
+    (address, verified, primary), in allauth's EmailAddress rows: GitHub's
+    verified flag is copied, and an address GitHub no longer lists is dropped."""
+    seen = set()
+    # At most one primary per user: cleared first, set again from GitHub's list.
+    EmailAddress.objects.filter(user=user).update(primary=False)
+    for email, verified, primary in addresses:
+        email = (email or "").strip()
+        if not email or "@" not in email or email.lower() in seen:
+            continue
+        seen.add(email.lower())
+        row = EmailAddress.objects.filter(user=user, email__iexact=email).first()
+        if row is None:
+            row = EmailAddress(user=user, email=email)
+        row.verified, row.primary = bool(verified), bool(primary)
+        row.save()
+    for row in EmailAddress.objects.filter(user=user):
+        if row.email.lower() not in seen:
+            row.delete()
+
+
+def verified_github_emails(user: AbstractBaseUser) -> list[str]:
+    """The addresses GitHub said it verified for the user's account at their
+    latest sign-in, primary first. Unverified addresses are never returned."""
+    return list(
+        EmailAddress.objects.filter(user=user, verified=True)
+        .order_by("-primary", "email")
+        .values_list("email", flat=True)
+    )

@@ -1,13 +1,23 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 from markdownx.admin import MarkdownxModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from agenda.forms import AgendaItemForm
+from agenda.forms import AgendaItemForm, DeclineForm
 from agenda.models import ActionItem, AgendaItem
-from agenda.services import apply_action_item_status, current_meeting_of
+from agenda.services import (
+    accept_agenda_item,
+    announce_status_change,
+    apply_action_item_status,
+    current_meeting_of,
+    decline_agenda_item,
+    defer_agenda_item,
+)
 from meetings.admin import NoRevertHistoryMixin
 from meetings.models import Meeting
-from meetings.services import bump_version
+from meetings.services import MeetingError, bump_version
 
 
 @admin.register(AgendaItem)
@@ -36,6 +46,7 @@ class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAd
     raw_id_fields = ["meeting"]
     list_select_related = ["meeting__series"]
     date_hierarchy = "created_at"
+    actions = ["accept", "decline", "defer_next"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("presenters")
@@ -67,6 +78,71 @@ class AgendaItemAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin, MarkdownxModelAd
                     user=request.user,
                     reason=f"Changed agenda item “{obj.title}”",
                 )
+        if change:
+            # A decision made here reaches the proposer as from the Agenda page.
+            announce_status_change(
+                item=obj,
+                previous_status=form.initial.get("status", obj.status),
+                previous_meeting=Meeting.objects.filter(
+                    pk=form.initial.get("meeting")
+                ).first(),
+            )
+
+    @admin.action(description=_("Accept the selected proposals"))
+    def accept(self, request, queryset):
+        self._moderate(
+            request, queryset, accept_agenda_item, _("Accepted %(count)d items.")
+        )
+
+    @admin.action(description=_("Defer the selected items to their series' next call"))
+    def defer_next(self, request, queryset):
+        self._moderate(
+            request,
+            queryset,
+            defer_agenda_item,
+            _("Deferred %(count)d items to the next call."),
+        )
+
+    @admin.action(description=_("Decline the selected proposals, with a reason"))
+    def decline(self, request, queryset):
+        form = DeclineForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._moderate(
+                request,
+                queryset,
+                lambda *, item, user: decline_agenda_item(
+                    item=item, user=user, reason=reason
+                ),
+                _("Declined %(count)d items."),
+            )
+            return None
+        # Ask for the reason the proposers will read, then come back here.
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Decline with a reason"),
+            "items": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/agenda/agendaitem/decline.html", context
+        )
+
+    def _moderate(self, request, queryset, service, done):
+        """Each item through the moderation service of the Agenda page, so the
+        proposer hears the same notice; refusals are reported per item."""
+        count = 0
+        for item in queryset.select_related("meeting__series"):
+            try:
+                service(item=item, user=request.user)
+            except MeetingError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(ActionItem)

@@ -165,3 +165,14 @@ class AgendaItemForm(forms.ModelForm):
                 ),
             )
         return cleaned_data
+
+
+class DeclineForm(forms.Form):
+    """The reason for declining, asked by the admin's "decline" action."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=AgendaItem._meta.get_field("decline_reason").max_length,
+        help_text=_("Each proposer reads it in their e-mail and on their page."),
+    )

@@ -115,6 +115,52 @@ def _tell_proposer(
     )
 
 
+def announce_status_change(
+    *, item: AgendaItem, previous_status: str, previous_meeting: Meeting | None = None
+) -> None:
+    """Tell the proposer about a status set outside the Agenda page: the admin's
+    item form and changelist, the meeting page's agenda rows, the notebook.
+
+    Call it after saving the item, in the same transaction, once per change. An
+    accept or a decline (with its reason) is told at once, through the same
+    `_tell_proposer` as the Agenda page. An item marked deferred on its call is
+    told when finalize moves it and knows where to; one taken off its call into
+    the backlog, at once.
+    """
+    if item.status == previous_status:
+        return
+    # Each save of the item has its own history record: the change's occurrence,
+    # so a repeated call adds nothing and a later decision is a new notice.
+    record = (
+        item.history.order_by("-history_id").values_list("history_id", flat=True)
+    ).first()
+    meeting = item.meeting or previous_meeting
+    if meeting is None:
+        return
+    occurrence = f"{meeting.date_key}@h{record}"
+    # Accepted after a discussion or a deferral nobody was told of yet is no news.
+    if item.status == Status.ACCEPTED and previous_status in (
+        Status.PROPOSED,
+        Status.DECLINED,
+    ):
+        _tell_proposer(item, kind=Notice.Kind.PROPOSAL_ACCEPTED, occurrence=occurrence)
+    elif item.status == Status.DECLINED:
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_DECLINED,
+            occurrence=occurrence,
+            reason=item.decline_reason,
+        )
+    elif item.status == Status.DEFERRED and item.meeting_id is None:
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_DEFERRED,
+            occurrence=occurrence,
+            to="backlog",
+            **{"from": meeting.date_key},
+        )
+
+
 def _require(item: AgendaItem, allowed: set[str], action: str) -> None:
     if item.status not in allowed:
         raise ModerationError(
@@ -294,6 +340,11 @@ def take_from_backlog(
         item.meeting = meeting
         item.status = Status.ACCEPTED
         item.position = AgendaItem.objects.for_meeting(meeting).next_position()
+        _tell_proposer(
+            item,
+            kind=Notice.Kind.PROPOSAL_ACCEPTED,
+            occurrence=f"{meeting.date_key}@v{meeting.version}",
+        )
         return _save(item, user=user, reason="Taken from the backlog")
 
 

@@ -204,8 +204,9 @@ class ProposeView(CreateView):
         item.arrived_late = self.meeting.has_started()
         item.edit_key = secrets.token_urlsafe(32)  # the private link, no later write
         propose_agenda_item(meeting=self.meeting, item=item)
-        # Leaving an address on the form is asking to hear about the decision.
-        opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
+        # Leaving an address on the form is asking to hear about the decision;
+        # the address confirms it through a link before anything else goes there.
+        preference = opt_in(email=item.proposer_email, topic=Preference.Topic.PROPOSALS)
         if item.arrived_late:
             thanks = _(
                 "Thank you, your item is kept as a late proposal: the call had "
@@ -218,6 +219,15 @@ class ProposeView(CreateView):
                 "of this page private: it lets you edit or withdraw the item."
             )
         messages.success(self.request, thanks)
+        if preference is not None and not preference.is_confirmed:
+            messages.info(
+                self.request,
+                _(
+                    "We sent a link to %s: open it to confirm the address, and we "
+                    "write to you when the MC decides."
+                )
+                % preference.email,
+            )
         return redirect("agenda:proposal", token=proposal_token(item))
 
 

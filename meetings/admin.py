@@ -26,6 +26,7 @@ from agenda.services import (
     FinalizeResult,
     accept_agenda_item,
     agenda_budget,
+    announce_status_change,
     apply_action_item_status,
     decline_agenda_item,
     defer_agenda_item,
@@ -558,6 +559,9 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         )
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is AgendaItem:
+            self.save_agenda_rows(formset)
+            return
         if formset.model is not ActionItem:
             super().save_formset(request, form, formset, change)
             return
@@ -568,6 +572,18 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         for item in formset.deleted_objects:
             item.delete()
         formset.save_m2m()
+
+    def save_agenda_rows(self, formset):
+        # A status picked in a row reaches the proposer as from the Agenda page.
+        before = {
+            row.instance.pk: row.initial.get("status")
+            for row in formset.initial_forms
+            if "status" in row.changed_data
+        }
+        formset.save()
+        for item, _fields in formset.changed_objects:
+            if item.pk in before:
+                announce_status_change(item=item, previous_status=before[item.pk])
 
     def response_change(self, request, obj):
         if "_finalize" not in request.POST:

@@ -4,7 +4,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from notices.models import Notice, Preference, SeriesChannels
-from notices.services import resend_notices
+from notices.services import confirm_address, resend_notices
 
 
 @admin.register(Notice)
@@ -76,7 +76,26 @@ class SeriesChannelsAdmin(admin.ModelAdmin):
 
 @admin.register(Preference)
 class PreferenceAdmin(admin.ModelAdmin):
-    list_display = ["email", "attendee", "proposals", "mc", "actions", "updated_at"]
-    list_filter = ["proposals", "mc", "actions"]
+    list_filter = [
+        "proposals",
+        "mc",
+        "actions",
+        ("confirmed_at", admin.EmptyFieldListFilter),
+    ]
+    list_display = [
+        "email",
+        "attendee",
+        "confirmed_at",
+        "proposals",
+        "mc",
+        "actions",
+        "updated_at",
+    ]
     search_fields = ["email", "attendee__display_name", "attendee__github_handle"]
     autocomplete_fields = ["attendee"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if obj.is_confirmed:
+            # Notices held while the address waited go out now.
+            confirm_address(email=obj.email, now=obj.confirmed_at)

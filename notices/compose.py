@@ -24,7 +24,13 @@ from meetings.markdown import render_markdown
 from meetings.models import Meeting
 from meetings.services import format_moment
 from notices.models import Notice
-from notices.services import ALL_TOPICS, TOPIC_OF_KIND, unsubscribe_token
+from notices.services import (
+    ALL_TOPICS,
+    TOPIC_OF_KIND,
+    confirm_token,
+    manage_token,
+    unsubscribe_token,
+)
 from people.models import Attendee
 
 Kind = Notice.Kind
@@ -134,7 +140,14 @@ def compose(notice: Notice, *, now: dt.datetime | None = None) -> Message:
     subject, template, context, link, ics = builder(notice, now)
     context.update(notice=notice, link=link)
     if not notice.is_list:
-        topic = TOPIC_OF_KIND[notice.kind]
+        context["manage"] = absolute(
+            reverse(
+                "notices:manage",
+                kwargs={"token": manage_token(email=notice.address)},
+            )
+        )
+    topic = TOPIC_OF_KIND.get(notice.kind)
+    if topic:
         context["unsubscribe"] = absolute(
             reverse(
                 "notices:unsubscribe",
@@ -226,6 +239,16 @@ def _proposal(notice, now):
     return subject, template, context, link, ics
 
 
+def _confirm_address(notice, now):
+    link = absolute(
+        reverse(
+            "notices:confirm", kwargs={"token": confirm_token(email=notice.address)}
+        )
+    )
+    subject = "Confirm your address for Callbook's notices"
+    return subject, "confirm_address", {}, link, None
+
+
 def _action_items(notice, now):
     meeting = _meeting(notice.object_id)
     person = Attendee.objects.filter(pk=notice.context.get("attendee")).first()
@@ -283,4 +306,5 @@ BUILDERS = {
     Kind.ACTION_ITEMS: _action_items,
     Kind.ACTION_DIGEST: _action_digest,
     Kind.NOTES_PUBLISHED: _notes_published,
+    Kind.CONFIRM_ADDRESS: _confirm_address,
 }

@@ -27,9 +27,10 @@ from notices.models import Notice
 from notices.services import (
     claim_due,
     mark_failed,
+    mark_held,
     mark_sent,
     mark_skipped,
-    may_send,
+    send_verdict,
 )
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class RunResult:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    held: int = 0
 
 
 def new_worker_id() -> str:
@@ -93,10 +95,15 @@ def send_webhook(notice: Notice, message: Message) -> None:
 
 
 def deliver(notice: Notice, *, now: dt.datetime) -> str:
-    """Send one claimed notice and record the outcome: "sent", "failed", "skipped"."""
-    if not may_send(notice):
-        mark_skipped(notice=notice, reason="The address has not asked for this.")
+    """Send one claimed notice and record the outcome: "sent", "failed",
+    "skipped" or "held" (until its address is confirmed)."""
+    verdict, why = send_verdict(notice)
+    if verdict == "skip":
+        mark_skipped(notice=notice, reason=why)
         return "skipped"
+    if verdict == "hold":
+        mark_held(notice=notice, reason=why)
+        return "held"
     try:
         message = compose(notice, now=now)
         if notice.channel == Notice.Channel.WEBHOOK:

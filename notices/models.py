@@ -39,6 +39,7 @@ class Notice(models.Model):
         ACTION_ITEMS = "action_items", _("Action items after the call")
         ACTION_DIGEST = "action_digest", _("Weekly digest of open action items")
         NOTES_PUBLISHED = "notes_published", _("Notes published")
+        CONFIRM_ADDRESS = "confirm_address", _("Confirm an address")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -50,6 +51,7 @@ class Notice(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Not sent (no opt-in)")
+        HELD = "held", _("Held until the address is confirmed")
 
     kind = models.CharField(_("kind"), max_length=32, choices=Kind)
     channel = models.CharField(
@@ -178,6 +180,16 @@ class Preference(models.Model):
         default=True,
         help_text=_("After each call, and a weekly digest of open items."),
     )
+    confirmed_at = models.DateTimeField(
+        _("confirmed"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the address was shown to belong to the person: its confirmation "
+            "link opened, or verified by GitHub. Nothing is sent before. Set it "
+            "here only for an address the person gave you themselves."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -209,6 +221,10 @@ class Preference(models.Model):
                 {"email": _("This address has preferences already.")},
                 code="duplicate_email",
             )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
     def wants(self, topic: str) -> bool:
         return bool(getattr(self, topic))

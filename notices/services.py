@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core import signing
 from django.db import models, transaction
+from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
 from notices.models import Notice, Preference
@@ -31,6 +32,10 @@ TOPIC_OF_KIND = {
 }
 ALL_TOPICS = "all"
 UNSUBSCRIBE_SALT = "notices.unsubscribe"
+MANAGE_SALT = "notices.manage"
+CONFIRM_SALT = "notices.confirm"
+# A confirmation link works this long; a new one goes out at most once a day.
+CONFIRM_LINK_MAX_AGE = dt.timedelta(days=14)
 MAX_BACKOFF = dt.timedelta(hours=6)
 
 
@@ -96,10 +101,13 @@ def preference_for(address: str) -> Preference | None:
     return Preference.objects.filter(email__iexact=(address or "").strip()).first()
 
 
-def opt_in(*, email: str, topic: str) -> Preference | None:
+def opt_in(
+    *, email: str, topic: str, now: dt.datetime | None = None
+) -> Preference | None:
     """Record that an address asked for one kind of notice (e.g. by leaving it on
-    the proposal form). An address that unsubscribed stays unsubscribed: typing it
-    into a public form again does not undo that."""
+    the proposal form), and ask it to confirm: nothing but the confirmation goes
+    to an address before its link is opened. An address that unsubscribed stays
+    unsubscribed: typing it into a public form again does not undo that."""
     email = (email or "").strip()
     if not email:
         return None
@@ -108,17 +116,182 @@ def opt_in(*, email: str, topic: str) -> Preference | None:
         preference = Preference(email=email, proposals=False, mc=False, actions=False)
         setattr(preference, topic, True)
         preference.save()
+    if not preference.is_confirmed and preference.wants(topic):
+        request_confirmation(preference=preference, now=now)
     return preference
 
 
-def may_send(notice: Notice) -> bool:
-    """Whether the address asked for this notice: the series' own list and webhook
-    always; a person only with a preference that lets the kind through."""
+def request_confirmation(
+    *, preference: Preference, now: dt.datetime | None = None
+) -> Notice | None:
+    """Enqueue the e-mail with the address's confirmation link: at most one a day,
+    so a public form cannot be used to flood an address."""
+    now = now or timezone.now()
+    return enqueue_notice(
+        kind=Kind.CONFIRM_ADDRESS,
+        about=preference,
+        occurrence=now.astimezone(dt.UTC).date().isoformat(),
+        address=preference.email,
+        due_at=now,
+    )
+
+
+def confirm_address(*, email: str, now: dt.datetime | None = None) -> Preference | None:
+    """The address is shown to be the person's: its notices may go out now,
+    those held while it waited included."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        preference = (
+            Preference.objects.select_for_update()
+            .filter(email__iexact=(email or "").strip())
+            .first()
+        )
+        if preference is None:
+            return None
+        if not preference.is_confirmed:
+            preference.confirmed_at = now
+            preference.save(update_fields=["confirmed_at", "updated_at"])
+        address = preference.email.lower()
+        # A confirmation still waiting to go out is not needed any more.
+        Notice.objects.filter(
+            kind=Kind.CONFIRM_ADDRESS, status=Status.PENDING, address=address
+        ).update(status=Status.SKIPPED, last_error="The address is confirmed already.")
+        released = Notice.objects.filter(status=Status.HELD, address=address).update(
+            status=Status.PENDING, due_at=now, attempts=0, claimed_by=""
+        )
+        if released:
+            transaction.on_commit(_wake_worker)
+    return preference
+
+
+def set_topics(*, preference: Preference, topics: Iterable[str]) -> Preference:
+    """Which notices the address gets: exactly the topics named."""
+    chosen = set(topics)
+    for name in Topic.values:
+        setattr(preference, name, name in chosen)
+    preference.save()
+    return preference
+
+
+def choose_person_address(
+    *,
+    attendee,
+    email: str,
+    verified: bool,
+    topics: Iterable[str],
+    now: dt.datetime | None = None,
+) -> Preference:
+    """A signed-in person picks their notice address and topics.
+
+    `verified` means GitHub verified the address for this person's account: it
+    is confirmed at once. Any other address gets a confirmation link first. The
+    person's earlier address, if another, is left behind (its row removed).
+    """
+    now = now or timezone.now()
+    email = (email or "").strip()
+    if not email:
+        raise NoticeError("Give an address.")
+    with transaction.atomic():
+        current = (
+            Preference.objects.select_for_update().filter(attendee=attendee).first()
+        )
+        target = (
+            Preference.objects.select_for_update().filter(email__iexact=email).first()
+        )
+        if target is not None and target.attendee_id not in (None, attendee.pk):
+            if not verified:
+                raise NoticeError(
+                    "This address gets another person's notices: pick another one.",
+                )
+            # GitHub says the address is this person's: the other link was stale.
+            Preference.objects.filter(pk=target.pk).update(attendee=None)
+            target.attendee = None
+        if target is not None and current is not None and target.pk != current.pk:
+            current.delete()
+            preference = target
+        elif target is not None:
+            preference = target
+        elif current is not None:
+            preference = current
+            preference.email = email
+            preference.confirmed_at = None
+        else:
+            preference = Preference(email=email)
+        preference.attendee = attendee
+        if verified and not preference.is_confirmed:
+            preference.confirmed_at = now
+        set_topics(preference=preference, topics=topics)
+        if preference.is_confirmed:
+            confirm_address(email=preference.email, now=now)
+        else:
+            request_confirmation(preference=preference, now=now)
+    return preference
+
+
+def send_verdict(notice: Notice) -> tuple[str, str]:
+    """Whether a notice may go out now: ("send", ""), or ("hold" | "skip", why).
+
+    The series' own list and webhook always; the confirmation e-mail only while
+    its address waits for it; anything else only to an address that asked for
+    the kind and confirmed it (held until then)."""
     if notice.is_list:
-        return True
-    topic = TOPIC_OF_KIND.get(notice.kind)
+        return "send", ""
     preference = preference_for(notice.address)
-    return bool(topic and preference and preference.wants(topic))
+    if notice.kind == Kind.CONFIRM_ADDRESS:
+        if preference is None:
+            return "skip", "The address's choices were removed."
+        if preference.is_confirmed:
+            return "skip", "The address is confirmed already."
+        if not any(preference.wants(topic) for topic in Topic.values):
+            return "skip", "The address asks for nothing any more."
+        return "send", ""
+    topic = TOPIC_OF_KIND.get(notice.kind)
+    if not (topic and preference and preference.wants(topic)):
+        return "skip", "The address has not asked for this."
+    if not preference.is_confirmed:
+        return "hold", "Waiting for the address to be confirmed."
+    return "send", ""
+
+
+def may_send(notice: Notice) -> bool:
+    """Whether the address asked for this notice and confirmed it."""
+    return send_verdict(notice)[0] == "send"
+
+
+def _sign(value: dict, salt: str) -> str:
+    return signing.dumps(value, salt=salt)
+
+
+def manage_token(*, email: str) -> str:
+    """The signed part of the "manage your notices" link in every e-mail."""
+    return _sign({"e": email.strip().lower()}, MANAGE_SALT)
+
+
+def read_manage_token(token: str) -> str:
+    try:
+        return str(signing.loads(token, salt=MANAGE_SALT)["e"])
+    except (signing.BadSignature, KeyError, TypeError):
+        raise NoticeError("This link is not valid.") from None
+
+
+def confirm_token(*, email: str) -> str:
+    """The signed part of the confirmation link; expires after two weeks."""
+    return _sign({"e": email.strip().lower()}, CONFIRM_SALT)
+
+
+def read_confirm_token(token: str) -> str:
+    try:
+        data = signing.loads(
+            token, salt=CONFIRM_SALT, max_age=CONFIRM_LINK_MAX_AGE.total_seconds()
+        )
+        return str(data["e"])
+    except signing.SignatureExpired:
+        raise NoticeError(
+            "This confirmation link has expired: leave the address again to get "
+            "a new one."
+        ) from None
+    except (signing.BadSignature, KeyError, TypeError):
+        raise NoticeError("This link is not valid.") from None
 
 
 def unsubscribe_token(*, email: str, topic: str) -> str:
@@ -213,6 +386,11 @@ def mark_sent(*, notice: Notice, now: dt.datetime, subject: str = "") -> bool:
 
 def mark_skipped(*, notice: Notice, reason: str) -> bool:
     return _settle(notice, status=Status.SKIPPED, last_error=reason)
+
+
+def mark_held(*, notice: Notice, reason: str) -> bool:
+    """Kept, unsent, until its address is confirmed (`confirm_address`)."""
+    return _settle(notice, status=Status.HELD, last_error=reason)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

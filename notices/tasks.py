@@ -19,6 +19,7 @@ def deliver_due() -> dict:
         "sent": result.sent,
         "failed": result.failed,
         "skipped": result.skipped,
+        "held": result.held,
     }
 
 

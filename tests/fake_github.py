@@ -36,6 +36,8 @@ class FakeAccount:
     email: str = ""
     orgs: set[str] = field(default_factory=set)
     teams: set[str] = field(default_factory=set)  # "org/team"
+    # More addresses on the account, as (address, verified), after `email`.
+    other_emails: list[tuple[str, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -147,6 +149,15 @@ class FakeGitHub:
                                 "primary": True,
                                 "verified": True,
                                 "visibility": "private",
+                            }
+                        )
+                    for address, verified in account.other_emails:
+                        emails.append(
+                            {
+                                "email": address,
+                                "primary": False,
+                                "verified": verified,
+                                "visibility": None,
                             }
                         )
                     return self._send(200, emails)

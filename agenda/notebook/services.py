@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.text import get_text_list
 
 from agenda.models import ActionItem, AgendaItem
-from agenda.services import _save, apply_action_item_status
+from agenda.services import _save, announce_status_change, apply_action_item_status
 from meetings.models import Meeting
 from meetings.services import MeetingError, lock_meeting
 from meetings.services import save_new_version as save_meeting_version
@@ -300,8 +300,9 @@ def _write_item(item, part, value, *, user) -> str:
         return ""
     if value not in ITEM_STATUSES:
         return f"“{item.title}” cannot be set to “{value}” here; use the agenda page."
-    item.status = value
+    previous, item.status = item.status, value
     _save(item, user=user, reason=f"Marked {item.get_status_display().lower()}")
+    announce_status_change(item=item, previous_status=previous)
     return ""
 
 

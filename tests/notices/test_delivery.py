@@ -16,7 +16,7 @@ from agenda.services import (
 from meetings.models import Meeting
 from notices.delivery import run_once
 from notices.models import Notice, Preference, SeriesChannels
-from notices.services import opt_in
+from notices.services import confirm_address, opt_in
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -30,6 +30,7 @@ from tests.notices.servers import attachments, html_part, text_part
 pytestmark = pytest.mark.django_db
 
 LIST = "community@lists.test"
+DECLINED = Notice.Kind.PROPOSAL_DECLINED
 
 
 def scheduled_call(start, **fields):
@@ -142,7 +143,9 @@ def test_the_mc_is_reminded_two_days_before_only_with_an_opt_in(
 ):
     start = clock.now + dt.timedelta(days=5)
     dana = AttendeeFactory(display_name="Dana Ruiz")
-    Preference.objects.create(email="Dana@Example.org", attendee=dana)
+    Preference.objects.create(
+        email="Dana@Example.org", attendee=dana, confirmed_at=clock.now
+    )
     meeting = scheduled_call(start, mc=dana)
     AgendaItemFactory(
         meeting=meeting, title="Waiting one", status=AgendaItem.Status.PROPOSED
@@ -177,6 +180,8 @@ def proposal(meeting, email="sam@example.org", title="Monthly office hours"):
         proposer_email=email,
     )
     opt_in(email=email, topic=Preference.Topic.PROPOSALS)
+    # The proposer opened the confirmation link (the link itself: test_views).
+    confirm_address(email=email)
     return item
 
 
@@ -199,7 +204,7 @@ def test_a_declined_proposer_reads_the_reason_once(mail_settings, smtp, clock):
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert unsubscribe.strip("<>") in text
     assert message["Message-ID"] == (
-        f"<callbook-notice-{Notice.objects.get().pk}@calls.test>"
+        f"<callbook-notice-{Notice.objects.get(kind=DECLINED).pk}@calls.test>"
     )
     assert attachments(message) == {}
 
@@ -244,7 +249,9 @@ def test_finalize_publishes_the_notes_and_tells_owners_their_items(
     mail_settings, smtp, webhook, clock
 ):
     ann, bo = AttendeeFactory(display_name="Ann"), AttendeeFactory(display_name="Bo")
-    Preference.objects.create(email="ann@example.org", attendee=ann)
+    Preference.objects.create(
+        email="ann@example.org", attendee=ann, confirmed_at=clock.now
+    )
     meeting = scheduled_call(clock.now - dt.timedelta(hours=2), mc=ann)
     with_channels(meeting.series, webhook_url=webhook.url)
     meeting.highlights = "- The 1.5 release is out"
@@ -288,7 +295,9 @@ def test_finalize_publishes_the_notes_and_tells_owners_their_items(
 
 def test_weekly_action_digest_once_a_week_at_its_hour(mail_settings, smtp, clock):
     ann = AttendeeFactory(display_name="Ann")
-    Preference.objects.create(email="ann@example.org", attendee=ann)
+    Preference.objects.create(
+        email="ann@example.org", attendee=ann, confirmed_at=clock.now
+    )
     # Next Monday 07:59 UTC, at least a day from now.
     monday = (clock.now + dt.timedelta(days=7 - clock.now.weekday())).replace(
         hour=7, minute=59, second=0
@@ -317,7 +326,7 @@ def test_an_smtp_outage_is_retried_with_backoff_then_delivered(
     decline_agenda_item(item=proposal(meeting), user=None, reason="Not now.")
     smtp.stop()
     assert run_once(clock=clock).failed == 1
-    notice = Notice.objects.get()
+    notice = Notice.objects.get(kind=DECLINED)
     assert notice.status == Notice.Status.PENDING
     assert notice.attempts == 1
     assert notice.due_at == clock.now + dt.timedelta(seconds=60)
@@ -350,7 +359,7 @@ def test_after_the_last_attempt_a_notice_fails_for_a_maintainer_to_resend(
     for _ in range(3):
         run_once(clock=clock)
         clock.move(hours=7)
-    notice = Notice.objects.get()
+    notice = Notice.objects.get(kind=DECLINED)
     assert (notice.status, notice.attempts) == ("failed", 3)
     assert run_once(clock=clock).failed == 0
     smtp.start()
@@ -373,7 +382,7 @@ def test_a_crashed_workers_notice_is_sent_by_another_after_its_lease(
     assert run_once(clock=clock, worker_id="worker-b").sent == 0
     clock.move(seconds=2)
     assert run_once(clock=clock, worker_id="worker-b").sent == 1
-    notice = Notice.objects.get()
+    notice = Notice.objects.get(kind=DECLINED)
     assert (notice.status, notice.claimed_by, notice.attempts) == (
         "sent",
         "worker-b",
@@ -393,13 +402,15 @@ def test_a_late_worker_cannot_overwrite_the_outcome_of_the_one_holding_the_lease
     clock.move(seconds=301)
     assert run_once(clock=clock, worker_id="worker-b").sent == 1
     assert mark_failed(notice=stale, now=clock.now, error="late") is False
-    assert Notice.objects.get().status == Notice.Status.SENT
+    assert Notice.objects.get(kind=DECLINED).status == Notice.Status.SENT
 
 
 def test_a_signed_in_proposer_hears_at_their_own_address(mail_settings, smtp, clock):
     meeting = scheduled_call(clock.now + dt.timedelta(days=3))
     ann = AttendeeFactory(display_name="Ann")
-    Preference.objects.create(email="ann@example.org", attendee=ann)
+    Preference.objects.create(
+        email="ann@example.org", attendee=ann, confirmed_at=clock.now
+    )
     item = AgendaItemFactory(
         meeting=meeting,
         title="Signed in",

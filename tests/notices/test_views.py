@@ -28,7 +28,10 @@ def url(token):
 
 @pytest.fixture
 def sam():
-    return Preference.objects.create(email="sam@example.org", attendee=None)
+    # Sam left the address on a proposal and opened the confirmation link.
+    return Preference.objects.create(
+        email="sam@example.org", attendee=None, confirmed_at=LATER
+    )
 
 
 def test_get_asks_and_changes_nothing(client, sam):
@@ -94,7 +97,8 @@ def test_an_unsubscribed_address_gets_nothing_more_and_a_form_does_not_resubscri
         proposer_email="sam@example.org",
     )
     decline_agenda_item(item=item, user=None, reason="No.")
-    assert run_once(clock=clock).skipped == 1
+    # Neither the decision nor the confirmation asked for before unsubscribing.
+    assert run_once(clock=clock).skipped == 2
     assert smtp.messages == []
 
 

@@ -25,7 +25,7 @@ start = timezone.now() + dt.timedelta(days=3)
 meeting = Meeting.objects.create(series=series, start=start)
 item = AgendaItem.objects.create(meeting=meeting, title="Idea", proposer_name="Sam",
     proposer_email="sam@example.org", status="declined", decline_reason="Not now.")
-Preference.objects.create(email="sam@example.org")
+Preference.objects.create(email="sam@example.org", confirmed_at=timezone.now())
 Notice.objects.create(kind="proposal_declined", object_key=f"agendaitem:{item.pk}",
     occurrence="v2", address="sam@example.org", due_at=timezone.now(),
     context={"reason": "Not now."})

@@ -24,7 +24,7 @@ def test_two_racing_workers_send_each_notice_once(mail_settings, smtp, clock):
     needs_postgres()
     for n in range(NOTICES):
         item = AgendaItemFactory(proposer_email=f"p{n}@example.org")
-        Preference.objects.create(email=item.proposer_email)
+        Preference.objects.create(email=item.proposer_email, confirmed_at=clock.now)
         enqueue_notice(
             kind=Notice.Kind.PROPOSAL_DECLINED,
             about=item,

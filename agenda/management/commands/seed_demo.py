@@ -242,8 +242,13 @@ class Command(BaseCommand):
             series=series, defaults={"list_address": "community@lists.example.org"}
         )
         for handle in (DEMO_MC_HANDLE, "chenwei-dev", "farahh"):
+            # Addresses the people gave a Maintainer: confirmed.
             Preference.objects.get_or_create(
-                attendee=people[handle], defaults={"email": f"{handle}@example.org"}
+                attendee=people[handle],
+                defaults={
+                    "email": f"{handle}@example.org",
+                    "confirmed_at": timezone.now(),
+                },
             )
         visitor = series.agenda_items.filter(proposer_name="Sam Visitor").first()
         if visitor and not visitor.proposer_email:
@@ -251,7 +256,13 @@ class Command(BaseCommand):
             visitor.save(update_fields=["proposer_email"])
             Preference.objects.get_or_create(
                 email=visitor.proposer_email,
-                defaults={"proposals": True, "mc": False, "actions": False},
+                # A demo proposer who confirmed the address.
+                defaults={
+                    "proposals": True,
+                    "mc": False,
+                    "actions": False,
+                    "confirmed_at": timezone.now(),
+                },
             )
         office_hours, _ = MeetingSeries.objects.get_or_create(
             slug="office-hours",
