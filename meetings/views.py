@@ -36,16 +36,19 @@ from django.http import (
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
 from agenda.models import ActionItem, AgendaItem
 from agenda.notebook.consumers import broadcast
 from meetings import charts
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
-from meetings.markdown import GITHUB_REPO_RE
+from meetings.markdown import GITHUB_REPO_RE, html_to_text
 from meetings.models import (
     Attendance,
     GitHubReference,
@@ -62,7 +65,12 @@ from meetings.services import (
     check_in_window,
     format_moment,
 )
-from pagecache.caching import clock_fragment, current_stamp, stamp_cached
+from pagecache.caching import (
+    clock_fragment,
+    clock_or_frozen_fragment,
+    current_stamp,
+    stamp_cached,
+)
 from people.models import Attendee
 from ratelimits.services import client_address, take
 
@@ -609,14 +617,40 @@ def proposals_page(request) -> int:
     return 1
 
 
-class MeetingDetailView(DetailView):
-    """A call's permalink: the agenda before it, the notes once finalized."""
+class MeetingDetailView(TemplateView):
+    """A call's permalink: the agenda before it, the notes once finalized.
+
+    The page's parts (head tags and body) are rendered at most once per site
+    stamp and minute (`clock_fragment`), for that minute's start: page cache on
+    or off, a call page costs its render once a minute, whatever the traffic,
+    and shows a write at once.
+    """
 
     template_name = "meetings/meeting_detail.html"
-    context_object_name = "meeting"
 
-    def get_object(self, queryset=None):
+    def get_context_data(self, **kwargs):
         page = proposals_page(self.request)
+        staff = is_staff(self.request.user)
+        parts = clock_or_frozen_fragment(
+            "meeting",
+            lambda now: self.render_parts(now, page, staff),
+            vary=(
+                self.request.build_absolute_uri("/"),
+                self.kwargs["series"],
+                self.kwargs["date_key"],
+                page,
+                staff,
+            ),
+        )
+        return super().get_context_data(
+            # Template output, escaped when it was rendered.
+            parts={name: mark_safe(text) for name, text in parts.items()},
+            # The query string that shows this page (for the page cache's key).
+            page_query=urlencode({"proposals": page}) if page > 1 else "",
+            **kwargs,
+        )
+
+    def load(self, page: int):
         meeting = meeting_or_404(
             self.kwargs["series"],
             self.kwargs["date_key"],
@@ -647,9 +681,10 @@ class MeetingDetailView(DetailView):
         render_stored(meeting, *meeting.action_items.all())
         return summarize_agenda(meeting, page)
 
-    def get_context_data(self, **kwargs):
-        meeting = self.object
-        now = timezone.now()
+    def render_parts(self, now, page: int, staff: bool) -> tuple[dict, bool]:
+        """The page's title, description, head tags and body at `now`, and
+        whether they no longer depend on the clock (finalized notes)."""
+        meeting = self.load(page)
         draft = meeting.status == Meeting.Status.HELD
         carried_over = []
         if meeting.status == Meeting.Status.SCHEDULED:
@@ -661,23 +696,40 @@ class MeetingDetailView(DetailView):
                 .prefetch_related("owners")
                 .order_by("meeting__start", "position", "pk")
             )
-        return super().get_context_data(
-            is_on=meeting.is_on(now),
-            carried_over=carried_over,
-            check_in_open=not check_in_refusal(meeting=meeting, now=now),
-            show_notes=meeting.notes_are_public()
-            or (draft and is_staff(self.request.user)),
-            is_draft=draft,
-            proposals_open=meeting.proposals_open(now),
-            # The query string that shows this page (for the page cache's key).
-            page_query=urlencode({"proposals": meeting.proposals_page})
-            if meeting.proposals_page > 1
-            else "",
-            previous_meeting=neighbour(meeting, "previous"),
-            next_meeting=neighbour(meeting, "next"),
-            now=now,
-            **kwargs,
-        )
+        show_notes = meeting.notes_are_public() or (draft and staff)
+        context = {
+            "meeting": meeting,
+            "is_on": meeting.is_on(now),
+            "carried_over": carried_over,
+            "check_in_open": not check_in_refusal(meeting=meeting, now=now),
+            "show_notes": show_notes,
+            "is_draft": draft,
+            "proposals_open": meeting.proposals_open(now),
+            "has_started": meeting.has_started(now),
+            "previous_meeting": neighbour(meeting, "previous"),
+            "next_meeting": neighbour(meeting, "next"),
+            "now": now,
+        }
+        if show_notes and meeting.highlights:
+            description = Truncator(html_to_text(meeting.html["highlights"])).words(
+                40, truncate=" …"
+            )
+        else:
+            description = (
+                f"{meeting.display_title} on {date_format(meeting.date, 'j F Y')}: "
+                f"agenda{' and notes' if meeting.is_finalized else ''}."
+            )
+        parts = {
+            "title": escape(f"{meeting.display_title}, {meeting.date_key}"),
+            "description": escape(description),
+            "head": render_to_string(
+                "includes/meeting_head.html", context, self.request
+            ),
+            "body": render_to_string(
+                "includes/meeting_body.html", context, self.request
+            ),
+        }
+        return parts, meeting.is_finalized
 
 
 def meeting_is_finalized(request, *, series: str, date_key: str, **kwargs) -> bool:

@@ -437,6 +437,25 @@ def clock_bucket(seconds: int | None = None) -> tuple[int, dt.datetime]:
     return number, dt.datetime.fromtimestamp(number * seconds, tz=dt.UTC)
 
 
+def _stamped_key(name: str, stamp: str, vary: tuple) -> str:
+    parts = "|".join(str(part) for part in (name, stamp, *vary))
+    return "stamped:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def _cached(key: str):
+    value = local_pages.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            local_pages.set(key, value)
+    return value
+
+
+def _keep(key: str, value, seconds: int) -> None:
+    cache.set(key, value, seconds)
+    local_pages.set(key, value)
+
+
 def stamp_cached(
     name: str,
     compute: Callable[[], object],
@@ -454,15 +473,11 @@ def stamp_cached(
     """
     if stamp is None:
         stamp, _changed_at = current_stamp()
-    parts = "|".join(str(part) for part in (name, stamp, *vary))
-    key = "stamped:" + hashlib.sha256(parts.encode()).hexdigest()
-    value = local_pages.get(key)
+    key = _stamped_key(name, stamp, vary)
+    value = _cached(key)
     if value is None:
-        value = cache.get(key)
-        if value is None:
-            value = compute()
-            cache.set(key, value, seconds or settings.PAGE_CACHE_SECONDS)
-        local_pages.set(key, value)
+        value = compute()
+        _keep(key, value, seconds or settings.PAGE_CACHE_SECONDS)
     return value
 
 
@@ -482,3 +497,28 @@ def clock_fragment(
     if not settings.CLOCK_CACHE_SECONDS:
         return render(moment)
     return stamp_cached(f"clock:{name}", lambda: render(moment), vary=(number, *vary))
+
+
+def clock_or_frozen_fragment(
+    name: str, render: Callable[[dt.datetime], tuple[object, bool]], *, vary=()
+):
+    """Like `clock_fragment` for a part that may stop depending on the clock
+    (a call's page once its notes are finalized): `render(moment)` returns
+    (value, frozen), and a frozen value is kept for the site stamp alone instead
+    of one clock bucket, so it is rendered once per write, not once a minute."""
+    number, moment = clock_bucket()
+    if not settings.CLOCK_CACHE_SECONDS:
+        return render(moment)[0]
+    stamp, _changed_at = current_stamp()
+    frozen_key = _stamped_key(f"frozen:{name}", stamp, vary)
+    clock_key = _stamped_key(f"clock:{name}", stamp, (number, *vary))
+    value = _cached(frozen_key)
+    if value is None:
+        value = _cached(clock_key)
+    if value is None:
+        value, frozen = render(moment)
+        if frozen:
+            _keep(frozen_key, value, settings.PAGE_CACHE_SECONDS)
+        else:
+            _keep(clock_key, value, settings.CLOCK_CACHE_SECONDS)
+    return value

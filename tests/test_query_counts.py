@@ -54,8 +54,10 @@ def count_queries(client, url):
 
 @pytest.mark.django_db
 def test_query_counts_hold_as_rows_grow(client, settings):
-    # The render path; what the page cache adds is counted in tests/test_caching.py.
+    # The render path; what the page cache adds is counted in tests/test_caching.py,
+    # the parts kept per minute in tests/meetings/test_clock_pages.py.
     settings.PAGE_CACHE = False
+    settings.CLOCK_CACHE_SECONDS = 0
     community = rendered(Community().grow(2))
     small = {
         name: count_queries(client, url) for name, url in page_urls(community).items()
@@ -72,6 +74,7 @@ def test_query_counts_hold_as_rows_grow(client, settings):
 @pytest.mark.django_db
 def test_query_counts_hold_during_a_call(client, settings):
     settings.PAGE_CACHE = False
+    settings.CLOCK_CACHE_SECONDS = 0
     community = rendered(Community().grow(2).start_a_call())
     urls = {
         "home": "/",
@@ -83,13 +86,12 @@ def test_query_counts_hold_during_a_call(client, settings):
     large = {name: count_queries(client, url) for name, url in urls.items()}
     assert large == small
     # Home: the call on now and its agenda (items, presenters) on top of the rest.
-    assert small == {"home": 11, "call on now": 8, "late propose": 1}
+    assert small == {"home": 10, "call on now": 8, "late propose": 1}
 
 
 EXPECTED = {
-    # The calls on now: one query when none is; the site stamp that keys the
-    # fragment (no query on PostgreSQL, which LISTENs for it).
-    "home": 9,
+    # The calls on now: one query when none is.
+    "home": 8,
     "archive": 4,
     "archive filtered": 4,
     "series": 7,

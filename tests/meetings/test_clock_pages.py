@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agenda.models import AgendaItem
+from meetings.models import Meeting
 from meetings.views import PROPOSALS_SHOWN
 from pagecache.models import SiteGeneration
 from tests.factories import AgendaItemFactory, MeetingFactory, MeetingSeriesFactory
@@ -167,3 +168,62 @@ def test_the_page_cache_keeps_each_page_of_proposals_apart(client, settings):
         assert second == [str(n) for n in range(PROPOSALS_SHOWN, 30)]
     # Made-up spellings are served but not stored under their own key.
     assert proposals_shown(get(client, url + "?proposals=02")[0])[0] == "20"
+
+
+@pytest.mark.django_db
+def test_the_call_page_is_rendered_once_per_stamp_and_minute(
+    client, settings, monkeypatch
+):
+    settings.PAGE_CACHE = False  # the parts are kept with the page cache off too
+    start = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=2)
+    meeting = MeetingFactory(status="scheduled", start=start)
+    AgendaItemFactory(meeting=meeting, title="First topic", status="accepted")
+    url = meeting.get_absolute_url()
+    html, _queries = get(client, url)
+    assert "First topic" in html
+    assert "The call is on now" not in html
+    again, queries = get(client, url)
+    assert again == html
+    assert queries == 1  # the site stamp (none on PostgreSQL, which LISTENs)
+    # A write that bypasses the stamp is not seen until the minute rolls ...
+    AgendaItem._base_manager.filter(meeting=meeting).update(title="Quiet rename")
+    assert "First topic" in get(client, url)[0]
+    real_now = timezone.now
+    monkeypatch.setattr(
+        timezone, "now", lambda: real_now() + dt.timedelta(minutes=2, seconds=30)
+    )
+    # ... which also renders the call as on: the clock read is the minute's.
+    rolled = get(client, url)[0]
+    assert "Quiet rename" in rolled
+    assert "The call is on now" in rolled
+    # Any public write shows at once.
+    AgendaItem.objects.filter(meeting=meeting).update(title="Loud rename")
+    assert "Loud rename" in get(client, url)[0]
+
+
+@pytest.mark.django_db
+def test_the_call_page_parts_keep_their_head_tags(client, settings):
+    meeting = MeetingFactory(highlights="Shipped <b>1.0</b> & more", title="R&D call")
+    for _ in range(2):
+        html = get(client, meeting.get_absolute_url())[0]
+        assert f"<title>R&amp;D call, {meeting.date_key}" in html
+        assert '<meta name="description" content="Shipped 1.0 &amp; more">' in html
+        assert '<meta property="og:title" content="R&amp;D call, ' in html
+
+
+@pytest.mark.django_db
+def test_finalized_notes_are_rendered_once_per_stamp_not_per_minute(
+    client, settings, monkeypatch
+):
+    settings.PAGE_CACHE = False
+    meeting = MeetingFactory(highlights="Old highlights")
+    url = meeting.get_absolute_url()
+    assert "Old highlights" in get(client, url)[0]
+    Meeting._base_manager.filter(pk=meeting.pk).update(highlights="Quiet edit")
+    real_now = timezone.now
+    monkeypatch.setattr(timezone, "now", lambda: real_now() + dt.timedelta(hours=2))
+    html, queries = get(client, url)
+    assert "Old highlights" in html
+    assert queries == 1
+    SiteGeneration.bump()
+    assert "Quiet edit" in get(client, url)[0]

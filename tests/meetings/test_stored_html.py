@@ -21,6 +21,12 @@ from tests.factories import (
 )
 
 
+@pytest.fixture(autouse=True)
+def render_every_time(settings):
+    # These tests look at the render path, not at the parts kept per minute.
+    settings.CLOCK_CACHE_SECONDS = 0
+
+
 def notes_call(**fields):
     series = MeetingSeriesFactory(github_repo="example/widget")
     meeting = MeetingFactory(
