@@ -53,13 +53,15 @@ serve: install ## Production server: collectstatic, migrate, cache table, gunico
 	fi; \
 	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py
 
-bench: install ## Load-test small and large synthetic communities with wrk; writes bench-results.json
-	@command -v wrk >/dev/null || { \
+bench: install ## Load-test small and large synthetic communities with wrk, direct and through nginx; writes bench-results.json
+	@for tool in wrk nginx; do \
+	  PATH="$$PATH:/usr/sbin" command -v $$tool >/dev/null && continue; \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "bench: installing wrk from Debian's packages"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
-	  else echo "bench: wrk is missing: sudo apt-get install wrk"; exit 2; fi; }
-	@status=0; tests/with_postgres.sh $(PY) tests/bench/run.py || status=$$?; \
+	    echo "bench: installing $$tool from Debian's packages"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$tool >/dev/null; \
+	  else echo "bench: $$tool is missing: sudo apt-get install $$tool"; exit 2; fi; \
+	done
+	@status=0; tests/with_postgres.sh tests/with_redis.sh $(PY) tests/bench/run.py || status=$$?; \
 	if [ $$status -eq 3 ]; then echo "!!! bench needs PostgreSQL server binaries (apt-get install postgresql) !!!"; fi; \
 	exit $$status
 	@$(MAKE) --no-print-directory bench-notebook

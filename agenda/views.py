@@ -13,7 +13,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,11 @@ from django.views.generic.edit import CreateView
 from agenda.forms import ProposalForm
 from agenda.models import ActionItem, AgendaItem
 from agenda.notebook import live
-from agenda.notebook.consumers import broadcast, broadcast_update
+from agenda.notebook.consumers import (
+    broadcast,
+    broadcast_changed,
+    broadcast_update,
+)
 from agenda.notebook.services import (
     ACTION_STATUSES,
     ITEM_STATUSES,
@@ -441,6 +445,31 @@ def is_live_text(key: str) -> bool:
     return key in ("highlights", "notes") or key.endswith((":notes", ":text"))
 
 
+# The notebook's sections a live page can fetch alone (?section=) and swap in.
+NOTEBOOK_SECTIONS = {
+    "people": "includes/notebook/who_joined.html",
+    "agenda": "includes/notebook/agenda.html",
+    "actions": "includes/notebook/action_items.html",
+    "closing": "includes/notebook/closing.html",
+    "finalize": "includes/notebook/finalize.html",
+}
+
+
+def changed_sections(keys) -> set[str]:
+    """The sections showing these saved fields (texts typed live aside)."""
+    sections = set()
+    for key in keys:
+        if is_live_text(key):
+            continue
+        if key.startswith("item:"):
+            sections.add("agenda")
+        elif key.startswith("action:"):
+            sections.add("actions")
+        else:
+            sections.add("closing")
+    return sections
+
+
 @method_decorator(never_cache, name="dispatch")
 class NotebookView(View):
     template_name = "agenda/notebook.html"
@@ -468,6 +497,10 @@ class NotebookView(View):
             broadcast_update(self.meeting.pk, synced.update)
 
     def get(self, request, *args, **kwargs):
+        sections = request.GET.getlist("section")
+        if sections:
+            # A live page updating what someone changed: no write-through here.
+            return self.render_page(sections=sections)
         self.sync_live()
         return self.render_page()
 
@@ -495,26 +528,20 @@ class NotebookView(View):
                 },
             )
         except MeetingError as error:
+            if request.headers.get("X-Requested-With") == "fetch":
+                return JsonResponse({"error": error.message}, status=409)
             messages.error(request, error.message)
             return HttpResponseRedirect(notebook_url(self.meeting))
         self.meeting = result.meeting
+        self.tell_open_notebooks(result, submitted)
+        if request.headers.get("X-Requested-With") == "fetch":
+            # The live notebook saved a structured change without leaving the page.
+            return JsonResponse(self.save_summary(result))
         if result.conflicts or result.problems:
             # Give the page back with what was typed; nothing else is done.
             return self.render_page(result=result, submitted=submitted, status=409)
         if result.saved:
             messages.success(request, self.saved_message(result))
-            texts = {
-                key: submitted[key].replace("\r\n", "\n")
-                for key in result.saved
-                if is_live_text(key) and key in submitted
-            }
-            if self.live and texts:
-                broadcast_update(
-                    self.meeting.pk,
-                    live.set_texts(meeting_id=self.meeting.pk, texts=texts),
-                )
-            if any(not is_live_text(key) for key in result.saved):
-                broadcast(self.meeting.pk, {"type": "notebook.changed", "what": "form"})
         if "_finalize" in post:
             return self.finalize()
         if "_confirm_check_ins" in post:
@@ -522,6 +549,36 @@ class NotebookView(View):
         if "_preview_attendance" in post or "_add_attendance" in post:
             return self.attendance(post.get("attendance_text", "")[:PASTE_LIMIT])
         return HttpResponseRedirect(notebook_url(self.meeting, post.get("_anchor", "")))
+
+    def tell_open_notebooks(self, result, submitted) -> None:
+        """Texts saved from the form go into the live document; structured changes
+        make every open notebook fetch the sections they touch."""
+        if not result.saved:
+            return
+        texts = {
+            key: submitted[key].replace("\r\n", "\n")
+            for key in result.saved
+            if is_live_text(key) and key in submitted
+        }
+        if self.live and texts:
+            broadcast_update(
+                self.meeting.pk, live.set_texts(meeting_id=self.meeting.pk, texts=texts)
+            )
+        sections = changed_sections(result.saved)
+        if sections:
+            broadcast_changed(self.meeting.pk, sections, user=self.request.user)
+
+    def save_summary(self, result) -> dict:
+        return {
+            "saved": result.saved,
+            "kept": result.kept,
+            "conflicts": [
+                {"key": conflict.key, "label": conflict.label}
+                for conflict in result.conflicts
+            ],
+            "problems": result.problems,
+            "version": result.meeting.version,
+        }
 
     def saved_message(self, result) -> str:
         text = f"Saved version {result.meeting.version}."
@@ -615,7 +672,14 @@ class NotebookView(View):
         return self.render_page(attendance_text=text, plan=plan)
 
     def render_page(
-        self, *, result=None, submitted=None, attendance_text="", plan=None, status=200
+        self,
+        *,
+        result=None,
+        submitted=None,
+        attendance_text="",
+        plan=None,
+        status=200,
+        sections=(),
     ):
         meeting = (
             Meeting.objects.select_related("series", "mc", "next_mc", "finalized_by")
@@ -716,6 +780,13 @@ class NotebookView(View):
             else finalize_problems(meeting=meeting, now=now),
             "admin_url": reverse("admin:meetings_meeting_change", args=[meeting.pk]),
         }
+        if sections:
+            context["section_templates"] = [
+                NOTEBOOK_SECTIONS[name]
+                for name in NOTEBOOK_SECTIONS
+                if name in sections and (name != "finalize" or editable)
+            ]
+            return render(self.request, "agenda/notebook_sections.html", context)
         if not context["live"]:
             return render(self.request, self.template_name, context, status=status)
         # The live editor's styles need a <style> element: allow that one by nonce.

@@ -277,6 +277,10 @@ NOTEBOOK_FOLLOWERS_PER_ADDRESS = int(
     os.environ.get("NOTEBOOK_FOLLOWERS_PER_ADDRESS", "10")
 )
 # Followers get the notes re-rendered at most this often (seconds) per app process.
+# The live notebook's own database threads per process (each holds one connection
+# while busy, none after NOTEBOOK_DB_IDLE_SECONDS without work).
+NOTEBOOK_DB_THREADS = int(os.environ.get("NOTEBOOK_DB_THREADS", "3"))
+NOTEBOOK_DB_IDLE_SECONDS = float(os.environ.get("NOTEBOOK_DB_IDLE_SECONDS", "2"))
 NOTEBOOK_FOLLOW_RENDER_SECONDS = float(
     os.environ.get("NOTEBOOK_FOLLOW_RENDER_SECONDS", "0.3")
 )

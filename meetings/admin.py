@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from agenda.forms import AgendaItemForm
 from agenda.models import ActionItem, AgendaItem
+from agenda.notebook.consumers import broadcast_changed
 from agenda.notes.admin import PERMISSION as IMPORT_NOTES_PERMISSION
 from agenda.notes.admin import import_notes_view
 from agenda.services import (
@@ -872,6 +873,7 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
             if action == "reorder":
                 ids = [int(pk) for pk in request.POST.getlist("order") if pk.isdigit()]
                 reorder_agenda(meeting=meeting, user=request.user, item_ids=ids)
+                broadcast_changed(meeting.pk, ["agenda"], user=request.user)
                 self.message_user(request, "Agenda reordered.", messages.SUCCESS)
                 return HttpResponseRedirect(url + "#accepted")
             item_id = request.POST.get("item", "")
@@ -889,6 +891,8 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
         except MeetingError as error:
             self.message_user(request, error.message, messages.ERROR)
             return HttpResponseRedirect(url)
+        # The call's open notebooks show the agenda as it is now.
+        broadcast_changed(meeting.pk, ["agenda"], user=request.user)
         self.message_user(
             request, MODERATION_DONE[action].format(item.title), messages.SUCCESS
         )

@@ -9,6 +9,16 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def notebook_process_state():
+    """The live notebook's database threads close their connections after each
+    test (the test database is dropped at the end) and forget its calls."""
+    yield
+    from agenda.notebook import consumers
+
+    consumers.forget_process_state()
+
+
 @pytest.fixture
 def superuser(db):
     return UserFactory(username="root", is_staff=True, is_superuser=True)

@@ -9,6 +9,11 @@ editor on every app server through the channel layer (Redis). No process keeps
 the document in memory: a browser that connects or reconnects gets what it misses
 from the stored log, so killing an app server loses nothing.
 
+The database work runs on the notebook's own few threads (`DatabaseWorkers`), the
+updates one process receives for a call are stored in batches (`UpdateWriter`),
+and each update is stored and relayed in a task of its own, so a socket keeps
+reading while its last keystroke is being written.
+
 Followers (`/ws/follow/<meeting id>`) receive the notes as HTML from the one
 sanitizing renderer; they cannot send anything, and each address may hold only a
 few of these sockets.
@@ -17,6 +22,9 @@ few of these sockets.
 import asyncio
 import contextlib
 import json
+import logging
+import queue
+import threading
 import time
 
 from asgiref.sync import async_to_sync
@@ -25,11 +33,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connections, transaction
 
 from agenda.notebook import live
 from meetings.models import Meeting
 from meetings.services import can_edit_meeting
+
+logger = logging.getLogger(__name__)
 
 # The y-websocket message types, and ours (which its client ignores unless told).
 MESSAGE_SYNC = 0
@@ -44,6 +54,7 @@ SYNC_STEP1, SYNC_STEP2, SYNC_UPDATE = 0, 1, 2
 # How often one process asks whether a call's texts are due for write-through.
 SYNC_CHECK_SECONDS = 20
 
+CLOSE_UNAVAILABLE = 1011  # the update could not be stored: reconnect and resend
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_ALLOWED = 4405
 CLOSE_TOO_MANY = 4429
@@ -146,16 +157,175 @@ def broadcast_update(meeting_id: int, update: bytes | None) -> None:
         )
 
 
+def broadcast_changed(meeting_id: int, sections, *, user=None) -> None:
+    """After a structured change (agenda, action items, closing): copy texts new
+    to the call (an item put on the agenda, a new action item) into the live
+    document, then tell every open notebook which sections to fetch again."""
+    if settings.NOTEBOOK_LIVE:
+        synced = live.sync_doc(
+            meeting_id=meeting_id, user=user, reason="the agenda or action items"
+        )
+        broadcast_update(meeting_id, synced.update)
+    broadcast(meeting_id, {"type": "notebook.changed", "what": sorted(sections)})
+
+
 # Editors ------------------------------------------------------------------------
 
 
-def in_parallel(func):
-    """A database call from a consumer (Django's one shared sync thread: worker
-    threads of their own would each keep a connection open)."""
-    return database_sync_to_async(func)
+class DatabaseWorkers:
+    """A few threads of the notebook's own for its database work.
+
+    Consumers would otherwise queue every keystroke behind each other (and behind
+    renders and compactions) on Django's one shared sync thread, and with
+    CONN_MAX_AGE=0 open a PostgreSQL connection per call. Each worker keeps its
+    connection while there is work and closes it after `idle` seconds without
+    any, so a process holds at most `size` connections, and none when quiet.
+    On SQLite (one process, `make run` and the SQLite half of the tests) the work
+    stays on Django's sync thread.
+    """
+
+    def __init__(self, size: int, idle: float):
+        self.size = size
+        self.idle = idle
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    async def run(self, func, *args, **kwargs):
+        if connections["default"].vendor == "sqlite":
+            # One writer at a time anyway (and the tests' shared in-memory
+            # database refuses concurrent threads): Django's sync thread.
+            return await database_sync_to_async(func)(*args, **kwargs)
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._start()
+        self.jobs.put((func, args, kwargs, future, loop))
+        return await future
+
+    def _start(self) -> None:
+        with self.lock:
+            self.threads = [thread for thread in self.threads if thread.is_alive()]
+            while len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._work, name="notebook-db", daemon=True
+                )
+                thread.start()
+                self.threads.append(thread)
+
+    def _work(self) -> None:
+        try:
+            while True:
+                try:
+                    job = self.jobs.get(timeout=self.idle)
+                except queue.Empty:
+                    # Quiet: give the connection back (a broken one too).
+                    with contextlib.suppress(Exception):
+                        connections.close_all()
+                    continue
+                if job is None:
+                    return
+                func, args, kwargs, future, loop = job
+                for conn in connections.all(initialized_only=True):
+                    # A connection broken by an error is replaced, not reused.
+                    if conn.errors_occurred and not conn.is_usable():
+                        conn.close()
+                    conn.errors_occurred = False
+                try:
+                    result, error = func(*args, **kwargs), None
+                except BaseException as raised:  # handed to the awaiting task
+                    result, error = None, raised
+                with contextlib.suppress(RuntimeError):  # its loop has ended
+                    loop.call_soon_threadsafe(_settle, future, result, error)
+        finally:
+            connections.close_all()
+
+    def stop(self) -> None:
+        """End the workers and close their connections (tests, shutdown)."""
+        with self.lock:
+            threads, self.threads = self.threads, []
+        for _thread in threads:
+            self.jobs.put(None)
+        for thread in threads:
+            thread.join(timeout=10)
 
 
-@database_sync_to_async
+def _settle(future: asyncio.Future, result, error) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+db_workers = DatabaseWorkers(
+    size=settings.NOTEBOOK_DB_THREADS, idle=settings.NOTEBOOK_DB_IDLE_SECONDS
+)
+
+
+def in_pool(func):
+    """Run a database function of the notebook on its own workers."""
+
+    async def run(*args, **kwargs):
+        return await db_workers.run(func, *args, **kwargs)
+
+    return run
+
+
+class UpdateWriter:
+    """Stores one call's incoming updates on this process, many per transaction.
+
+    While one batch is being written the next collects, so under load a keystroke
+    waits for at most one transaction, whatever the number of editors.
+    """
+
+    def __init__(self, meeting_id: int):
+        self.meeting_id = meeting_id
+        self.waiting: list[tuple[bytes, object, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    def store(self, update: bytes, user) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.waiting.append((update, user, future))
+        if self.task is None or self.task.done():
+            self.task = asyncio.ensure_future(self._drain())
+        return future
+
+    async def _drain(self) -> None:
+        while self.waiting:
+            batch, self.waiting = self.waiting, []
+            try:
+                await db_workers.run(
+                    live.store_updates,
+                    meeting_id=self.meeting_id,
+                    updates=[(data, user) for data, user, _future in batch],
+                )
+            except live.NotebookLocked:
+                outcome = False
+            except Exception as error:  # e.g. the database is gone: not stored
+                for _data, _user, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            else:
+                outcome = True
+            for _data, _user, future in batch:
+                if not future.done():
+                    future.set_result(outcome)
+
+
+_writers: dict[int, UpdateWriter] = {}
+
+
+async def _store(meeting_id: int, update: bytes, user) -> bool:
+    """Store one update (batched with others to this call); False once locked."""
+    writer = _writers.get(meeting_id)
+    if writer is None:
+        writer = _writers[meeting_id] = UpdateWriter(meeting_id)
+    return await writer.store(update, user)
+
+
+@in_pool
 def _editor_access(user, meeting_id):
     meeting = Meeting.objects.select_related("mc").filter(pk=meeting_id).first()
     if meeting is None or not can_edit_meeting(user, meeting):
@@ -163,7 +333,7 @@ def _editor_access(user, meeting_id):
     return meeting
 
 
-@database_sync_to_async
+@in_pool
 def _open_document(meeting_id: int) -> tuple[bytes, bool, bytes | None]:
     """Bring the document up to date with the models; return its state vector,
     whether it is locked, and any update the sync made."""
@@ -175,22 +345,13 @@ def _open_document(meeting_id: int) -> tuple[bytes, bool, bytes | None]:
     return doc.get_state(), finalized, synced.update
 
 
-@in_parallel
-def _store(meeting_id: int, update: bytes, user) -> bool:
-    try:
-        live.store_update(meeting_id=meeting_id, data=update, user=user)
-    except live.NotebookLocked:
-        return False
-    return True
-
-
-@in_parallel
+@in_pool
 def _missing_for(meeting_id: int, state_vector: bytes) -> bytes:
     doc, _last = live.load_doc(meeting_id)
     return doc.get_update(state_vector)
 
 
-@database_sync_to_async
+@in_pool
 def _sync_if_due(meeting_id: int, user) -> bytes | None:
     if not live.due_for_sync(meeting_id):
         return None
@@ -208,6 +369,7 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         self.user = self.scope.get("user")
         self.locked = True
         self.awareness = {}  # this browser's awareness client ids -> clock
+        self.in_flight: set[asyncio.Task] = set()
         if self.user is None or not self.user.is_authenticated:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -230,6 +392,9 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        if getattr(self, "in_flight", None):
+            # Updates received before the socket closed are still stored and sent on.
+            await asyncio.wait(set(self.in_flight), timeout=30)
         if getattr(self, "group", None):
             if self.awareness:
                 await self.channel_layer.group_send(
@@ -275,12 +440,30 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         if payload == live.EMPTY_UPDATE:
             await self.send(bytes_data=write_var_uint(MESSAGE_ACK))
             return
-        if self.locked or not await _store(self.meeting_id, payload, self.user):
-            self.locked = True
+        if self.locked:
             await self.send(bytes_data=write_var_uint(MESSAGE_LOCKED))
             return
-        await self.send(bytes_data=write_var_uint(MESSAGE_ACK))
+        # Stored and passed on in a task of its own: this socket's next keystroke
+        # and the others' updates coming to it do not wait for the database.
+        task = asyncio.ensure_future(self.store_and_relay(payload))
+        self.in_flight.add(task)
+        task.add_done_callback(self.in_flight.discard)
+
+    async def store_and_relay(self, payload: bytes) -> None:
+        try:
+            stored = await _store(self.meeting_id, payload, self.user)
+        except Exception:
+            # Not stored and not acknowledged: the browser keeps the update and
+            # sends it again when it reconnects.
+            logger.exception("Notebook update not stored (call %s)", self.meeting_id)
+            await self.close(code=CLOSE_UNAVAILABLE)
+            return
+        if not stored:
+            self.locked = True
+            await self.send_quietly(write_var_uint(MESSAGE_LOCKED))
+            return
         await self.broadcast_update(payload)
+        await self.send_quietly(write_var_uint(MESSAGE_ACK))
         schedule_follow_render(self.channel_layer, self.meeting_id)
         now = time.monotonic()
         if now - _last_sync_check.get(self.meeting_id, 0) >= SYNC_CHECK_SECONDS:
@@ -288,6 +471,11 @@ class NotebookConsumer(AsyncWebsocketConsumer):
             update = await _sync_if_due(self.meeting_id, self.user)
             if update:
                 await self.broadcast_update(update, to_sender=True)
+
+    async def send_quietly(self, data: bytes) -> None:
+        """Send unless the browser has gone meanwhile (it resyncs on return)."""
+        with contextlib.suppress(OSError, RuntimeError):
+            await self.send(bytes_data=data)
 
     async def broadcast_update(self, update: bytes, *, to_sender=False):
         await self.channel_layer.group_send(
@@ -314,7 +502,11 @@ class NotebookConsumer(AsyncWebsocketConsumer):
         await self.send(bytes_data=write_var_uint(MESSAGE_LOCKED))
 
     async def notebook_changed(self, event):
-        what = json.dumps({"what": event.get("what", "")}).encode()
+        # The sections to fetch again; what to finalize may change with any of them.
+        sections = event.get("what") or []
+        if isinstance(sections, str):
+            sections = [sections]
+        what = json.dumps({"what": sorted({*sections, "finalize"})}).encode()
         await self.send(
             bytes_data=write_var_uint(MESSAGE_CHANGED)
             + write_var_uint(len(what))
@@ -324,21 +516,75 @@ class NotebookConsumer(AsyncWebsocketConsumer):
 
 # Followers -----------------------------------------------------------------------
 
+
+def forget_process_state() -> None:
+    """End the database workers and drop what this process remembers of calls
+    (tests: ids are reused after a flush)."""
+    db_workers.stop()
+    _writers.clear()
+    _render_states.clear()
+    _last_rendered.clear()
+    _rendered_at.clear()
+    _last_sync_check.clear()
+
+
 _pending_renders: dict[int, asyncio.Task] = {}
 _last_rendered: dict[int, dict[str, str]] = {}
 _rendered_at: dict[int, float] = {}
 
 
-@in_parallel
+# A process's followers of a call are rendered from a document it keeps up to date
+# by reading only the updates stored since; reloaded whole now and then, so an
+# update committed out of id order is picked up within that time.
+RENDER_RELOAD_SECONDS = 5
+
+
+class _RenderState:
+    def __init__(self, doc, last: int, html: dict):
+        self.doc = doc
+        self.last = last
+        self.loaded = time.monotonic()
+        self.html = html  # key -> (text, its HTML): only changed texts re-render
+
+
+_render_states: dict[int, _RenderState] = {}
+_render_lock = threading.Lock()
+
+
+@in_pool
 def _render(meeting_id: int) -> dict[str, str]:
+    from pycrdt import Map, Text
+
+    from agenda.models import NotebookUpdate
     from meetings.markdown import render_markdown
 
-    meeting = Meeting.objects.select_related("series").get(pk=meeting_id)
-    repo = meeting.series.github_repo
-    return {
-        key: str(render_markdown(text, repo))
-        for key, text in live.live_texts(meeting).items()
-    }
+    with _render_lock:
+        state = _render_states.get(meeting_id)
+        if state is None or time.monotonic() - state.loaded > RENDER_RELOAD_SECONDS:
+            doc, last = live.load_doc(meeting_id)
+            state = _render_states[meeting_id] = _RenderState(
+                doc, last, state.html if state else {}
+            )
+        else:
+            rows = (
+                NotebookUpdate.objects.filter(meeting_id=meeting_id, pk__gt=state.last)
+                .order_by("pk")
+                .values_list("pk", "data")
+            )
+            for pk, data in rows:
+                state.doc.apply_update(bytes(data))
+                state.last = pk
+        meeting = Meeting.objects.select_related("series").get(pk=meeting_id)
+        repo = meeting.series.github_repo
+        seeded = state.doc.get(live.SEEDED, type=Map)
+        html = {}
+        for key, value in live.text_values(meeting).items():
+            text = str(state.doc.get(key, type=Text)) if key in seeded else value
+            known = state.html.get(key)
+            if known is None or known[0] != text:
+                known = state.html[key] = (text, str(render_markdown(text, repo)))
+            html[key] = known[1]
+        return html
 
 
 def schedule_follow_render(channel_layer, meeting_id: int) -> None:
@@ -359,12 +605,14 @@ async def _render_for_followers(channel_layer, meeting_id: int) -> None:
     _last_rendered[meeting_id] = html
     _rendered_at[meeting_id] = time.monotonic()
     if changed:
+        # Encoded once here, not once per follower.
         await channel_layer.group_send(
-            follow_group_name(meeting_id), {"type": "follow.html", "html": changed}
+            follow_group_name(meeting_id),
+            {"type": "follow.html", "text": json.dumps({"html": changed})},
         )
 
 
-@database_sync_to_async
+@in_pool
 def _follow_slot(address: str, meeting_id: int, delta: int) -> bool:
     key = f"notebook-follow:{meeting_id}:{address}"
     if delta < 0:
@@ -383,7 +631,7 @@ def _follow_slot(address: str, meeting_id: int, delta: int) -> bool:
     return True
 
 
-@database_sync_to_async
+@in_pool
 def _followable(meeting_id: int) -> bool:
     return (
         Meeting.objects.filter(pk=meeting_id)
@@ -429,7 +677,7 @@ class FollowConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_NOT_ALLOWED)
 
     async def follow_html(self, event):
-        await self.send(text_data=json.dumps({"html": event["html"]}))
+        await self.send(text_data=event["text"])
 
     async def notebook_locked(self, event):
         await self.send(text_data=json.dumps({"locked": True}))

@@ -114,6 +114,25 @@ def store_update(
         )
 
 
+def store_updates(
+    *, meeting_id: int, updates: list[tuple[bytes, AbstractBaseUser | None]]
+) -> None:
+    """Store several browsers' updates to one call in one transaction (what one
+    app server received while the previous batch was being written); all are
+    refused once the notes are finalized."""
+    with transaction.atomic():
+        if _lock_meeting(meeting_id, share=True) == Meeting.Status.FINALIZED:
+            raise NotebookLocked(meeting_id)
+        NotebookUpdate.objects.bulk_create(
+            NotebookUpdate(
+                meeting_id=meeting_id,
+                data=data,
+                author=user if user and user.is_authenticated else None,
+            )
+            for data, user in updates
+        )
+
+
 def _text_edit(text: Text, new: str) -> None:
     """Turn `text` into `new` by replacing only the part that differs."""
     old = str(text)

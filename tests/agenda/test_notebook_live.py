@@ -2,21 +2,27 @@
 stored before it is acknowledged or sent on, write-through to the models, the lock
 at Finalize, and the read-only follow view."""
 
+import asyncio
 import json
+import threading
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pycrdt import Doc, Text
 
-from agenda.models import AgendaItem, NotebookUpdate
+from agenda.models import ActionItem, AgendaItem, NotebookUpdate
 from agenda.notebook import consumers, live
+from agenda.notebook.services import digest
 from config.asgi import application
 from meetings.models import Meeting
-from tests.factories import AgendaItemFactory, MeetingFactory
+from tests.factories import ActionItemFactory, AgendaItemFactory, MeetingFactory
 from tests.staff import form_data, maintainer, mc
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,7 +152,7 @@ def test_mc_and_maintainer_edit_together_and_every_update_is_stored(call):
         while ack != bytes([consumers.MESSAGE_ACK]):
             ack = await ann.receive_from()
         # Stored before the acknowledgement reached Ann.
-        assert await consumers.database_sync_to_async(
+        assert await database_sync_to_async(
             NotebookUpdate.objects.filter(data=update, author=user).exists
         )()
         bo_doc.apply_update(await next_update(bo))
@@ -216,20 +222,15 @@ def test_finalize_locks_every_editor_and_refuses_later_updates(call):
             "agenda:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
-        response = await consumers.database_sync_to_async(client.post)(
-            url, {"_finalize": "1"}
-        )
+        response = await database_sync_to_async(client.post)(url, {"_finalize": "1"})
         assert response.status_code == 302
         message = await ann.receive_from(timeout=1)
         while message != bytes([consumers.MESSAGE_LOCKED]):
             message = await ann.receive_from(timeout=1)
-        stored = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        stored = await database_sync_to_async(NotebookUpdate.objects.count)()
         await ann.send_to(bytes_data=update_message(typed(doc, "notes", " too late")))
         assert await ann.receive_from() == bytes([consumers.MESSAGE_LOCKED])
-        assert (
-            await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
-            == stored
-        )
+        assert await database_sync_to_async(NotebookUpdate.objects.count)() == stored
         await ann.disconnect()
 
     async_to_sync(scenario)()
@@ -251,10 +252,10 @@ def test_a_form_save_reaches_the_document_and_open_editors(call):
             "agenda:notebook",
             kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
         )
-        page = await consumers.database_sync_to_async(client.get)(url)
+        page = await database_sync_to_async(client.get)(url)
         data = form_data(page, "notebook-form")
         data["highlights"] = "From the model, edited without JavaScript"
-        response = await consumers.database_sync_to_async(client.post)(url, data)
+        response = await database_sync_to_async(client.post)(url, data)
         assert response.status_code == 302
         doc.apply_update(await next_update(ann))
         assert str(doc.get("highlights", type=Text)) == (
@@ -288,14 +289,14 @@ def test_followers_get_sanitized_html_cannot_write_and_are_limited(call):
         assert "<strong>b</strong>" in changed["html"]["notes"]
 
         # A follower has no way to write: anything it sends ends its socket.
-        before = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        before = await database_sync_to_async(NotebookUpdate.objects.count)()
         await viewer.send_to(bytes_data=update_message(typed(doc, "notes", "evil")))
         closed = await viewer.receive_output(timeout=1)
         assert closed == {
             "type": "websocket.close",
             "code": consumers.CLOSE_NOT_ALLOWED,
         }
-        after = await consumers.database_sync_to_async(NotebookUpdate.objects.count)()
+        after = await database_sync_to_async(NotebookUpdate.objects.count)()
         assert after == before
 
         # Three sockets per address (this test's limit); the fourth is refused.
@@ -324,3 +325,180 @@ def test_sync_pulls_an_edit_made_elsewhere_into_the_document(call):
             "is_snapshot", flat=True
         )
     ) == [True]
+
+
+def test_database_connections_stay_bounded_under_many_editors(call):
+    """Many editors typing at once use the notebook's few database threads, not a
+    connection each; idle, the threads give their connections back."""
+    if connection.vendor != "postgresql":
+        pytest.skip("counts PostgreSQL's connections (pg_stat_activity)")
+    user, meeting, _item = call
+    cookie = cookie_for(user)
+    consumers.db_workers.idle = 0.3
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            return cursor.fetchone()[0]
+
+    baseline = count()
+    peak = {"n": 0}
+    done = threading.Event()
+
+    def sample():
+        try:
+            while not done.is_set():
+                peak["n"] = max(peak["n"], count())
+                time.sleep(0.01)
+        finally:
+            connection.close()
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+
+    async def one_editor(number: int) -> None:
+        socket = editor(meeting, cookie)
+        doc = await handshake(socket)
+        for keystroke in range(15):
+            update = typed(doc, f"item:{_item.pk}:notes", f"{number}.{keystroke} ")
+            await socket.send_to(bytes_data=update_message(update))
+        acks = 0
+        while acks < 15:
+            if await socket.receive_from(timeout=10) == bytes([consumers.MESSAGE_ACK]):
+                acks += 1
+        await socket.disconnect()
+
+    async def scenario():
+        await asyncio.gather(*(one_editor(number) for number in range(12)))
+
+    try:
+        async_to_sync(scenario)()
+    finally:
+        done.set()
+        sampler.join()
+    # The sampler's own connection, and Django's one sync thread (sessions).
+    assert peak["n"] <= baseline + consumers.db_workers.size + 2, (peak, baseline)
+    doc, _last = live.load_doc(meeting.pk)
+    text = str(doc.get(f"item:{_item.pk}:notes", type=Text))
+    assert all(f"{n}.{k} " in text for n in range(12) for k in range(15))
+    deadline = time.monotonic() + 10
+    while count() > baseline + 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert count() <= baseline + 1  # the workers closed theirs when idle
+
+
+async def next_changed(communicator) -> list[str]:
+    """The sections the next "changed" message names."""
+    while True:
+        message = await communicator.receive_from(timeout=3)
+        if message[0] == consumers.MESSAGE_CHANGED:
+            payload, _ = consumers.read_bytes(message, 1)
+            return json.loads(payload)["what"]
+
+
+def notebook_url(meeting) -> str:
+    return reverse(
+        "agenda:notebook",
+        kwargs={"series": meeting.series.slug, "date_key": meeting.date_key},
+    )
+
+
+def test_a_structured_save_by_fetch_updates_every_open_notebook(call):
+    user, meeting, _item = call
+    action = ActionItemFactory(meeting=meeting, description="Write the post")
+    client = Client()
+    client.force_login(user)
+    url = notebook_url(meeting)
+    key = f"action:{action.pk}:status"
+    cookie = cookie_for(user)
+
+    async def scenario():
+        ann = editor(meeting, cookie)
+        await handshake(ann)
+        response = await database_sync_to_async(client.post)(
+            url,
+            {f"base:{key}": digest("open"), key: "done", "_save": "1"},
+            headers={"X-Requested-With": "fetch"},
+        )
+        assert response.status_code == 200
+        assert response.json()["saved"] == [key]
+        assert response.json()["problems"] == []
+        # Every open notebook, the sender's too, is told to fetch the sections.
+        assert await next_changed(ann) == ["actions", "finalize"]
+        await ann.disconnect()
+
+    async_to_sync(scenario)()
+    action.refresh_from_db()
+    assert action.status == ActionItem.Status.DONE
+    # The sections alone, as the page fetches them to swap in place.
+    fragment = client.get(url, {"section": ["actions", "finalize"]})
+    html = fragment.content.decode()
+    assert 'id="action-items"' in html
+    assert 'id="finalize"' in html
+    assert 'id="agenda"' not in html
+    assert "<html" not in html
+    assert '<option value="done" selected>' in html
+
+
+def test_a_fetch_save_with_a_problem_answers_it_and_changes_nothing(call):
+    user, meeting, _item = call
+    client = Client()
+    client.force_login(user)
+    response = client.post(
+        notebook_url(meeting),
+        {"base:next_mc": digest(""), "next_mc": "Nobody Known (@nobody-known)"},
+        headers={"X-Requested-With": "fetch"},
+    )
+    assert response.status_code == 200
+    assert response.json()["saved"] == []
+    assert response.json()["problems"][0].startswith("MC next call:")
+    meeting.refresh_from_db()
+    assert meeting.next_mc is None
+
+
+def test_an_item_put_on_the_call_from_the_agenda_page_reaches_open_notebooks(call):
+    user, meeting, _item = call
+    parked = AgendaItemFactory(
+        meeting=None,
+        series=meeting.series,
+        title="From the backlog",
+        status=AgendaItem.Status.DEFERRED,
+    )
+    client = Client()
+    client.force_login(user)
+    cookie = cookie_for(user)
+    before = client.get(notebook_url(meeting), {"section": "agenda"}).content.decode()
+    assert "From the backlog" not in before
+
+    async def scenario():
+        ann = editor(meeting, cookie)
+        await handshake(ann)
+        response = await database_sync_to_async(client.post)(
+            reverse("admin:meetings_meeting_agenda", args=[meeting.pk]),
+            {"action": "take", "item": parked.pk},
+        )
+        assert response.status_code == 302
+        assert await next_changed(ann) == ["agenda", "finalize"]
+        await ann.disconnect()
+
+    async_to_sync(scenario)()
+    html = client.get(notebook_url(meeting), {"section": "agenda"}).content.decode()
+    assert "From the backlog" in html
+    # The new item comes with its own notes field for a live editor.
+    assert f'data-key="item:{parked.pk}:notes"' in html
+
+
+def test_a_reader_gets_sections_without_fields_and_cannot_save(call):
+    _user, meeting, _item = call
+    finalized = Meeting.objects.filter(pk=meeting.pk)
+    finalized.update(status=Meeting.Status.FINALIZED)
+    max_user, _ = maintainer("max")
+    client = Client()
+    client.force_login(max_user)
+    html = client.get(notebook_url(meeting), {"section": ["agenda", "finalize"]})
+    assert 'id="agenda"' in html.content.decode()
+    assert 'id="finalize"' not in html.content.decode()  # nothing to finalize
+    assert "<select" not in html.content.decode()

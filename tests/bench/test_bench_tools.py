@@ -5,6 +5,7 @@ carry the CSRF cookie, and count accepted, rejected and failed posts exactly; th
 notes archive must hold the requested number of files.
 """
 
+import shutil
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +20,7 @@ from tests.bench.run import (
     post_proposal,
     propose_under_load,
     write_notes_archive,
+    wrk,
 )
 
 FORM = """<html><body><form method="get" action="/search/"><input name="q"></form>
@@ -145,3 +147,41 @@ def test_hostile_proposals_fit_the_form_and_go_through_it(fake_server):
     ]
     assert statuses == [429, 200, 302]  # the fake's turns: each answer passed on
     assert FakeProposals.stored == ["Hostile 2"]
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers 200 and remembers every path asked for."""
+
+    paths: list[str] = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        self.paths.append(self.path)
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_wrk_rotates_over_every_path_and_reports_its_figures():
+    """A cache-off row must load a different call per request (rotate.lua)."""
+    if shutil.which("wrk") is None:  # `make bench` installs it; CI runs no bench
+        pytest.skip("wrk is missing (apt-get install wrk)")
+    Recorder.paths = []
+    httpd = Backlogged(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        paths = [f"/calls/fake/2020-01-{day:02d}/" for day in range(1, 21)]
+        figures = wrk(httpd.server_address[1], paths, 1)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert figures["errors"] == 0
+    assert figures["requests"] >= len(paths)
+    assert set(Recorder.paths) == set(paths)
+    # Consecutive requests of one connection never repeat a path.
+    assert Recorder.paths[0] != Recorder.paths[1]

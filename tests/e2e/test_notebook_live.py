@@ -28,7 +28,7 @@ from agenda.models import AgendaItem, NotebookUpdate
 from agenda.notebook import live
 from meetings.models import Meeting
 from tests.e2e.servers import AppServer, Balancer
-from tests.factories import AgendaItemFactory, MeetingFactory
+from tests.factories import ActionItemFactory, AgendaItemFactory, MeetingFactory
 from tests.staff import maintainer, mc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -298,3 +298,70 @@ def test_the_follow_view_shows_typing_and_has_no_way_to_write(browser, servers, 
         ann_ctx.close()
         viewer_ctx.close()
     assert get_user_model().objects.count() == 3
+
+
+def test_structured_edits_reach_the_other_notebook_in_place(browser, servers, call):
+    """Ann (app server A) ticks an action item, adds one and puts a backlog item
+    on the call; Max (app server B), typing in an agenda item's notes meanwhile,
+    sees all three without reloading, keeps his editor and focus, and the new
+    agenda item comes with its own live notes field."""
+    meeting, item, users = call
+    server_a, server_b = servers
+    action = ActionItemFactory(meeting=meeting, description="Write the post")
+    parked = AgendaItemFactory(
+        meeting=None,
+        series=meeting.series,
+        title="From the backlog",
+        status=AgendaItem.Status.DEFERRED,
+    )
+    item_key = f"item:{item.pk}:notes"
+    new_key = f"item:{parked.pk}:notes"
+    base_a = f"http://127.0.0.1:{server_a.port}"
+    contexts = []
+    try:
+        ann_ctx, ann = open_notebook(browser, base_a, users["ann"], meeting)
+        max_ctx, mx = open_notebook(
+            browser, f"http://127.0.0.1:{server_b.port}", users["max"], meeting
+        )
+        contexts = [ann_ctx, max_ctx]
+        expect(mx.locator("#nb-presence span")).to_have_count(2)
+        loads = []
+        mx.on("load", lambda _page: loads.append(1))
+        type_at_end(mx, item_key, " Max was here")
+
+        # A status picked applies at once, no Save needed.
+        ann.select_option(f"select[name='action:{action.pk}:status']", "done")
+        # A new action item, saved without leaving the page.
+        ann.fill("#id-new-action-text", "Ship it")
+        ann.click("#nb-save")
+        expect(ann.locator("#id-new-action-text")).to_have_value("")
+        # The agenda page puts a backlog item on the call.
+        agenda = ann_ctx.new_page()
+        agenda.goto(
+            base_a + reverse("admin:meetings_meeting_agenda", args=[meeting.pk])
+        )
+        agenda.locator(
+            f"form:has(input[name='item'][value='{parked.pk}']) button[value='take']"
+        ).click()
+        expect(agenda.locator("#accepted-items")).to_contain_text("From the backlog")
+
+        status = mx.locator(f"select[name='action:{action.pk}:status']")
+        expect(status).to_have_value("done")
+        expect(
+            mx.locator("#action-items .cm-content").filter(has_text="Ship it")
+        ).to_have_count(1)
+        expect(mx.locator("#agenda")).to_contain_text("From the backlog")
+        expect(editor(mx, new_key)).to_be_visible()
+        # Max's editor survived the swaps with his focus: he types on.
+        expect(editor(mx, item_key)).to_be_focused()
+        mx.keyboard.type(" and on")
+        type_at_end(mx, new_key, "Notes on the new item")
+        mine, new = wait_converged([ann, mx], [item_key, new_key])
+        assert mine.endswith(" Max was here and on")
+        assert new == "Notes on the new item"
+        assert loads == []  # Max's page never reloaded
+        for page in (ann, mx):
+            assert not [e for e in page.csp_errors if "Content Security" in e]
+    finally:
+        for context in contexts:
+            context.close()
