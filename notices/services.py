@@ -198,11 +198,15 @@ def choose_person_address(
         target = (
             Preference.objects.select_for_update().filter(email__iexact=email).first()
         )
+        if target is not None and target != current and not verified:
+            # Someone else's choices may hang on it (a proposer who confirmed
+            # it): only GitHub's word that it is this person's takes it over.
+            raise NoticeError(
+                "This address already has its own choices: use the link in an "
+                "e-mail sent to it, verify it on GitHub and sign in again, or "
+                "pick another address."
+            )
         if target is not None and target.attendee_id not in (None, attendee.pk):
-            if not verified:
-                raise NoticeError(
-                    "This address gets another person's notices: pick another one.",
-                )
             # GitHub says the address is this person's: the other link was stale.
             Preference.objects.filter(pk=target.pk).update(attendee=None)
             target.attendee = None
