@@ -10,9 +10,11 @@ from simple_history.models import HistoricalRecords
 
 from meetings.models import (
     DESCRIPTION_MAX_CHARS,
+    HTML_FIELDS,
     TEXT_MAX_CHARS,
     Meeting,
     MeetingSeries,
+    RenderedMarkdown,
     markdown_length,
     validate_no_control_characters,
 )
@@ -91,8 +93,14 @@ def _written_for(name: str, person: Attendee) -> bool:
     return any(candidate.startswith(name) for candidate in candidates if candidate)
 
 
-class AgendaItem(PublicModel):
+class AgendaItem(RenderedMarkdown, PublicModel):
     """A topic for a call: proposed by anyone, then moderated and discussed."""
+
+    MARKDOWN_FIELDS = {
+        "title": "inline",
+        "description": "block",
+        "discussion_notes": "block",
+    }
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", _("Proposed")
@@ -227,7 +235,20 @@ class AgendaItem(PublicModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at", "edit_key"])
+    title_html = models.TextField(blank=True, editable=False)
+    description_html = models.TextField(blank=True, editable=False)
+    discussion_notes_html = models.TextField(blank=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=[
+            "updated_at",
+            "edit_key",
+            *HTML_FIELDS,
+            "title_html",
+            "description_html",
+            "discussion_notes_html",
+        ]
+    )
     objects = AgendaItemQuerySet.as_manager()
 
     class Meta:
@@ -388,8 +409,10 @@ class ActionItemQuerySet(PublicQuerySet):
         )
 
 
-class ActionItem(PublicModel):
+class ActionItem(RenderedMarkdown, PublicModel):
     """Something a person agreed on a call to do ("Ann to update the docs")."""
+
+    MARKDOWN_FIELDS = {"description": "block"}
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -453,7 +476,11 @@ class ActionItem(PublicModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    description_html = models.TextField(blank=True, editable=False)
+
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", *HTML_FIELDS, "description_html"]
+    )
     objects = ActionItemQuerySet.as_manager()
 
     class Meta:

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
-from meetings.models import Meeting, ReleaseTeam
+from meetings.models import Meeting, ReleaseTeam, refresh_rendered
 from meetings.roles import give_rights_to_mc
 from meetings.services import (
     EditConflict,
@@ -812,3 +812,38 @@ def restore_meeting_version(
             message=f"Restored the notes of version {record.version}.",
         )
     return current
+
+
+def refresh_stored_html(*, meetings, batch_size: int = 100) -> int:
+    """Render again, and store, the HTML of these calls' texts that is stale (a
+    text changed, or the renderer's version did): the call's highlights, notes
+    and closing, its agenda and its action items. Returns how many rows changed.
+
+    Pages do the same for the rows they show (meetings.views.render_stored), so
+    this only saves the first readers the work, e.g. after a bulk import or a
+    new renderer version.
+    """
+    from django.db.models import Prefetch
+
+    changed = 0
+    pks = list(meetings.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        batch = (
+            Meeting.objects.filter(pk__in=pks[start : start + batch_size])
+            .select_related("series")
+            .prefetch_related(
+                Prefetch(
+                    "agenda_items",
+                    queryset=AgendaItem.objects.on_agenda(),
+                    to_attr="agenda",
+                ),
+                "action_items",
+            )
+        )
+        for meeting in batch:
+            changed += refresh_rendered(
+                [meeting, *meeting.agenda, *meeting.action_items.all()],
+                meeting.series.github_repo,
+                meeting.link_definitions,
+            )
+    return changed

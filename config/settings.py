@@ -165,6 +165,9 @@ CACHES = {
 # cache to anonymous visitors (pagecache/caching.py); PAGE_CACHE=false turns it off.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
+# Pages that depend on the clock (home, a call's page before and during the call)
+# keep their parts this long, keyed by the site stamp too; 0 renders every time.
+CLOCK_CACHE_SECONDS = int(os.environ.get("CLOCK_CACHE_SECONDS", "60"))
 # Reuse the generation stamp this many seconds per process instead of reading it
 # on every request (0: read every time, so a write shows everywhere at once).
 PAGE_CACHE_STAMP_SECONDS = float(os.environ.get("PAGE_CACHE_STAMP_SECONDS", "0"))

@@ -21,6 +21,7 @@ as escaped plain text instead of being parsed.
 """
 
 import functools
+import hashlib
 import re
 import threading
 from html import unescape
@@ -115,6 +116,12 @@ FORCED_ATTRIBUTES = {
 }
 # No javascript:, data:, vbscript: or any other scheme that can run code.
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+
+# The version of what render_markdown and render_inline produce. HTML is stored
+# beside each markdown field (meetings.models.RenderedMarkdown) under a key made
+# from this number and the texts it was rendered from: raise it whenever a change
+# here alters the output, and every stored HTML is rendered again when next read.
+RENDERER_VERSION = 1
 
 # Model and form validators bound every rendered field to this (see
 # meetings.models.validate_markdown_length); proposals have a tighter form limit.
@@ -365,6 +372,24 @@ def render_inline(
     if len(text) > MEMO_MAX_CHARS:
         return escape(text)
     return mark_safe(_render_inline_memo(text, default_repo, definitions))
+
+
+def render_key(default_repo: str, definitions: str, *texts: str) -> str:
+    """What stored HTML was rendered from: the renderer's version and a digest of
+    the texts and their context. Stored HTML whose key differs is stale."""
+    digest = hashlib.blake2b(digest_size=12)
+    for part in (default_repo, definitions, *texts):
+        digest.update((part or "").encode())
+        # A separator no text holds (control characters are refused), so moving
+        # text from one field to the next changes the key.
+        digest.update(b"\x00")
+    return f"{RENDERER_VERSION}:{digest.hexdigest()}"
+
+
+def html_to_text(html: str) -> str:
+    """The visible text of HTML the renderer produced, whitespace collapsed."""
+    plain = nh3.clean(str(html), tags=set(), strip_comments=True)
+    return " ".join(unescape(plain).split())
 
 
 def markdown_to_text(text: str, default_repo: str = "", inline: bool = False) -> str:

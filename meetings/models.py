@@ -17,11 +17,18 @@ from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from meetings.markdown import github_references, link_definitions
+from meetings.markdown import (
+    github_references,
+    link_definitions,
+    render_inline,
+    render_key,
+    render_markdown,
+)
 from pagecache.models import PublicModel, PublicQuerySet
 from people.models import Attendee
 
@@ -73,6 +80,78 @@ validate_github_repo = RegexValidator(
     _("Write the repository as owner/name, e.g. falcosecurity/falco."),
     code="invalid_github_repo",
 )
+
+
+# Stored beside every rendered field, never typed: left out of the history, so a
+# restored version is rendered again from its own text.
+HTML_FIELDS = ("html_key",)
+
+
+class RenderedMarkdown(models.Model):
+    """A model whose markdown fields keep their sanitized HTML beside them.
+
+    `MARKDOWN_FIELDS` maps each source field to "block" or "inline"; each has a
+    `<field>_html` column, written only by `refresh_html` from the one sanitizing
+    renderer, and `html_key` says what it was rendered from (the renderer's
+    version, the texts and their context). Pages read `obj.html.<field>`.
+    """
+
+    MARKDOWN_FIELDS: dict[str, str] = {}
+
+    html_key = models.CharField(
+        _("rendered from"), max_length=40, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def html_columns(cls) -> list[str]:
+        return ["html_key", *(f"{field}_html" for field in cls.MARKDOWN_FIELDS)]
+
+    def refresh_html(self, default_repo: str = "", definitions: str = "") -> bool:
+        """Render the fields again unless the stored HTML is current; True if it
+        was not (the caller stores it: `refresh_rendered`)."""
+        self._html_ready = True
+        texts = [getattr(self, field) or "" for field in self.MARKDOWN_FIELDS]
+        key = render_key(default_repo, definitions, *texts)
+        if key == self.html_key:
+            return False
+        for (field, kind), text in zip(
+            self.MARKDOWN_FIELDS.items(), texts, strict=True
+        ):
+            render = render_markdown if kind == "block" else render_inline
+            setattr(self, f"{field}_html", str(render(text, default_repo, definitions)))
+        self.html_key = key
+        return True
+
+    @property
+    def html(self) -> dict[str, SafeString]:
+        """The stored HTML of each markdown field, for a template."""
+        if not getattr(self, "_html_ready", False):
+            # Showing HTML nobody checked against its text could show stale notes.
+            raise RuntimeError(
+                f"{type(self).__name__}.html read before refresh_rendered()"
+            )
+        return {
+            field: mark_safe(getattr(self, f"{field}_html"))
+            for field in self.MARKDOWN_FIELDS
+        }
+
+
+def refresh_rendered(objects, default_repo: str = "", definitions: str = "") -> int:
+    """Make the stored HTML of `objects` current and store what was rendered again.
+
+    The write goes around PublicQuerySet: what a page shows does not change (it
+    showed the fresh HTML either way), so no new site stamp.
+    """
+    stale: dict[type, list] = {}
+    for obj in objects:
+        if obj.refresh_html(default_repo, definitions):
+            stale.setdefault(type(obj), []).append(obj)
+    for model, rows in stale.items():
+        model._base_manager.bulk_update(rows, model.html_columns(), batch_size=200)
+    return sum(len(rows) for rows in stale.values())
 
 
 class MeetingSeries(PublicModel):
@@ -386,8 +465,14 @@ def _count_of(relation: str) -> models.Expression:
     return Coalesce(models.Subquery(rows), 0)
 
 
-class Meeting(PublicModel):
+class Meeting(RenderedMarkdown, PublicModel):
     """One call of a series: its agenda before, its notes after."""
+
+    MARKDOWN_FIELDS = {
+        "highlights": "block",
+        "notes": "block",
+        "next_release": "inline",
+    }
 
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("Scheduled")
@@ -554,6 +639,10 @@ class Meeting(PublicModel):
     # refresh_search_documents(); NULL (unused) on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
+    highlights_html = models.TextField(blank=True, editable=False)
+    notes_html = models.TextField(blank=True, editable=False)
+    next_release_html = models.TextField(blank=True, editable=False)
+
     history = HistoricalRecords(
         excluded_fields=[
             "updated_at",
@@ -561,6 +650,10 @@ class Meeting(PublicModel):
             "search_vector",
             "source_text",
             "source_fingerprint",
+            *HTML_FIELDS,
+            "highlights_html",
+            "notes_html",
+            "next_release_html",
         ]
     )
     objects = MeetingQuerySet.as_manager()

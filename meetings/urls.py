@@ -30,7 +30,9 @@ urlpatterns = [
     ),
     path(
         "calls/",
-        public_page(views.ArchiveView.as_view(), query=("page", "series", "year")),
+        public_page(
+            views.ArchiveView.as_view(), query=("older", "newer", "series", "year")
+        ),
         name="archive",
     ),
     path(
@@ -47,7 +49,9 @@ urlpatterns = [
     path(
         "calls/<slug:series>/<date_key:date_key>/",
         public_page(
-            views.MeetingDetailView.as_view(), only_if=views.meeting_is_finalized
+            views.MeetingDetailView.as_view(),
+            only_if=views.meeting_is_finalized,
+            query=("proposals",),
         ),
         name="detail",
     ),

@@ -1,4 +1,5 @@
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
@@ -10,8 +11,22 @@ from django.core.exceptions import (
     PermissionDenied,
     RequestDataTooBig,
 )
-from django.db.models import Count, F, Prefetch, Q, Window
-from django.db.models.functions import RowNumber
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import (
     Http404,
     HttpResponse,
@@ -19,22 +34,28 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
-from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic import FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
 from agenda.models import ActionItem, AgendaItem
 from agenda.notebook.consumers import broadcast
 from meetings import charts
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
-from meetings.markdown import GITHUB_REPO_RE
+from meetings.markdown import GITHUB_REPO_RE, html_to_text
 from meetings.models import (
     Attendance,
     GitHubReference,
     Meeting,
     MeetingSeries,
     ReleaseTeam,
+    refresh_rendered,
 )
 from meetings.services import (
     CheckInRefused,
@@ -43,11 +64,19 @@ from meetings.services import (
     check_in_signed_in,
     check_in_window,
 )
+from pagecache.caching import (
+    clock_fragment,
+    clock_or_frozen_fragment,
+    current_stamp,
+    stamp_cached,
+)
 from people.models import Attendee
 from ratelimits.services import client_address, take
 
 ARCHIVE_PAGE_SIZE = 50
 SEARCH_PAGE_SIZE = 20
+# Search ranks the best this many calls; past it, "more than" and no count.
+SEARCH_TOP = 100
 LATEST_NOTES_ON_HOME = 5
 # The admin's live preview renders at most this much text per request.
 PREVIEW_MAX_CHARS = 100_000
@@ -63,24 +92,202 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
     return meeting
 
 
-def agenda_prefetch():
-    """A meeting's public agenda: accepted and discussed in order, then proposals."""
+# A call's proposals are shown this many at a time (home, the call page): the
+# agenda the MC accepted is short, but anyone may propose, so proposals pile up.
+PROPOSALS_SHOWN = 20
+
+
+def agenda_prefetch(proposals_page: int | None = None):
+    """A meeting's public agenda: accepted and discussed in order, then proposals;
+    with `proposals_page`, only that page of PROPOSALS_SHOWN proposals (one query
+    for any number of meetings: a row number per meeting's proposals)."""
+    items = AgendaItem.objects.on_agenda()
+    if proposals_page is not None:
+        proposed = Q(status=AgendaItem.Status.PROPOSED)
+        last = proposals_page * PROPOSALS_SHOWN
+        items = (
+            items.annotate(
+                proposal_row=Window(
+                    RowNumber(),
+                    partition_by=[
+                        F("meeting_id"),
+                        Case(When(proposed, then=Value(1)), default=Value(0)),
+                    ],
+                    order_by=[F("position").asc(), F("pk").asc()],
+                )
+            )
+            .annotate(
+                shown_row=Case(
+                    When(proposed, then=F("proposal_row")),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            )
+            .filter(shown_row__lte=last)
+            .exclude(shown_row__gt=0, shown_row__lte=last - PROPOSALS_SHOWN)
+        )
     return Prefetch(
         "agenda_items",
-        queryset=AgendaItem.objects.on_agenda().prefetch_related("presenters"),
+        queryset=items.prefetch_related("presenters"),
         to_attr="agenda",
     )
 
 
-def summarize_agenda(meeting):
-    """Set the requested minutes and over-booking on a meeting with `agenda`."""
-    proposed = AgendaItem.Status.PROPOSED
-    meeting.minutes_requested = sum(item.requested_minutes for item in meeting.agenda)
-    meeting.minutes_accepted = sum(
-        item.requested_minutes for item in meeting.agenda if item.status != proposed
+def with_agenda_totals(meetings):
+    """Annotate what summarize_agenda needs from all of a call's agenda, not only
+    the page of it a view loads: minutes requested and accepted, proposals."""
+    items = (
+        AgendaItem.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
     )
+    statuses = AgendaItem.Status
+
+    def total(queryset, aggregate):
+        return Coalesce(
+            Subquery(queryset.annotate(n=aggregate).values("n")[:1]), Value(0)
+        )
+
+    on_agenda = items.filter(
+        status__in=[statuses.ACCEPTED, statuses.DISCUSSED, statuses.PROPOSED]
+    )
+    return meetings.annotate(
+        minutes_requested=total(on_agenda, Sum("requested_minutes")),
+        minutes_accepted=total(
+            items.filter(status__in=[statuses.ACCEPTED, statuses.DISCUSSED]),
+            Sum("requested_minutes"),
+        ),
+        proposal_count=total(items.filter(status=statuses.PROPOSED), Count("pk")),
+    )
+
+
+def render_stored(meeting, *others) -> None:
+    """Make the stored HTML of a call's texts current: its own, its `agenda`'s and
+    `others`' (its action items), in the call's context (the series' repository,
+    the link definitions of all its texts). Renders only what changed."""
+    refresh_rendered(
+        [meeting, *meeting.agenda, *others],
+        meeting.series.github_repo,
+        meeting.link_definitions,
+    )
+
+
+def neighbours():
+    """The date and ordinal of the call before and after, as annotations: each an
+    index lookup inside the one query that loads the call."""
+    same_series = Meeting.objects.filter(series=OuterRef("series")).order_by()
+    earlier = same_series.filter(
+        Q(start__lt=OuterRef("start"))
+        | Q(start=OuterRef("start"), ordinal__lt=OuterRef("ordinal"))
+    ).order_by("-start", "-ordinal")
+    later = same_series.filter(
+        Q(start__gt=OuterRef("start"))
+        | Q(start=OuterRef("start"), ordinal__gt=OuterRef("ordinal"))
+    ).order_by("start", "ordinal")
+    return {
+        "previous_date": Subquery(earlier.values("date")[:1]),
+        "previous_ordinal": Subquery(earlier.values("ordinal")[:1]),
+        "next_date": Subquery(later.values("date")[:1]),
+        "next_ordinal": Subquery(later.values("ordinal")[:1]),
+    }
+
+
+def neighbour(meeting, side: str):
+    """The call before or after `meeting` (loaded with `neighbours()`), enough of
+    it for a link, or None."""
+    day = getattr(meeting, f"{side}_date")
+    if day is None:
+        return None
+    return Meeting(
+        series=meeting.series, date=day, ordinal=getattr(meeting, f"{side}_ordinal")
+    )
+
+
+# What no public page shows of a call and can be long: the imported file, the
+# search text and vector, the front matter; and the series' long texts.
+PAGE_DEFERRED = (
+    "source_text",
+    "search_document",
+    "search_vector",
+    "front_matter",
+    "series__description",
+    "series__notes_style",
+)
+
+
+def summarize_agenda(meeting, proposals_page: int = 1):
+    """Set over-booking and the proposals not shown on a meeting loaded
+    `with_agenda_totals` and a page of its `agenda`."""
     meeting.overbooked_by = max(0, meeting.minutes_requested - meeting.length)
+    shown = sum(item.is_proposed for item in meeting.agenda)
+    before = (proposals_page - 1) * PROPOSALS_SHOWN
+    meeting.proposals_page = proposals_page
+    meeting.proposals_before = before
+    meeting.proposals_after = max(0, meeting.proposal_count - before - shown)
     return meeting
+
+
+def cursor_of(request, name: str) -> int | None:
+    """A keyset cursor from the query string: the id of the call a page starts
+    after (?older=) or before (?newer=); None when it is not one."""
+    value = request.GET.get(name, "")
+    if value.isdigit() and value[0] != "0" and len(value) <= 18:
+        return int(value)
+    return None
+
+
+@dataclass
+class KeysetPage:
+    """One page of calls, newest first, and the cursors of the pages around it."""
+
+    object_list: list
+    newer: int | None = None
+    older: int | None = None
+    # The query string that showed this page ("older=42"), "" for the first.
+    query: str = ""
+
+    @property
+    def has_other_pages(self) -> bool:
+        return bool(self.newer or self.older)
+
+
+def keyset_page(queryset, request, size: int) -> KeysetPage:
+    """The page of `queryset` (calls) after ?older= or before ?newer= (a call's
+    id), newest first by (start, id): one query reading `size + 1` rows along
+    the index however deep the page, no OFFSET and no count. A cursor that is
+    not a call, or leads past either end, shows the first page."""
+    newest_first = ("-start", "-pk")
+    older, newer = cursor_of(request, "older"), cursor_of(request, "newer")
+    if older or newer:
+        pk = older or newer
+        start = Subquery(Meeting.objects.filter(pk=pk).values("start")[:1])
+        if older:
+            rows = list(
+                queryset.filter(
+                    Q(start__lt=start) | Q(start=start, pk__lt=pk)
+                ).order_by(*newest_first)[: size + 1]
+            )
+            if rows:
+                return KeysetPage(
+                    rows[:size],
+                    newer=rows[0].pk,
+                    older=rows[size - 1].pk if len(rows) > size else None,
+                    query=f"older={pk}",
+                )
+        else:
+            rows = list(
+                queryset.filter(
+                    Q(start__gt=start) | Q(start=start, pk__gt=pk)
+                ).order_by("start", "pk")[: size + 1]
+            )
+            if len(rows) > size:
+                rows = rows[:size][::-1]
+                return KeysetPage(
+                    rows, newer=rows[0].pk, older=rows[-1].pk, query=f"newer={pk}"
+                )
+            # Fewer than a page newer: that is the first page, at its own URL.
+    rows = list(queryset.order_by(*newest_first)[: size + 1])
+    return KeysetPage(
+        rows[:size], older=rows[size - 1].pk if len(rows) > size else None
+    )
 
 
 class ForgivingPaginationMixin:
@@ -186,22 +393,38 @@ class HomeView(TemplateView):
     template_name = "meetings/home.html"
 
     def get_context_data(self, **kwargs):
-        now = timezone.now()
+        staff = is_staff(self.request.user)
+        calls = clock_fragment(
+            "home",
+            lambda now: render_to_string(
+                "includes/home_calls.html", self.calls_context(now, staff)
+            ),
+            vary=(staff,),
+        )
+        # The fragment is template output, escaped when it was rendered.
+        return super().get_context_data(calls=mark_safe(calls), **kwargs)
+
+    def calls_context(self, now, staff: bool) -> dict:
+        """What home shows at `now`: the same for every visitor but staff."""
         # The calls happening now come first: join, check in, their agenda.
         on_now = [
-            summarize_agenda(meeting)
-            for meeting in Meeting.objects.in_progress(now)
+            meeting
+            for meeting in with_agenda_totals(Meeting.objects.in_progress(now))
             .select_related("series", "mc")
-            .prefetch_related(agenda_prefetch())
+            .defer(*PAGE_DEFERRED)
+            .prefetch_related(agenda_prefetch(proposals_page=1))
             .order_by("start", "series__title")
             if meeting.is_on(now)
         ]
         for meeting in on_now:
+            render_stored(meeting)
+            summarize_agenda(meeting)
             meeting.check_in_open = not check_in_refusal(meeting=meeting, now=now)
         next_meetings = list(
-            Meeting.objects.next_per_series(now)
+            with_agenda_totals(Meeting.objects.next_per_series(now))
             .select_related("series", "mc")
-            .prefetch_related(agenda_prefetch())
+            .defer(*PAGE_DEFERRED)
+            .prefetch_related(agenda_prefetch(proposals_page=1))
             .order_by("start", "series__title")
         )
         # The first few open items of each series, due soonest first; the rest
@@ -240,6 +463,7 @@ class HomeView(TemplateView):
         for action in first_open:
             by_series.setdefault(action.meeting.series_id, []).append(action)
         for meeting in next_meetings:
+            render_stored(meeting)
             summarize_agenda(meeting)
             meeting.open_actions = by_series.get(meeting.series_id, [])
             meeting.more_open_actions = open_counts.get(meeting.series_id, 0) - len(
@@ -248,6 +472,7 @@ class HomeView(TemplateView):
         latest = (
             Meeting.objects.finalized()
             .select_related("series", "mc")
+            .only("series", "mc", "title", "date", "ordinal", "start", "status")
             .order_by("-start", "-ordinal")[:LATEST_NOTES_ON_HOME]
         )
         scheduled_series = {meeting.series_id for meeting in next_meetings}
@@ -258,30 +483,39 @@ class HomeView(TemplateView):
                 meeting.next_regular_start = meeting.series.start_following(
                     meeting.start
                 )
-        return super().get_context_data(
-            on_now=on_now,
-            next_meetings=next_meetings,
-            latest_finalized=latest,
-            now=now,
-            is_staff=is_staff(self.request.user),
-            **kwargs,
-        )
+        return {
+            "on_now": on_now,
+            "next_meetings": next_meetings,
+            "latest_finalized": latest,
+            "now": now,
+            "is_staff": staff,
+        }
 
 
-class ArchiveView(ForgivingPaginationMixin, ListView):
-    """Finalized notes, newest first, grouped by year; filter by series and year."""
+class ArchiveView(ListView):
+    """Finalized notes, newest first, grouped by year; filter by series and year.
+
+    Paged by keyset (?older=/?newer= a call's id), so a deep page costs what the
+    first does.
+    """
 
     template_name = "meetings/meeting_archive.html"
-    paginate_by = ARCHIVE_PAGE_SIZE
     context_object_name = "meetings"
 
     def get_queryset(self):
         series = list(MeetingSeries.objects.values_list("slug", "title"))
         meetings = Meeting.objects.finalized()
         series_filter = self.request.GET.get("series")
-        if series_filter in {slug for slug, _title in series}:
+        if series_filter not in {slug for slug, _title in series}:
+            series_filter = ""
+        if series_filter:
             meetings = meetings.for_series(series_filter)
-        years = [day.year for day in meetings.dates("date", "year", order="DESC")]
+        # Every finalized call's year: read once per site stamp, not per request.
+        years = stamp_cached(
+            "archive-years",
+            lambda: [day.year for day in meetings.dates("date", "year", order="DESC")],
+            vary=(series_filter,),
+        )
         self.filters = ArchiveFilterForm(
             self.request.GET, series_choices=series, years=years
         )
@@ -291,22 +525,35 @@ class ArchiveView(ForgivingPaginationMixin, ListView):
         self.years = years
         return (
             meetings.select_related("series", "mc")
+            .only(
+                "series__slug",
+                "series__title",
+                "mc__display_name",
+                "start",
+                "date",
+                "ordinal",
+                "status",
+            )
             .with_counts()
-            .order_by("-start", "-ordinal")
         )
 
     def get_context_data(self, **kwargs):
+        page = keyset_page(self.object_list, self.request, ARCHIVE_PAGE_SIZE)
+        filters = self.filters_query()
+        kwargs[self.context_object_name] = page.object_list
         return super().get_context_data(
             filters=self.filters,
             years=self.years,
-            page_query=self.filters_query(),
+            keyset=page,
+            filter_query=filters,
+            # What the page cache keys this page by: the filters and cursor used.
+            page_query="&".join(part for part in (filters, page.query) if part),
             **kwargs,
         )
 
     def filters_query(self) -> str:
         """The active filters as a query string for the pagination links."""
         params = self.request.GET.copy()
-        params.pop("page", None)
         for name in list(params):
             if name not in {"series", "year"} or not self.filters.value(name):
                 params.pop(name)
@@ -361,22 +608,61 @@ def series_pictures(series) -> dict:
     }
 
 
-class MeetingDetailView(DetailView):
-    """A call's permalink: the agenda before it, the notes once finalized."""
+def proposals_page(request) -> int:
+    """The page of proposals asked for (?proposals=2); anything else is page 1."""
+    value = request.GET.get("proposals", "")
+    if value.isdigit() and 1 <= int(value) <= 10_000:
+        return int(value)
+    return 1
+
+
+class MeetingDetailView(TemplateView):
+    """A call's permalink: the agenda before it, the notes once finalized.
+
+    The page's parts (head tags and body) are rendered at most once per site
+    stamp and minute (`clock_fragment`), for that minute's start: page cache on
+    or off, a call page costs its render once a minute, whatever the traffic,
+    and shows a write at once.
+    """
 
     template_name = "meetings/meeting_detail.html"
-    context_object_name = "meeting"
 
-    def get_object(self, queryset=None):
+    def get_context_data(self, **kwargs):
+        page = proposals_page(self.request)
+        staff = is_staff(self.request.user)
+        parts = clock_or_frozen_fragment(
+            "meeting",
+            lambda now: self.render_parts(now, page, staff),
+            vary=(
+                self.request.build_absolute_uri("/"),
+                self.kwargs["series"],
+                self.kwargs["date_key"],
+                page,
+                staff,
+            ),
+        )
+        return super().get_context_data(
+            # Template output, escaped when it was rendered.
+            parts={name: mark_safe(text) for name, text in parts.items()},
+            # The query string that shows this page (for the page cache's key).
+            page_query=urlencode({"proposals": page}) if page > 1 else "",
+            **kwargs,
+        )
+
+    def load(self, page: int):
         meeting = meeting_or_404(
             self.kwargs["series"],
             self.kwargs["date_key"],
-            Meeting.objects.select_related("series", "mc", "next_mc").prefetch_related(
+            with_agenda_totals(Meeting.objects.all())
+            .select_related("series", "mc", "next_mc")
+            .defer(*PAGE_DEFERRED)
+            .annotate(**neighbours())
+            .prefetch_related(
                 Prefetch(
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
                 ),
-                agenda_prefetch(),
+                agenda_prefetch(proposals_page=page),
                 Prefetch(
                     "action_items",
                     queryset=ActionItem.objects.exclude(
@@ -391,23 +677,14 @@ class MeetingDetailView(DetailView):
                 ),
             ),
         )
-        return summarize_agenda(meeting)
+        render_stored(meeting, *meeting.action_items.all())
+        return summarize_agenda(meeting, page)
 
-    def get_context_data(self, **kwargs):
-        meeting = self.object
-        now = timezone.now()
+    def render_parts(self, now, page: int, staff: bool) -> tuple[dict, bool]:
+        """The page's title, description, head tags and body at `now`, and
+        whether they no longer depend on the clock (finalized notes)."""
+        meeting = self.load(page)
         draft = meeting.status == Meeting.Status.HELD
-        in_series = Meeting.objects.filter(series=meeting.series_id).select_related(
-            "series"
-        )
-        earlier = in_series.filter(
-            Q(start__lt=meeting.start)
-            | Q(start=meeting.start, ordinal__lt=meeting.ordinal)
-        )
-        later = in_series.filter(
-            Q(start__gt=meeting.start)
-            | Q(start=meeting.start, ordinal__gt=meeting.ordinal)
-        )
         carried_over = []
         if meeting.status == Meeting.Status.SCHEDULED:
             # Open items from earlier calls, which the coming call will go through.
@@ -418,19 +695,40 @@ class MeetingDetailView(DetailView):
                 .prefetch_related("owners")
                 .order_by("meeting__start", "position", "pk")
             )
-        return super().get_context_data(
-            is_on=meeting.is_on(now),
-            carried_over=carried_over,
-            check_in_open=not check_in_refusal(meeting=meeting, now=now),
-            show_notes=meeting.notes_are_public()
-            or (draft and is_staff(self.request.user)),
-            is_draft=draft,
-            proposals_open=meeting.proposals_open(now),
-            previous_meeting=earlier.order_by("-start", "-ordinal").first(),
-            next_meeting=later.order_by("start", "ordinal").first(),
-            now=now,
-            **kwargs,
-        )
+        show_notes = meeting.notes_are_public() or (draft and staff)
+        context = {
+            "meeting": meeting,
+            "is_on": meeting.is_on(now),
+            "carried_over": carried_over,
+            "check_in_open": not check_in_refusal(meeting=meeting, now=now),
+            "show_notes": show_notes,
+            "is_draft": draft,
+            "proposals_open": meeting.proposals_open(now),
+            "has_started": meeting.has_started(now),
+            "previous_meeting": neighbour(meeting, "previous"),
+            "next_meeting": neighbour(meeting, "next"),
+            "now": now,
+        }
+        if show_notes and meeting.highlights:
+            description = Truncator(html_to_text(meeting.html["highlights"])).words(
+                40, truncate=" …"
+            )
+        else:
+            description = (
+                f"{meeting.display_title} on {date_format(meeting.date, 'j F Y')}: "
+                f"agenda{' and notes' if meeting.is_finalized else ''}."
+            )
+        parts = {
+            "title": escape(f"{meeting.display_title}, {meeting.date_key}"),
+            "description": escape(description),
+            "head": render_to_string(
+                "includes/meeting_head.html", context, self.request
+            ),
+            "body": render_to_string(
+                "includes/meeting_body.html", context, self.request
+            ),
+        }
+        return parts, meeting.is_finalized
 
 
 def meeting_is_finalized(request, *, series: str, date_key: str, **kwargs) -> bool:
@@ -467,29 +765,76 @@ class ReleaseTeamListView(ForgivingPaginationMixin, ListView):
         )
 
 
-class SearchView(ForgivingPaginationMixin, ListView):
-    """Full-text search over finalized notes."""
+class SearchView(TemplateView):
+    """Full-text search over finalized notes: the best SEARCH_TOP calls, paged.
+
+    Per site stamp and query, the ranking (call ids, best first; on PostgreSQL
+    from the GIN index, ranked in the database, at most SEARCH_TOP + 1 rows) and
+    each page of results with its snippets are computed once and then served
+    from the cache. Nothing counts every match: past SEARCH_TOP the page says
+    "more than".
+    """
 
     template_name = "meetings/search.html"
-    paginate_by = SEARCH_PAGE_SIZE
-    context_object_name = "results"
-
-    def get_queryset(self):
-        self.form = SearchForm(self.request.GET or None)
-        self.query = ""
-        if self.form.is_bound and self.form.is_valid():
-            self.query = self.form.cleaned_data["q"]
-        if not self.query:
-            return Meeting.objects.none()
-        return Meeting.objects.search(self.query).select_related("series", "mc")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            form=self.form,
-            query=self.query,
-            page_query=urlencode({"q": self.query}) if self.query else "",
-            **kwargs,
-        )
+        form = SearchForm(self.request.GET or None)
+        query = ""
+        if form.is_bound and form.is_valid():
+            query = " ".join(form.cleaned_data["q"].split())
+        context = {"form": form, "query": query, "page_query": ""}
+        if query:
+            stamp, _changed_at = current_stamp()
+            ranked = stamp_cached(
+                "search", lambda: search_ranking(query), vary=(query,), stamp=stamp
+            )
+            paginator = Paginator(ranked[:SEARCH_TOP], SEARCH_PAGE_SIZE)
+            page = paginator.get_page(self.request.GET.get("page"))
+            context.update(
+                results=stamp_cached(
+                    "search-page",
+                    lambda: search_results(query, list(page.object_list)),
+                    vary=(query, page.number),
+                    stamp=stamp,
+                ),
+                found=len(ranked),
+                more_than_top=len(ranked) > SEARCH_TOP,
+                top=SEARCH_TOP,
+                page_obj=page,
+                paginator=paginator,
+                is_paginated=page.has_other_pages(),
+                page_query=urlencode({"q": query}),
+            )
+        return super().get_context_data(**context, **kwargs)
+
+
+def search_ranking(query: str) -> list[int]:
+    """The ids of the best SEARCH_TOP + 1 calls for `query`, best first (no
+    snippets: they are made for the page shown only)."""
+    return list(
+        Meeting.objects.search(query).values_list("pk", flat=True)[: SEARCH_TOP + 1]
+    )
+
+
+def search_results(query: str, ids: list[int]) -> list[dict]:
+    """One page of results, in ranking order: what the page shows of each call."""
+    found = {
+        meeting.pk: meeting
+        for meeting in Meeting.objects.search(query)
+        .filter(pk__in=ids)
+        .select_related("series")
+        .only("series__slug", "series__title", "title", "date", "ordinal")
+    }
+    return [
+        {
+            "url": meeting.get_absolute_url(),
+            "title": meeting.display_title,
+            "date_key": meeting.date_key,
+            "headline": meeting.headline,
+        }
+        for meeting in (found.get(pk) for pk in ids)
+        if meeting is not None
+    ]
 
 
 class GitHubReferenceView(ForgivingPaginationMixin, ListView):

@@ -24,6 +24,7 @@ answers, responses that set cookies or say private/no-store, pages that carry a 
 token (forms) and pages that showed messages.
 """
 
+import datetime as dt
 import hashlib
 import logging
 import os
@@ -40,6 +41,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 from django.utils.cache import (
     get_conditional_response,
     patch_cache_control,
@@ -421,3 +423,102 @@ def _storable(request, response) -> bool:
         return False
     messages = getattr(request, "_messages", None)
     return not (messages is not None and (messages.used or len(messages)))
+
+
+def clock_bucket(seconds: int | None = None) -> tuple[int, dt.datetime]:
+    """The current bucket of the clock (`CLOCK_CACHE_SECONDS` long, a minute by
+    default) as (number, start): what a page that depends on the clock is
+    rendered for, so that all of it reads one moment."""
+    seconds = settings.CLOCK_CACHE_SECONDS if seconds is None else seconds
+    now = timezone.now()
+    if not seconds:
+        return 0, now
+    number = int(now.timestamp() // seconds)
+    return number, dt.datetime.fromtimestamp(number * seconds, tz=dt.UTC)
+
+
+def _stamped_key(name: str, stamp: str, vary: tuple) -> str:
+    parts = "|".join(str(part) for part in (name, stamp, *vary))
+    return "stamped:" + hashlib.sha256(parts.encode()).hexdigest()
+
+
+def _cached(key: str):
+    value = local_pages.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            local_pages.set(key, value)
+    return value
+
+
+def _keep(key: str, value, seconds: int) -> None:
+    cache.set(key, value, seconds)
+    local_pages.set(key, value)
+
+
+def stamp_cached(
+    name: str,
+    compute: Callable[[], object],
+    *,
+    vary: tuple = (),
+    seconds: int | None = None,
+    stamp: str | None = None,
+):
+    """What `compute()` returns, computed at most once per site stamp (and `vary`,
+    whatever else it depends on) and kept in the shared cache and this process.
+
+    Correct by construction: every public write makes a new stamp, so nothing
+    kept here outlives the data it was computed from. The value must pickle.
+    `stamp`: the one read already, when a view computes several values.
+    """
+    if stamp is None:
+        stamp, _changed_at = current_stamp()
+    key = _stamped_key(name, stamp, vary)
+    value = _cached(key)
+    if value is None:
+        value = compute()
+        _keep(key, value, seconds or settings.PAGE_CACHE_SECONDS)
+    return value
+
+
+def clock_fragment(
+    name: str, render: Callable[[dt.datetime], str], *, vary: tuple = ()
+) -> str:
+    """A part of a page that depends on the site's data and the clock (home),
+    rendered by `render(moment)` at most once per site stamp and clock bucket.
+
+    Correct by construction: the key holds the stamp, so any write shows at once,
+    and the bucket, which `render` is given as its "now", so the cached text is
+    exactly what a render in that bucket produces. `vary`: whatever else the text
+    depends on (e.g. whether the visitor is staff). CLOCK_CACHE_SECONDS=0 renders
+    every time.
+    """
+    number, moment = clock_bucket()
+    if not settings.CLOCK_CACHE_SECONDS:
+        return render(moment)
+    return stamp_cached(f"clock:{name}", lambda: render(moment), vary=(number, *vary))
+
+
+def clock_or_frozen_fragment(
+    name: str, render: Callable[[dt.datetime], tuple[object, bool]], *, vary=()
+):
+    """Like `clock_fragment` for a part that may stop depending on the clock
+    (a call's page once its notes are finalized): `render(moment)` returns
+    (value, frozen), and a frozen value is kept for the site stamp alone instead
+    of one clock bucket, so it is rendered once per write, not once a minute."""
+    number, moment = clock_bucket()
+    if not settings.CLOCK_CACHE_SECONDS:
+        return render(moment)[0]
+    stamp, _changed_at = current_stamp()
+    frozen_key = _stamped_key(f"frozen:{name}", stamp, vary)
+    clock_key = _stamped_key(f"clock:{name}", stamp, (number, *vary))
+    value = _cached(frozen_key)
+    if value is None:
+        value = _cached(clock_key)
+    if value is None:
+        value, frozen = render(moment)
+        if frozen:
+            _keep(frozen_key, value, settings.PAGE_CACHE_SECONDS)
+        else:
+            _keep(clock_key, value, settings.CLOCK_CACHE_SECONDS)
+    return value

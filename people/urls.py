@@ -7,6 +7,8 @@ app_name = "people"
 urlpatterns = [
     path("", public_page(views.AttendeeListView.as_view()), name="list"),
     path(
-        "<str:handle>/", public_page(views.AttendeeDetailView.as_view()), name="detail"
+        "<str:handle>/",
+        public_page(views.AttendeeDetailView.as_view(), query=("older", "newer")),
+        name="detail",
     ),
 ]

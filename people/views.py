@@ -1,4 +1,3 @@
-from django.core.paginator import Paginator
 from django.db import models
 from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
@@ -10,7 +9,7 @@ from django.views.generic import DetailView, ListView
 from agenda.models import ActionItem, AgendaItem
 from meetings.charts import person_activity
 from meetings.models import Attendance, Meeting, ReleaseTeam
-from meetings.views import ForgivingPaginationMixin
+from meetings.views import ForgivingPaginationMixin, keyset_page
 from people.models import GITHUB_HANDLE_RE, Attendee, normalize_handle
 
 PEOPLE_PAGE_SIZE = 100
@@ -144,15 +143,16 @@ class AttendeeDetailView(DetailView):
             Meeting.objects.finalized()
             .filter(attendances__attendee=self.object)
             .select_related("series")
-            .order_by("-start", "-ordinal")
+            .only("series__slug", "series__title", "title", "start", "date", "ordinal")
         )
-        paginator = Paginator(calls, CALLS_PER_PAGE)
-        page = paginator.get_page(self.request.GET.get("page"))
+        # Keyset pages (?older=/?newer= a call's id): a deep page costs what the
+        # first does.
+        page = keyset_page(calls, self.request, CALLS_PER_PAGE)
         return super().get_context_data(
-            calls_joined=paginator.count,
-            first_call=calls.order_by("start", "ordinal").first(),
+            calls_joined=calls.count(),
+            first_call=calls.order_by("start", "pk").first(),
             activity=person_activity(self.object, today=timezone.localdate()),
-            page_obj=page,
-            is_paginated=page.has_other_pages(),
+            keyset=page,
+            page_query=page.query,
             **kwargs,
         )

@@ -2,6 +2,7 @@ from django import template
 
 from meetings.markdown import (
     highlight_snippet,
+    html_to_text,
     markdown_to_text,
     render_inline,
     render_markdown,
@@ -51,3 +52,9 @@ def markdown_text_filter(text, default_repo=""):
 def markdown_inline_text_filter(text, default_repo=""):
     """A title's visible text without its markup: for a title inside a link."""
     return markdown_to_text(text or "", default_repo or "", inline=True)
+
+
+@register.filter(name="html_text")
+def html_text_filter(html):
+    """The plain visible text of stored, sanitized HTML, for an attribute."""
+    return html_to_text(html or "")

@@ -231,6 +231,8 @@ def test_head_requests_are_served_from_the_cache(client, finalized):
 
 def test_the_cache_can_be_turned_off(client, finalized, settings):
     settings.PAGE_CACHE = False
+    # The call page's parts are kept on their own (tests/meetings/test_clock_pages.py).
+    settings.CLOCK_CACHE_SECONDS = 0
     url = finalized.get_absolute_url()
     get(client, url)
     second = get(client, url)

@@ -99,17 +99,22 @@ def test_a_person_with_nothing_yet_has_a_plain_page(client):
 
 def test_a_long_history_of_calls_is_paged(client):
     bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    calls = []
     for week in range(53):
         meeting = MeetingFactory(start=at(2020, 1, 1) + dt.timedelta(weeks=week))
         AttendanceFactory(meeting=meeting, attendee=bo)
+        calls.append(meeting)
     first = client.get("/people/bo/").content.decode()
     assert "53 calls joined, the first on" in first
     assert ">2020-01-01</a>" in first  # the first call, named in the summary
     assert first.count('<li><a href="/calls/series-') == 50
-    assert "Page 1 of 2" in first
-    assert 'href="?page=2">Older calls' in first
-    last = client.get("/people/bo/?page=2").content.decode()
+    # Newest first: the 50th newest is the 4th oldest.
+    assert f'href="?older={calls[3].pk}">Older calls' in first
+    last = client.get(f"/people/bo/?older={calls[3].pk}").content.decode()
     assert last.count('<li><a href="/calls/series-') == 3
-    # A page number out of range or not a number still shows a page.
-    assert client.get("/people/bo/?page=99").status_code == 200
-    assert client.get("/people/bo/?page=x").status_code == 200
+    assert f'href="?newer={calls[2].pk}">Newer calls' in last
+    # A cursor that is no call, or not a number, shows the first page.
+    for junk in ("99999", "x", "0", "-1", "1" * 40):
+        page = client.get(f"/people/bo/?older={junk}")
+        assert page.status_code == 200
+        assert page.content.decode().count('<li><a href="/calls/series-') == 50

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
+from agenda.services import refresh_stored_html
 from meetings.models import (
     Attendance,
     GitHubReference,
@@ -100,6 +101,11 @@ class Command(BaseCommand):
             Meeting.objects.filter(
                 series__slug__startswith="fake-"
             ).refresh_search_documents()
+            # ... and renders nothing: store the HTML the pages show now, not at
+            # each call's first view.
+            refresh_stored_html(
+                meetings=Meeting.objects.filter(series__slug__startswith="fake-")
+            )
         elapsed = time.monotonic() - began
         summary = ", ".join(f"{n:,} {label}" for label, n in counts.items())
         self.stdout.write(
