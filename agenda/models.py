@@ -309,6 +309,22 @@ class AgendaItem(PublicModel):
         return self.status == self.Status.PROPOSED
 
     @property
+    def is_accepted(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == self.Status.DECLINED
+
+    @property
+    def is_deferred(self) -> bool:
+        return self.status == self.Status.DEFERRED
+
+    @property
+    def is_discussed(self) -> bool:
+        return self.status == self.Status.DISCUSSED
+
+    @property
     def presenter_entries(self) -> list[tuple[Attendee | None, str]]:
         """Everyone presenting, as (person, "") for linked people followed by
         (None, name) for names written in `presenter_names` ("Fahad/MattCaya")

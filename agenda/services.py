@@ -15,23 +15,16 @@ from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Meeting, ReleaseTeam
-from meetings.references import sync_github_references
+from meetings.roles import give_rights_to_mc
 from meetings.services import (
     EditConflict,
     MeetingError,
     bump_version,
     conflict_message,
     describe_record,
-    following_meeting,
-    format_moment,
-    get_or_create_next_meeting,
     lock_meeting,
-    log_meeting_change,
-    release_teams_in_progress,
-    save_new_version,
 )
 from notices.models import Notice, Preference, SeriesChannels
-from notices.services import enqueue_notice
 from people.models import Attendee
 
 Status = AgendaItem.Status
@@ -105,7 +98,7 @@ def _tell_proposer(
             .values_list("email", flat=True)
             .first()
         )
-    enqueue_notice(
+    Notice.objects.enqueue(
         kind=kind,
         about=item,
         occurrence=occurrence,
@@ -433,6 +426,22 @@ def current_meeting_of(item: ActionItem) -> Meeting | None:
 # Finalize ----------------------------------------------------------------------------
 
 
+def get_or_create_next_meeting(
+    *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
+) -> tuple[Meeting, bool]:
+    """The series' next call, scheduled from the recurrence if it does not exist.
+
+    Its MC is the meeting's "MC next call", who gets the MC's rights at once.
+    """
+    with transaction.atomic():
+        existing = meeting.following()
+        if existing:
+            return existing, False
+        next_meeting = meeting.create_next(user=user, reason=reason)
+        give_rights_to_mc(next_meeting)
+    return next_meeting, True
+
+
 @dataclass
 class FinalizeResult:
     """What finalizing did, for the message to the MC."""
@@ -455,7 +464,7 @@ def finalize_problems(*, meeting: Meeting, now: dt.datetime) -> list[str]:
     if meeting.start > now:
         problems.append(
             f"The call has not started yet: it starts at "
-            f"{format_moment(meeting, meeting.start)}."
+            f"{meeting.format_moment(meeting.start)}."
         )
     if meeting.mc_id is None:
         problems.append("No MC is set for this call.")
@@ -483,12 +492,10 @@ def finalize_meeting(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        current = lock_meeting(
-            meeting=meeting, editable=False, related=("mc", "next_mc")
-        )
+        current = Meeting.objects.locked(meeting.pk, related=("mc", "next_mc"))
         if current.is_finalized:
             result = FinalizeResult(meeting=current, already_finalized=True)
-            result.next_meeting = following_meeting(meeting=current)
+            result.next_meeting = current.following()
             return result
         problems = finalize_problems(meeting=current, now=now)
         if problems:
@@ -501,10 +508,10 @@ def finalize_meeting(
         current.status = Meeting.Status.FINALIZED
         current.finalized_at = now
         current.finalized_by = user
-        save_new_version(current, user=user, reason="Finalized the notes")
-        log_meeting_change(meeting=current, user=user, message="Finalized the notes.")
+        current.save_new_version(user=user, reason="Finalized the notes")
+        current.log_change(user=user, message="Finalized the notes.")
         # /refs/ pages list finalized calls, so their references are stored now.
-        sync_github_references(current)
+        current.sync_github_references()
 
         result = FinalizeResult(meeting=current)
         next_meeting, created = get_or_create_next_meeting(
@@ -516,8 +523,8 @@ def finalize_meeting(
         if not created and current.next_mc_id:
             if next_meeting.mc_id is None and not next_meeting.is_finalized:
                 next_meeting.mc_id = current.next_mc_id
-                save_new_version(
-                    next_meeting, user=user, reason="MC set from the previous call"
+                next_meeting.save_new_version(
+                    user=user, reason="MC set from the previous call"
                 )
             elif next_meeting.mc_id != current.next_mc_id:
                 result.notes.append(
@@ -563,7 +570,9 @@ def finalize_meeting(
             .select_related("meeting")
             .prefetch_related("owners")
         )
-        result.release_teams = list(release_teams_in_progress(meeting=current))
+        result.release_teams = list(
+            ReleaseTeam.objects.in_progress(series_id=current.series_id)
+        )
         _enqueue_finalize_notices(meeting=current, now=now)
     return result
 
@@ -578,7 +587,7 @@ def _enqueue_finalize_notices(*, meeting: Meeting, now: dt.datetime) -> None:
             (channels.list_address, Notice.Channel.EMAIL),
             (channels.webhook_url, Notice.Channel.WEBHOOK),
         ):
-            enqueue_notice(
+            Notice.objects.enqueue(
                 kind=Notice.Kind.NOTES_PUBLISHED,
                 about=meeting,
                 occurrence=occurrence,
@@ -597,7 +606,7 @@ def _enqueue_finalize_notices(*, meeting: Meeting, now: dt.datetime) -> None:
         .distinct()
     )
     for owner in owners:
-        enqueue_notice(
+        Notice.objects.enqueue(
             kind=Notice.Kind.ACTION_ITEMS,
             about=meeting,
             occurrence=occurrence,
@@ -797,11 +806,8 @@ def restore_meeting_version(
             if old is not None and old.discussion_notes != item.discussion_notes:
                 item.discussion_notes = old.discussion_notes
                 _save(item, user=user, reason=f"Restored version {record.version}")
-        save_new_version(
-            current, user=user, reason=f"Restored version {record.version}"
-        )
-        log_meeting_change(
-            meeting=current,
+        current.save_new_version(user=user, reason=f"Restored version {record.version}")
+        current.log_change(
             user=user,
             message=f"Restored the notes of version {record.version}.",
         )

@@ -57,7 +57,6 @@ from meetings.services import (
     can_view_meeting,
     check_in_window,
     confirm_check_ins,
-    format_moment,
     plan_attendance,
     record_attendance,
 )
@@ -108,17 +107,6 @@ def proposal_from_token(token: str) -> AgendaItem:
     return item
 
 
-def proposals_open(meeting: Meeting, now=None) -> bool:
-    """People may propose on time until the call starts, while it is scheduled."""
-    return meeting.status == Meeting.Status.SCHEDULED and not meeting.has_started(now)
-
-
-def form_shown(meeting: Meeting, now=None) -> bool:
-    """The form is offered until the call is over: on time before the start,
-    as a late proposal while the call is on."""
-    return proposals_open(meeting, now) or meeting.is_on(now)
-
-
 PROPOSAL_LIMIT_SCOPE = "proposals"
 
 
@@ -148,10 +136,12 @@ class ProposeView(CreateView):
         # A proposal sent after the start (typed before it, say) is kept as late
         # while the notes are open; only a finalized or cancelled call refuses one,
         # and then the text is shown back so nothing typed is lost.
-        refused = (
-            not self.meeting.takes_proposals()
+        # The form itself is offered until the call is over: on time before the
+        # start, as a late proposal while the call is on.
+        refused = not (
+            self.meeting.proposals_open(late=True)
             if request.method == "POST"
-            else not form_shown(self.meeting)
+            else self.meeting.proposals_open() or self.meeting.is_on()
         )
         if refused:
             return render(
@@ -159,7 +149,7 @@ class ProposeView(CreateView):
                 "agenda/proposals_closed.html",
                 {
                     "meeting": self.meeting,
-                    "late_ok": self.meeting.takes_proposals(),
+                    "late_ok": self.meeting.proposals_open(late=True),
                     "sent_title": request.POST.get("title", "")[:200],
                     "sent_description": request.POST.get("description", "")[:5000],
                 },
@@ -246,7 +236,7 @@ class ProposalView(UpdateView):
         return proposal_from_token(self.kwargs["token"])
 
     def can_edit(self, item) -> bool:
-        return item.is_proposed and item.meeting.takes_proposals()
+        return item.is_proposed and item.meeting.proposals_open(late=True)
 
     def post(self, request, *args, **kwargs):
         self.object = self.get_object()
@@ -280,7 +270,7 @@ def withdraw_proposal(request, token):
     item = proposal_from_token(token)
     if request.method != "POST":
         return redirect("agenda:proposal", token=token)
-    if not (item.is_proposed and item.meeting.takes_proposals()):
+    if not (item.is_proposed and item.meeting.proposals_open(late=True)):
         messages.error(
             request, _("This item can no longer be withdrawn: the MC has handled it.")
         )
@@ -764,7 +754,7 @@ class NotebookView(View):
             "minutes_left": max(0, int((meeting.end - now).total_seconds() // 60)),
             "has_started": meeting.has_started(now),
             "has_ended": meeting.end <= now,
-            "starts_at": format_moment(meeting, meeting.start),
+            "starts_at": meeting.format_moment(meeting.start),
             "check_in_url": self.request.build_absolute_uri(
                 reverse(
                     "meetings:checkin",

@@ -68,11 +68,8 @@ from meetings.services import (
     check_in_window,
     check_version,
     confirm_check_ins,
-    following_meeting,
-    format_moment,
     plan_attendance,
     record_attendance,
-    release_teams_in_progress,
     reopen_meeting,
     runs_meeting,
     save_meeting,
@@ -670,11 +667,13 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
             .proposed()
             .count(),
             "check_in_url": check_in_url,
-            "check_in_opens": format_moment(meeting, opens),
-            "check_in_closes": format_moment(meeting, closes),
+            "check_in_opens": meeting.format_moment(opens),
+            "check_in_closes": meeting.format_moment(closes),
             "check_in_refusal": check_in_refusal(meeting=meeting),
-            "release_teams_in_progress": release_teams_in_progress(meeting=meeting),
-            "next_meeting": following_meeting(meeting=meeting),
+            "release_teams_in_progress": ReleaseTeam.objects.in_progress(
+                series_id=meeting.series_id
+            ),
+            "next_meeting": meeting.following(),
             "can_finalize": not meeting.is_finalized and can_edit,
         }
 
@@ -940,8 +939,8 @@ class MeetingAdmin(NoRevertHistoryMixin, SimpleHistoryAdmin):
             ),
             "old": old,
             "new": new,
-            "old_when": format_moment(meeting, old.history_date),
-            "new_when": format_moment(meeting, new.history_date),
+            "old_when": meeting.format_moment(old.history_date),
+            "new_when": meeting.format_moment(new.history_date),
             "lines": diff_versions(old=old, new=new),
             "can_restore": can_restore(request, meeting),
             "versions_url": reverse(

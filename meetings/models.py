@@ -2,6 +2,8 @@ import datetime as dt
 import zoneinfo
 
 from django.conf import settings
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -10,7 +12,7 @@ from django.core.validators import (
     MinValueValidator,
     RegexValidator,
 )
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.functions import Coalesce, Concat, Lower, Substr
 from django.urls import reverse
 from django.utils import timezone
@@ -19,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
 
-from meetings.markdown import link_definitions
+from meetings.markdown import github_references, link_definitions
 from pagecache.models import PublicModel, PublicQuerySet
 from people.models import Attendee
 
@@ -246,13 +248,24 @@ class MeetingQuerySet(PublicQuerySet):
             return self.none()
         return self.filter(date=day, ordinal=ordinal)
 
+    def locked(self, pk: int, *, related: tuple[str, ...] = ()) -> "Meeting":
+        """The meeting read again with its row locked until the transaction ends.
+
+        Call inside `transaction.atomic()`. On PostgreSQL a second writer waits here
+        for the first to commit, then reads what it wrote (SQLite locks the whole
+        database on write).
+        """
+        return (
+            self.select_for_update(of=("self",))
+            .select_related("series", "finalized_by", *related)
+            .get(pk=pk)
+        )
+
     def with_counts(self):
         """Annotate attendee and agenda-item counts without multiplying rows."""
         return self.annotate(
-            attendee_count=_count_of(Attendance),
-            agenda_item_count=_count_of(
-                self.model._meta.get_field("agenda_items").related_model
-            ),
+            attendee_count=_count_of("attendances"),
+            agenda_item_count=_count_of("agenda_items"),
         )
 
     def refresh_search_documents(self) -> int:
@@ -360,13 +373,14 @@ ON_AFTER_END = dt.timedelta(minutes=30)
 SEARCH_SNIPPET_CHARS = 300
 
 
-def _count_of(model) -> models.Expression:
-    """A correlated COUNT of `model` rows pointing at the outer meeting."""
+def _count_of(relation: str) -> models.Expression:
+    """A correlated COUNT of the outer meeting's `relation` (a reverse relation's
+    name): one subquery per count, so two counts never multiply each other's rows."""
     rows = (
-        model.objects.filter(meeting=models.OuterRef("pk"))
+        Meeting.objects.filter(pk=models.OuterRef("pk"))
         .order_by()
-        .values("meeting")
-        .annotate(n=models.Count("pk"))
+        .values("pk")
+        .annotate(n=models.Count(relation))
         .values("n")
     )
     return Coalesce(models.Subquery(rows), 0)
@@ -670,8 +684,15 @@ class Meeting(PublicModel):
     def has_started(self, now=None) -> bool:
         return self.start <= (now or timezone.now())
 
-    def proposals_open(self, now=None) -> bool:
-        """People may propose until the call starts, while it is still scheduled."""
+    def proposals_open(self, now=None, *, late: bool = False) -> bool:
+        """Whether people may propose items (and edit or withdraw theirs).
+
+        On time: until the call starts, while it is still scheduled. With `late`:
+        also after the start until the notes are finalized, a proposal then kept
+        as late for the MC to take or defer.
+        """
+        if late:
+            return self.status in (self.Status.SCHEDULED, self.Status.HELD)
         return self.status == self.Status.SCHEDULED and not self.has_started(now)
 
     def is_on(self, now=None) -> bool:
@@ -681,11 +702,6 @@ class Meeting(PublicModel):
             self.status in (self.Status.SCHEDULED, self.Status.HELD)
             and self.start <= now <= self.end + ON_AFTER_END
         )
-
-    def takes_proposals(self) -> bool:
-        """Before the start a proposal is on time; after it, until the notes are
-        finalized, it is kept as late for the MC to take or defer."""
-        return self.status in (self.Status.SCHEDULED, self.Status.HELD)
 
     def compose_search_document(self, agenda_items) -> str:
         """The text search looks in besides the title: series, notes and agenda.
@@ -702,6 +718,127 @@ class Meeting(PublicModel):
     def notes_are_public(self) -> bool:
         """Notes are public once finalized; before that only the agenda is."""
         return self.is_finalized
+
+    def format_moment(self, moment: dt.datetime) -> str:
+        """A time as the series' people read it, e.g. "2024-05-01 16:05 CEST"."""
+        return moment.astimezone(self.series.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
+
+    def save_new_version(
+        self,
+        *,
+        user: AbstractBaseUser | None,
+        reason: str,
+        update_fields: list[str] | None = None,
+    ) -> None:
+        """Save as the next version; its history record says who and why.
+
+        Any open edit form loaded at the previous version becomes stale.
+        """
+        self.version += 1
+        self._history_user = user
+        self._change_reason = reason[:100]
+        self.save(update_fields=update_fields)
+
+    def log_change(self, *, user: AbstractBaseUser | None, message: str) -> None:
+        """Write the admin's log entry ("Recent actions", object history)."""
+        if user is None or not user.is_authenticated:
+            return
+        LogEntry.objects.log_actions(
+            user_id=user.pk,
+            queryset=[self],
+            action_flag=CHANGE,
+            change_message=message,
+            single_object=True,
+        )
+
+    def following(self) -> "Meeting | None":
+        """The series' next call after this one, if it is already scheduled.
+
+        That is the first call (not cancelled) after it, provided it falls no later
+        than the date the recurrence gives; a call further out means the regular
+        one in between is still missing.
+        """
+        regular = self.series.start_following(self.start)
+        candidate = (
+            Meeting.objects.filter(series=self.series_id, start__gt=self.start)
+            .exclude(status=Meeting.Status.CANCELLED)
+            .select_related("series", "mc")
+            .order_by("start", "ordinal")
+            .first()
+        )
+        if (
+            candidate
+            and candidate.date <= regular.astimezone(self.series.tzinfo).date()
+        ):
+            return candidate
+        return None
+
+    def create_next(self, *, user: AbstractBaseUser | None, reason: str) -> "Meeting":
+        """Schedule the series' next call from the recurrence, its MC this call's
+        "MC next call". A regular slot taken by a cancelled call moves the new one
+        a further interval on. (Check `following()` first.)"""
+        start = self.series.start_following(self.start)
+        for _attempt in range(52):
+            day = start.astimezone(self.series.tzinfo).date()
+            if not Meeting.objects.filter(
+                series=self.series_id, date=day, ordinal=1
+            ).exists():
+                break
+            start = self.series.start_following(start)
+        next_meeting = Meeting(
+            series=self.series,
+            start=start,
+            mc_id=self.next_mc_id,
+            status=Meeting.Status.SCHEDULED,
+        )
+        next_meeting._history_user = user
+        next_meeting._change_reason = reason[:100]
+        next_meeting.save()
+        return next_meeting
+
+    def github_references_in_notes(self) -> set[tuple[str, str, int]]:
+        """Every issue or PR that the meeting's markdown links to, as rendered.
+
+        Reads highlights, free notes and each agenda item's description, discussion
+        notes and links, through reverse accessors so meetings never imports agenda.
+        """
+        default_repo = self.series.github_repo
+        texts = [self.highlights, self.notes]
+        for item in self.agenda_items.all():
+            texts += [item.description, item.discussion_notes, item.links]
+        found: dict[tuple[str, str, int], tuple[str, str, int]] = {}
+        for text in texts:
+            for owner, repo, number in github_references(text or "", default_repo):
+                # One row per issue however its owner/repo was capitalised.
+                found.setdefault(
+                    (owner.lower(), repo.lower(), number), (owner, repo, number)
+                )
+        return set(found.values())
+
+    def sync_github_references(self) -> list["GitHubReference"]:
+        """Store exactly the references the meeting's notes make; return them.
+
+        Call it after a meeting's notes or agenda change (save, finalize, import).
+        """
+        wanted = self.github_references_in_notes()
+        wanted_keys = {(o.lower(), r.lower(), n): (o, r, n) for o, r, n in wanted}
+        with transaction.atomic():
+            keep, stale = [], []
+            for ref in self.github_refs.all():
+                key = (ref.owner.lower(), ref.repo.lower(), ref.number)
+                if wanted_keys.pop(key, None):
+                    keep.append(ref)
+                else:
+                    stale.append(ref.pk)
+            if stale:
+                GitHubReference.objects.filter(pk__in=stale).delete()
+            created = GitHubReference.objects.bulk_create(
+                [
+                    GitHubReference(meeting=self, owner=o, repo=r, number=n)
+                    for o, r, n in sorted(wanted_keys.values())
+                ]
+            )
+        return sorted(keep + created, key=lambda ref: (ref.owner, ref.repo, ref.number))
 
 
 class Attendance(PublicModel):
@@ -822,6 +959,20 @@ class CheckIn(models.Model):
         return f"@{self.github_handle} at {self.meeting} ({state})"
 
 
+class ReleaseTeamQuerySet(PublicQuerySet):
+    def in_progress(self, *, series_id: int):
+        """Release teams of the series (or of no call) that have not shipped yet."""
+        return (
+            self.filter(released_on__isnull=True)
+            .filter(
+                models.Q(meeting__series_id=series_id) | models.Q(meeting__isnull=True)
+            )
+            .select_related("lead")
+            .prefetch_related("members")
+            .order_by("planned_date", "version")
+        )
+
+
 class ReleaseTeam(PublicModel):
     """The people who volunteered to cut one release."""
 
@@ -865,6 +1016,8 @@ class ReleaseTeam(PublicModel):
     notes = MarkdownxField(
         _("notes"), blank=True, help_text=_("Next steps, links (markdown).")
     )
+
+    objects = ReleaseTeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["-planned_date", "-version"]

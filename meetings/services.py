@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
@@ -19,7 +18,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import get_text_list
 
-from meetings.models import Attendance, CheckIn, Meeting, ReleaseTeam
+from meetings.models import Attendance, CheckIn, Meeting
 from meetings.roles import give_rights_to_mc, takes_notes
 from people.models import Attendee, normalize_handle, validate_github_handle
 from people.parsing import parse_attendee_lines
@@ -95,11 +94,6 @@ def can_view_meeting(user: AbstractBaseUser | AnonymousUser, meeting: Meeting) -
 # Versions and conflicts ------------------------------------------------------------
 
 
-def format_moment(meeting: Meeting, moment: dt.datetime) -> str:
-    """A time as the series' people read it, e.g. "2024-05-01 16:05 CEST"."""
-    return moment.astimezone(meeting.series.tzinfo).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def describe_user(user: AbstractBaseUser | None) -> str:
     """A person's name as messages show it."""
     if user is None:
@@ -139,7 +133,7 @@ def changes_since(*, meeting: Meeting, version: int) -> list[str]:
         if record.version > version:
             lines.append(
                 f"version {record.version} by {describe_user(record.history_user)} "
-                f"at {format_moment(meeting, record.history_date)}: "
+                f"at {meeting.format_moment(record.history_date)}: "
                 f"{describe_record(record, previous)}"
             )
         previous = record
@@ -161,7 +155,7 @@ def conflict_message(*, meeting: Meeting, loaded_version: int) -> str:
 def locked_message(meeting: Meeting) -> str:
     """The refusal of an edit to finalized notes."""
     by = describe_user(meeting.finalized_by) if meeting.finalized_by_id else "someone"
-    when = format_moment(meeting, meeting.finalized_at) if meeting.finalized_at else ""
+    when = meeting.format_moment(meeting.finalized_at) if meeting.finalized_at else ""
     return (
         f"These notes were finalized by {by}{' at ' + when if when else ''} and are "
         f"locked: nothing was saved. A Maintainer can reopen them."
@@ -171,18 +165,10 @@ def locked_message(meeting: Meeting) -> str:
 def lock_meeting(
     *, meeting: Meeting, editable: bool = True, related: tuple[str, ...] = ()
 ) -> Meeting:
-    """The meeting read again with its row locked until the transaction ends.
-
-    Call inside `transaction.atomic()`. On PostgreSQL a second writer waits here
-    for the first to commit, then reads what it wrote (SQLite locks the whole
-    database on write). With `editable`, finalized notes are refused with
-    `MeetingLocked`.
-    """
-    current = (
-        Meeting.objects.select_for_update(of=("self",))
-        .select_related("series", "finalized_by", *related)
-        .get(pk=meeting.pk)
-    )
+    """The meeting with its row locked (`Meeting.objects.locked`, inside
+    `transaction.atomic()`); with `editable`, finalized notes are refused with
+    `MeetingLocked`."""
+    current = Meeting.objects.locked(meeting.pk, related=related)
     if editable and current.is_finalized:
         raise MeetingLocked(locked_message(current), code="locked")
     return current
@@ -240,23 +226,6 @@ def save_meeting(
     return meeting
 
 
-def save_new_version(
-    meeting: Meeting,
-    *,
-    user: AbstractBaseUser | None,
-    reason: str,
-    update_fields: list[str] | None = None,
-) -> None:
-    """Save `meeting` as its next version; its history record says who and why.
-
-    Any open edit form loaded at the previous version becomes stale.
-    """
-    meeting.version += 1
-    meeting._history_user = user
-    meeting._change_reason = reason[:100]
-    meeting.save(update_fields=update_fields)
-
-
 def bump_version(
     *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
 ) -> Meeting:
@@ -268,82 +237,14 @@ def bump_version(
     """
     with transaction.atomic():
         current = lock_meeting(meeting=meeting)
-        save_new_version(
-            current, user=user, reason=reason, update_fields=["version", "updated_at"]
+        current.save_new_version(
+            user=user, reason=reason, update_fields=["version", "updated_at"]
         )
     meeting.version = current.version
     return current
 
 
-def log_meeting_change(
-    *, meeting: Meeting, user: AbstractBaseUser | None, message: str
-) -> None:
-    """Write the admin's log entry ("Recent actions", object history)."""
-    if user is None or not user.is_authenticated:
-        return
-    LogEntry.objects.log_actions(
-        user_id=user.pk,
-        queryset=[meeting],
-        action_flag=CHANGE,
-        change_message=message,
-        single_object=True,
-    )
-
-
-# Next meeting, reopening -------------------------------------------------------------
-
-
-def following_meeting(*, meeting: Meeting) -> Meeting | None:
-    """The series' next call after `meeting`, if it is already scheduled.
-
-    That is the first call (not cancelled) after it, provided it falls no later than
-    the date the recurrence gives; a call further out means the regular one in
-    between is still missing.
-    """
-    regular = meeting.series.start_following(meeting.start)
-    candidate = (
-        Meeting.objects.filter(series=meeting.series_id, start__gt=meeting.start)
-        .exclude(status=Meeting.Status.CANCELLED)
-        .select_related("series", "mc")
-        .order_by("start", "ordinal")
-        .first()
-    )
-    if candidate and candidate.date <= regular.astimezone(meeting.series.tzinfo).date():
-        return candidate
-    return None
-
-
-def get_or_create_next_meeting(
-    *, meeting: Meeting, user: AbstractBaseUser | None, reason: str
-) -> tuple[Meeting, bool]:
-    """The series' next call, scheduled from the recurrence if it does not exist.
-
-    Its MC is the meeting's "MC next call". A regular slot taken by a cancelled
-    call moves the new one a further interval on.
-    """
-    with transaction.atomic():
-        existing = following_meeting(meeting=meeting)
-        if existing:
-            return existing, False
-        start = meeting.series.start_following(meeting.start)
-        for _attempt in range(52):
-            day = start.astimezone(meeting.series.tzinfo).date()
-            if not Meeting.objects.filter(
-                series=meeting.series_id, date=day, ordinal=1
-            ).exists():
-                break
-            start = meeting.series.start_following(start)
-        next_meeting = Meeting(
-            series=meeting.series,
-            start=start,
-            mc_id=meeting.next_mc_id,
-            status=Meeting.Status.SCHEDULED,
-        )
-        next_meeting._history_user = user
-        next_meeting._change_reason = reason[:100]
-        next_meeting.save()
-        give_rights_to_mc(next_meeting)
-    return next_meeting, True
+# Reopening -------------------------------------------------------------
 
 
 def reopen_meeting(
@@ -366,25 +267,9 @@ def reopen_meeting(
         current.status = Meeting.Status.HELD
         current.finalized_at = None
         current.finalized_by = None
-        save_new_version(current, user=user, reason=f"Reopened: {reason}")
-        log_meeting_change(
-            meeting=current, user=user, message=f"Reopened the notes: {reason}"
-        )
+        current.save_new_version(user=user, reason=f"Reopened: {reason}")
+        current.log_change(user=user, message=f"Reopened the notes: {reason}")
     return current
-
-
-def release_teams_in_progress(*, meeting: Meeting):
-    """Release teams of the series (or of no call) that have not shipped yet."""
-    return (
-        ReleaseTeam.objects.filter(released_on__isnull=True)
-        .filter(
-            models.Q(meeting__series_id=meeting.series_id)
-            | models.Q(meeting__isnull=True)
-        )
-        .select_related("lead")
-        .prefetch_related("members")
-        .order_by("planned_date", "version")
-    )
 
 
 # Attendance ---------------------------------------------------------------------------
@@ -509,8 +394,7 @@ def record_attendance(
             if attendance:
                 result.added.append(attendance)
         if result.added:
-            log_meeting_change(
-                meeting=current,
+            current.log_change(
                 user=user,
                 message=f"Added {len(result.added)} people to who joined "
                 f"({len(result.created_people)} new).",
@@ -549,11 +433,11 @@ def check_in_refusal(*, meeting: Meeting, now: dt.datetime | None = None) -> str
         return "The notes of this call are finalized: check-in is closed."
     if now < opens:
         return (
-            f"Check-in opens when the call starts, at {format_moment(meeting, opens)}."
+            f"Check-in opens when the call starts, at {meeting.format_moment(opens)}."
         )
     if now > closes:
         return (
-            f"Check-in closed at {format_moment(meeting, closes)}, 30 minutes after "
+            f"Check-in closed at {meeting.format_moment(closes)}, 30 minutes after "
             f"the call ended."
         )
     return ""
@@ -645,8 +529,7 @@ def confirm_check_ins(
             )
             result.confirmed.append(record)
         if result.added:
-            log_meeting_change(
-                meeting=current,
+            current.log_change(
                 user=user,
                 message=f"Confirmed {len(result.confirmed)} check-ins: added "
                 f"{len(result.added)} people to who joined "

@@ -42,7 +42,6 @@ from meetings.services import (
     check_in_refusal,
     check_in_signed_in,
     check_in_window,
-    format_moment,
 )
 from people.models import Attendee
 from ratelimits.services import client_address, take
@@ -578,8 +577,8 @@ class CheckInView(FormView):
             meeting=self.meeting,
             person=self.signed_in_person(),
             refusal=check_in_refusal(meeting=self.meeting),
-            opens=format_moment(self.meeting, opens),
-            closes=format_moment(self.meeting, closes),
+            opens=self.meeting.format_moment(opens),
+            closes=self.meeting.format_moment(closes),
             **kwargs,
         )
 

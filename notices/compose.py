@@ -22,7 +22,6 @@ from agenda.views import proposal_token
 from meetings.feeds import meeting_event
 from meetings.markdown import render_markdown
 from meetings.models import Meeting
-from meetings.services import format_moment
 from notices.models import Notice
 from notices.services import (
     ALL_TOPICS,
@@ -118,7 +117,7 @@ def _call_context(meeting: Meeting) -> dict:
         item.who = _presenters(item)
     return {
         "meeting": meeting,
-        "when": format_moment(meeting, meeting.start),
+        "when": meeting.format_moment(meeting.start),
         "page": absolute(meeting.get_absolute_url()),
         "propose": absolute(
             reverse(
@@ -225,7 +224,7 @@ def _proposal(notice, now):
         subject = f"Accepted: “{item.title}”"
         template = "proposal_accepted"
         if meeting:
-            context["when"] = format_moment(meeting, meeting.start)
+            context["when"] = meeting.format_moment(meeting.start)
             ics = meeting_ics(meeting, now)
     elif notice.kind == Kind.PROPOSAL_DECLINED:
         subject = f"Declined: “{item.title}”"
@@ -234,7 +233,7 @@ def _proposal(notice, now):
         subject = f"Deferred: “{item.title}”"
         template = "proposal_deferred"
         if meeting:
-            context["when"] = format_moment(meeting, meeting.start)
+            context["when"] = meeting.format_moment(meeting.start)
             ics = meeting_ics(meeting, now)
     return subject, template, context, link, ics
 

@@ -5,8 +5,10 @@ their own transactions, so nothing here imports agenda. What a notice says is
 composed when it is sent (notices/compose.py), from the objects it names.
 """
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +27,59 @@ class NoticeQuerySet(models.QuerySet):
 
     def sent(self):
         return self.filter(status=Notice.Status.SENT)
+
+    def enqueue(
+        self,
+        *,
+        kind: str,
+        about: models.Model,
+        occurrence: str,
+        address: str,
+        due_at: dt.datetime,
+        channel: str = "",
+        is_list: bool = False,
+        context: dict | None = None,
+    ) -> "Notice | None":
+        """Put one notice in the outbox unless its key is there already.
+
+        Call it inside the transaction of the change it reports, so a notice exists
+        exactly when the decision it reports was saved. Returns the new row, or
+        None when this notice was enqueued before (or has no address).
+        """
+        address = (address or "").strip()
+        if not address:
+            return None
+        channel = channel or Notice.Channel.EMAIL
+        if channel == Notice.Channel.EMAIL:
+            address = address.lower()
+        notice, created = self.get_or_create(
+            kind=kind,
+            object_key=object_key(about),
+            occurrence=occurrence,
+            address=address,
+            defaults={
+                "channel": channel,
+                "is_list": is_list,
+                "context": context or {},
+                "due_at": due_at,
+            },
+        )
+        if not created:
+            return None
+        transaction.on_commit(_wake_worker)
+        return notice
+
+
+def object_key(obj: models.Model) -> str:
+    """How a notice names the object it is about: "meeting:12"."""
+    return f"{obj._meta.model_name}:{obj.pk}"
+
+
+def _wake_worker() -> None:
+    # A notice due now goes out at the worker's next poll, not its next tick.
+    from notices.tasks import wake_worker
+
+    wake_worker()
 
 
 class Notice(models.Model):

@@ -13,7 +13,6 @@ from django.db import transaction
 from agenda.models import ActionItem
 from meetings.models import Meeting
 from notices.models import Notice, Preference, SeriesChannels
-from notices.services import enqueue_notice
 
 Kind = Notice.Kind
 
@@ -57,7 +56,7 @@ def plan_digests(*, now: dt.datetime) -> int:
             (channel.webhook_url, Notice.Channel.WEBHOOK),
         ):
             created += bool(
-                enqueue_notice(
+                Notice.objects.enqueue(
                     kind=Kind.AGENDA_DIGEST,
                     about=meeting,
                     occurrence=occurrence_of(meeting),
@@ -84,7 +83,7 @@ def plan_mc_reminders(*, now: dt.datetime) -> int:
     created = 0
     for meeting in meetings:
         created += bool(
-            enqueue_notice(
+            Notice.objects.enqueue(
                 kind=Kind.NEXT_MC,
                 about=meeting,
                 occurrence=occurrence_of(meeting),
@@ -109,7 +108,7 @@ def plan_action_digests(*, now: dt.datetime) -> int:
         actions=True, attendee__in=owners - {None}
     ).select_related("attendee"):
         created += bool(
-            enqueue_notice(
+            Notice.objects.enqueue(
                 kind=Kind.ACTION_DIGEST,
                 about=preference.attendee,
                 occurrence=week,

@@ -1,7 +1,7 @@
 """Writes to the outbox and to people's choices, and the claim protocol.
 
-Agenda's moderation and finalize services call `enqueue_notice` inside their own
-transaction, so a notice exists exactly when the decision it reports was saved.
+The outbox itself is written by `Notice.objects.enqueue` (notices/models.py),
+called inside the transaction of the decision it reports.
 Delivery (notices/delivery.py) claims due rows with a lease, so several workers,
 restarts and retries never send one twice.
 """
@@ -15,7 +15,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_tasks_db.utils import exclusive_transaction
 
-from notices.models import Notice, Preference
+from notices.models import Notice, Preference, _wake_worker
 
 Kind = Notice.Kind
 Status = Notice.Status
@@ -41,57 +41,6 @@ MAX_BACKOFF = dt.timedelta(hours=6)
 
 class NoticeError(Exception):
     """A notice action was refused."""
-
-
-def object_key(obj: models.Model) -> str:
-    """How a notice names the object it is about: "meeting:12"."""
-    return f"{obj._meta.model_name}:{obj.pk}"
-
-
-def enqueue_notice(
-    *,
-    kind: str,
-    about: models.Model,
-    occurrence: str,
-    address: str,
-    due_at: dt.datetime,
-    channel: str = Notice.Channel.EMAIL,
-    is_list: bool = False,
-    context: dict | None = None,
-) -> Notice | None:
-    """Put one notice in the outbox unless its key is there already.
-
-    Call it inside the transaction of the change it reports. Returns the new row,
-    or None when this notice was enqueued before (or has no address).
-    """
-    address = (address or "").strip()
-    if not address:
-        return None
-    if channel == Notice.Channel.EMAIL:
-        address = address.lower()
-    notice, created = Notice.objects.get_or_create(
-        kind=kind,
-        object_key=object_key(about),
-        occurrence=occurrence,
-        address=address,
-        defaults={
-            "channel": channel,
-            "is_list": is_list,
-            "context": context or {},
-            "due_at": due_at,
-        },
-    )
-    if not created:
-        return None
-    transaction.on_commit(_wake_worker)
-    return notice
-
-
-def _wake_worker() -> None:
-    # A notice due now goes out at the worker's next poll, not its next tick.
-    from notices.tasks import wake_worker
-
-    wake_worker()
 
 
 # People's choices ----------------------------------------------------------------
@@ -127,7 +76,7 @@ def request_confirmation(
     """Enqueue the e-mail with the address's confirmation link: at most one a day,
     so a public form cannot be used to flood an address."""
     now = now or timezone.now()
-    return enqueue_notice(
+    return Notice.objects.enqueue(
         kind=Kind.CONFIRM_ADDRESS,
         about=preference,
         occurrence=now.astimezone(dt.UTC).date().isoformat(),
@@ -198,11 +147,15 @@ def choose_person_address(
         target = (
             Preference.objects.select_for_update().filter(email__iexact=email).first()
         )
+        if target is not None and target != current and not verified:
+            # Someone else's choices may hang on it (a proposer who confirmed
+            # it): only GitHub's word that it is this person's takes it over.
+            raise NoticeError(
+                "This address already has its own choices: use the link in an "
+                "e-mail sent to it, verify it on GitHub and sign in again, or "
+                "pick another address."
+            )
         if target is not None and target.attendee_id not in (None, attendee.pk):
-            if not verified:
-                raise NoticeError(
-                    "This address gets another person's notices: pick another one.",
-                )
             # GitHub says the address is this person's: the other link was stale.
             Preference.objects.filter(pk=target.pk).update(attendee=None)
             target.attendee = None
@@ -251,11 +204,6 @@ def send_verdict(notice: Notice) -> tuple[str, str]:
     if not preference.is_confirmed:
         return "hold", "Waiting for the address to be confirmed."
     return "send", ""
-
-
-def may_send(notice: Notice) -> bool:
-    """Whether the address asked for this notice and confirmed it."""
-    return send_verdict(notice)[0] == "send"
 
 
 def _sign(value: dict, salt: str) -> str:

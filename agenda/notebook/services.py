@@ -21,8 +21,7 @@ from django.utils.text import get_text_list
 from agenda.models import ActionItem, AgendaItem
 from agenda.services import _save, announce_status_change, apply_action_item_status
 from meetings.models import Meeting
-from meetings.services import MeetingError, lock_meeting
-from meetings.services import save_new_version as save_meeting_version
+from meetings.services import lock_meeting
 from people.models import Attendee
 from people.parsing import parse_attendee_lines
 from people.services import match_attendee
@@ -156,10 +155,6 @@ class NotebookSave:
         return bool(self.saved)
 
 
-class NotebookError(MeetingError):
-    """A notebook save was refused as a whole."""
-
-
 def _person(text: str) -> tuple[Attendee | None, str]:
     """The one known person a "Name (@handle)" names, or None and the reason."""
     parsed, _unreadable = parse_attendee_lines(text)
@@ -264,8 +259,8 @@ def save_notebook(
             ]
             if len(labels) > 3:
                 labels = [*labels[:3], f"{len(labels) - 3} more"]
-            save_meeting_version(
-                current, user=user, reason=f"Notebook: {get_text_list(labels, 'and')}"
+            current.save_new_version(
+                user=user, reason=f"Notebook: {get_text_list(labels, 'and')}"
             )
     return result
 

@@ -22,7 +22,6 @@ from django.db import transaction
 
 from agenda.models import ActionItem, AgendaItem
 from agenda.notes.exporter import (
-    EXPORTED_STATUSES,
     call_data,
     export_series,
     meetings_for_export,
@@ -258,10 +257,6 @@ def round_trip(
             transaction.set_rollback(True)
     failures = [f"{f.file}: {f.error}" for f in report.files if f.failed]
     return failures + compare(before, after, limit=limit), after
-
-
-def exported_meetings() -> int:
-    return Meeting.objects.filter(status__in=EXPORTED_STATUSES).count()
 
 
 # The documented exceptions to "an unedited imported call exports as its source,

@@ -542,14 +542,6 @@ def strip_markers(line: str) -> str:
     return text.strip()
 
 
-def label_of_line(line: str) -> str | None:
-    """The section kind when the whole line is a label ("### Who joined", "**MC**")."""
-    text = strip_markers(line)
-    if not text:
-        return None
-    return classify_label(text)
-
-
 def split_label(text: str) -> tuple[str | None, str]:
     """("next_mc", "Ann") for "**MC Next Call**: Ann"; (None, text) otherwise."""
     bold = BOLD_LABEL_RE.match(text)

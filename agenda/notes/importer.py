@@ -605,19 +605,17 @@ class _Writer:
             AgendaItem,
             AgendaItem.objects.filter(meeting__in=[m for _p, m, _s in pending]),
         )
-        by_meeting: dict[int, list[AgendaItem]] = {}
-        for item in items:
-            by_meeting.setdefault(item.meeting_id, []).append(item)
-        Through = AgendaItem.presenters.through
-        Through.objects.bulk_create(
+        by_meeting = _by_meeting(items)
+        _link_people(
+            AgendaItem.presenters.through,
+            "agendaitem_id",
             [
-                Through(agendaitem_id=item.pk, attendee_id=person.pk)
+                pair
                 for plan, meeting, _series in pending
-                for item, people in zip(
+                for pair in zip(
                     by_meeting.get(meeting.pk, []), plan.presenters, strict=True
                 )
-                for person in dict.fromkeys(people)
-            ]
+            ],
         )
         actions = _bulk_with_history(
             [
@@ -637,19 +635,17 @@ class _Writer:
             ActionItem,
             ActionItem.objects.filter(meeting__in=[m for _p, m, _s in pending]),
         )
-        actions_by_meeting: dict[int, list[ActionItem]] = {}
-        for action in actions:
-            actions_by_meeting.setdefault(action.meeting_id, []).append(action)
-        OwnerThrough = ActionItem.owners.through
-        OwnerThrough.objects.bulk_create(
+        actions_by_meeting = _by_meeting(actions)
+        _link_people(
+            ActionItem.owners.through,
+            "actionitem_id",
             [
-                OwnerThrough(actionitem_id=action.pk, attendee_id=person.pk)
+                pair
                 for plan, meeting, _series in pending
-                for action, people in zip(
+                for pair in zip(
                     actions_by_meeting.get(meeting.pk, []), plan.owners, strict=True
                 )
-                for person in dict.fromkeys(people)
-            ]
+            ],
         )
         GitHubReference.objects.bulk_create(
             [
@@ -665,6 +661,26 @@ class _Writer:
             pk__in=[meeting.pk for _plan, meeting, _series in pending]
         ).refresh_search_documents()
         self.written += [meeting.pk for _plan, meeting, _series in pending]
+
+
+def _by_meeting(rows: list) -> dict[int, list]:
+    """Bulk-created rows grouped by their meeting, in creation order."""
+    grouped: dict[int, list] = {}
+    for row in rows:
+        grouped.setdefault(row.meeting_id, []).append(row)
+    return grouped
+
+
+def _link_people(through, column: str, pairs: list[tuple[object, list]]) -> None:
+    """Link each (row, people) pair through a many-to-many's `through` model in one
+    INSERT; `column` is the row's side (`agendaitem_id`), a person named twice once."""
+    through.objects.bulk_create(
+        [
+            through(**{column: row.pk}, attendee_id=person.pk)
+            for row, people in pairs
+            for person in dict.fromkeys(people)
+        ]
+    )
 
 
 def _fingerprint(pks: list[int], chunk: int = 500) -> None:

@@ -7,7 +7,6 @@ from agenda.models import ActionItem, AgendaItem
 from agenda.notes.check import lossless_failures, round_trip
 from agenda.notes.importer import NotesImportError, import_notes, sources_from_paths
 from meetings.models import GitHubReference, Meeting, MeetingSeries, ReleaseTeam
-from meetings.references import meeting_github_references
 from people.models import Alias, Attendee
 from tests.factories import AliasFactory, AttendeeFactory, MeetingSeriesFactory
 
@@ -122,7 +121,7 @@ def test_a_call_from_another_community_with_every_part():
     assert [str(r) for r in GitHubReference.objects.all()] == ["example/widget#101"]
     # Exactly what the rendered page links to: a later sync finds nothing to change.
     meeting = GitHubReference.objects.get().meeting
-    assert meeting_github_references(meeting) == {("example", "widget", 101)}
+    assert meeting.github_references_in_notes() == {("example", "widget", 101)}
     # A link nobody has a field for stays in the free notes, verbatim.
     assert meeting.notes == "**Minutes**: https://docs.example.org/widget/minutes"
     assert lossless_failures(report, sources("widget/2021-03-03.md")).ok

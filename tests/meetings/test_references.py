@@ -2,7 +2,6 @@ import pytest
 
 from meetings.markdown import github_references, render_markdown
 from meetings.models import GitHubReference
-from meetings.references import sync_github_references
 from tests.factories import (
     AgendaItemFactory,
     GitHubReferenceFactory,
@@ -100,7 +99,7 @@ def test_sync_stores_references_from_notes_and_agenda_items():
         discussion_notes="merged https://github.com/example/widget/pull/12",
         links="https://github.com/example/Widget/issues/10",
     )
-    refs = sync_github_references(meeting)
+    refs = meeting.sync_github_references()
     assert [str(ref) for ref in refs] == [
         "example/widget#10",
         "example/widget#11",
@@ -114,11 +113,11 @@ def test_sync_stores_references_from_notes_and_agenda_items():
 def test_sync_removes_references_no_longer_in_the_notes_and_keeps_the_rest():
     meeting = MeetingFactory(highlights="a/b#1 and a/b#2")
     stale = GitHubReferenceFactory(meeting=meeting, owner="x", repo="y", number=9)
-    sync_github_references(meeting)
+    meeting.sync_github_references()
     kept = meeting.github_refs.get(number=1)
     meeting.highlights = "only a/b#1 now"
     meeting.save()
-    sync_github_references(meeting)
+    meeting.sync_github_references()
     assert [str(ref) for ref in meeting.github_refs.all()] == ["a/b#1"]
     assert meeting.github_refs.get().pk == kept.pk
     assert not GitHubReference.objects.filter(pk=stale.pk).exists()
@@ -130,7 +129,7 @@ def test_ref_page_lists_finalized_calls_only(client):
     draft = MeetingFactory(highlights="a/b#5", status="held")
     other = MeetingFactory(highlights="a/b#6")
     for meeting in (finalized, draft, other):
-        sync_github_references(meeting)
+        meeting.sync_github_references()
     response = client.get("/refs/A/B/5/")
     html = response.content.decode()
     assert response.status_code == 200

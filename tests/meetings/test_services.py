@@ -8,6 +8,7 @@ from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
+from agenda.services import get_or_create_next_meeting
 from meetings.models import Attendance, Meeting
 from meetings.services import (
     CheckInRefused,
@@ -18,8 +19,6 @@ from meetings.services import (
     check_in,
     check_version,
     confirm_check_ins,
-    following_meeting,
-    get_or_create_next_meeting,
     plan_attendance,
     record_attendance,
     reopen_meeting,
@@ -131,7 +130,7 @@ def test_next_meeting_is_created_from_the_recurrence_with_the_next_mc():
     series = MeetingSeriesFactory(interval_weeks=2)
     bo = AttendeeFactory()
     meeting = held(series=series, start=START, next_mc=bo)
-    assert following_meeting(meeting=meeting) is None
+    assert meeting.following() is None
     created, is_new = get_or_create_next_meeting(meeting=meeting, user=None, reason="r")
     assert is_new
     assert created.start == START + dt.timedelta(weeks=2)
@@ -144,9 +143,9 @@ def test_an_earlier_special_call_is_the_next_one_a_later_one_is_not():
     series = MeetingSeriesFactory()
     meeting = held(series=series, start=START)
     far = held(series=series, start=START + dt.timedelta(weeks=3))
-    assert following_meeting(meeting=meeting) is None
+    assert meeting.following() is None
     special = held(series=series, start=START + dt.timedelta(days=2))
-    assert following_meeting(meeting=meeting) == special
+    assert meeting.following() == special
     assert far != special
 
 

@@ -371,3 +371,38 @@ def test_an_account_without_a_person_is_told_so(client):
     client.force_login(UserFactory())
     response = client.get(reverse("notices:preferences"))
     assert "Your account is not linked to a person yet" in response.text
+
+
+def test_each_sign_in_reads_githubs_addresses_again(client, fake_github):
+    account = sign_in_with_github(
+        client,
+        fake_github,
+        email="ada@example.org",
+        other_emails=[("b@x.example", True)],
+    )
+    page = client.get(reverse("notices:preferences"))
+    assert "b@x.example (verified by GitHub)" in page.text
+    # On GitHub the second address is no longer verified; Ada signs in again.
+    account.other_emails = [("b@x.example", False)]
+    client.logout()
+    github_sign_in.sign_in(client, fake_github, account)
+    page = client.get(reverse("notices:preferences"))
+    assert "ada@example.org (verified by GitHub)" in page.text
+    assert "b@x.example" not in page.text
+
+
+def test_an_address_with_someone_elses_choices_is_not_taken_without_github(
+    client, fake_github, clock
+):
+    sign_in_with_github(client, fake_github)
+    sam = Preference.objects.create(
+        email="sam@example.org", proposals=True, mc=False, confirmed_at=clock.now
+    )
+    response = client.post(
+        reverse("notices:preferences"),
+        {"address": "other", "other_address": "sam@example.org", "topics": ["mc"]},
+    )
+    assert response.status_code == 200
+    assert "This address already has its own choices" in response.text
+    sam.refresh_from_db()
+    assert (sam.attendee, sam.proposals, sam.mc) == (None, True, False)

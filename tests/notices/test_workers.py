@@ -7,7 +7,6 @@ from django.db import connection, connections
 
 from notices.delivery import run_once
 from notices.models import Notice, Preference
-from notices.services import enqueue_notice
 from tests.factories import AgendaItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +24,7 @@ def test_two_racing_workers_send_each_notice_once(mail_settings, smtp, clock):
     for n in range(NOTICES):
         item = AgendaItemFactory(proposer_email=f"p{n}@example.org")
         Preference.objects.create(email=item.proposer_email, confirmed_at=clock.now)
-        enqueue_notice(
+        Notice.objects.enqueue(
             kind=Notice.Kind.PROPOSAL_DECLINED,
             about=item,
             occurrence="v1",

@@ -16,7 +16,6 @@ from meetings.models import (
     ReleaseTeam,
     RoleGrant,
 )
-from meetings.references import sync_github_references
 from meetings.roles import grant_role
 from notices.models import Preference, SeriesChannels
 from people.models import Alias, Attendee
@@ -201,7 +200,7 @@ class Command(BaseCommand):
                     position=position,
                 )
                 action.owners.add(people[owner])
-            sync_github_references(meeting)
+            meeting.sync_github_references()
             if weeks_ago == 2:
                 team = ReleaseTeam.objects.create(
                     version="1.5.0",
