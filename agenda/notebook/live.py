@@ -95,20 +95,6 @@ def _lock_meeting(meeting_id: int, *, share: bool) -> str:
     return row[0]
 
 
-def store_update(
-    *, meeting_id: int, data: bytes, user: AbstractBaseUser | None
-) -> NotebookUpdate:
-    """Store one update from a browser; refused once the notes are finalized."""
-    with transaction.atomic():
-        if _lock_meeting(meeting_id, share=True) == Meeting.Status.FINALIZED:
-            raise NotebookLocked(meeting_id)
-        return NotebookUpdate.objects.create(
-            meeting_id=meeting_id,
-            data=data,
-            author=user if user and user.is_authenticated else None,
-        )
-
-
 def store_updates(
     *, meeting_id: int, updates: list[tuple[bytes, AbstractBaseUser | None]]
 ) -> None:
