@@ -34,6 +34,9 @@ rotation = [
     .select_related("series")
     .order_by("-start")
 ]
+# The archive's last page: the calls older than the 21st oldest (keyset pages
+# take ?older=<id>; a deep page must cost what the first does).
+deep = finalized.order_by("start", "pk").values_list("pk", flat=True)[20:21]
 person = Attendee.objects.annotate(n=Count("attendances")).order_by("-n").first()
 upcoming = Meeting.objects.scheduled().upcoming().select_related("series").first()
 # A term in every call's search text: the most common lexeme of the index.
@@ -50,6 +53,7 @@ print(
         {
             "meeting": meeting.get_absolute_url(),
             "meeting_rotation": rotation,
+            "archive_deep": f"/calls/?older={deep[0]}" if deep else "/calls/",
             "person": person.get_absolute_url(),
             "person_calls": person.n,
             # The URL contract: /calls/<series>/<YYYY-MM-DD>/propose/

@@ -20,7 +20,7 @@ class Page(NamedTuple):
 PAGES = [
     Page("home", "/"),
     Page("archive", "/calls/"),
-    Page("archive deep", "/calls/?page=last"),
+    Page("archive deep", "{archive_deep}"),
     Page("meeting", "{meeting}", rotate="meeting_rotation"),
     Page("call page", "{call}"),
     Page("person", "{person}"),

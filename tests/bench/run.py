@@ -826,7 +826,12 @@ def direct_rig(db_env: dict, cache: str, tmp: Path, name: str) -> Rig:
     """The app server alone, beside the static baselines: a plain Python static
     server (the reference), nginx serving the file, and the app's WhiteNoise."""
     page_cache = "true" if cache == "on" else "false"
-    server = Server({**db_env, "PAGE_CACHE": page_cache}, tmp / f"{name}.log")
+    # Cache off is the raw render: no page cache and no kept parts either
+    # (CLOCK_CACHE_SECONDS=0; the parts of a finalized call are kept per stamp).
+    clock_cache = {} if cache == "on" else {"CLOCK_CACHE_SECONDS": "0"}
+    server = Server(
+        {**db_env, "PAGE_CACHE": page_cache, **clock_cache}, tmp / f"{name}.log"
+    )
     static = Server(
         {**os.environ, "BENCH_STATIC_ROOT": str(tmp / "static")},
         tmp / f"{name}-static.log",
