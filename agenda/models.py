@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from simple_history.models import HistoricalRecords
@@ -345,7 +346,7 @@ class AgendaItem(RenderedMarkdown, PublicModel):
     def is_discussed(self) -> bool:
         return self.status == self.Status.DISCUSSED
 
-    @property
+    @cached_property
     def presenter_entries(self) -> list[tuple[Attendee | None, str]]:
         """Everyone presenting, as (person, "") for linked people followed by
         (None, name) for names written in `presenter_names` ("Fahad/MattCaya")

@@ -113,6 +113,7 @@ class RenderedMarkdown(models.Model):
         """Render the fields again unless the stored HTML is current; True if it
         was not (the caller stores it: `refresh_rendered`)."""
         self._html_ready = True
+        self._html = None
         texts = [getattr(self, field) or "" for field in self.MARKDOWN_FIELDS]
         key = render_key(default_repo, definitions, *texts)
         if key == self.html_key:
@@ -133,10 +134,13 @@ class RenderedMarkdown(models.Model):
             raise RuntimeError(
                 f"{type(self).__name__}.html read before refresh_rendered()"
             )
-        return {
-            field: mark_safe(getattr(self, f"{field}_html"))
-            for field in self.MARKDOWN_FIELDS
-        }
+        # Built once: a template reads it once a field.
+        if getattr(self, "_html", None) is None:
+            self._html = {
+                field: mark_safe(getattr(self, f"{field}_html"))
+                for field in self.MARKDOWN_FIELDS
+            }
+        return self._html
 
 
 def refresh_rendered(objects, default_repo: str = "", definitions: str = "") -> int:

@@ -15,18 +15,19 @@ from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
+    DateField,
     F,
     IntegerField,
-    OuterRef,
     Prefetch,
     Q,
     Subquery,
-    Sum,
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 from django.http import (
     Http404,
     HttpResponse,
@@ -92,6 +93,9 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
     return meeting
 
 
+# A coming call's page lists at most this many open action items of earlier calls.
+CARRIED_OVER_SHOWN = 20
+
 # A call's proposals are shown this many at a time (home, the call page): the
 # agenda the MC accepted is short, but anyone may propose, so proposals pile up.
 PROPOSALS_SHOWN = 20
@@ -135,27 +139,34 @@ def agenda_prefetch(proposals_page: int | None = None):
 
 def with_agenda_totals(meetings):
     """Annotate what summarize_agenda needs from all of a call's agenda, not only
-    the page of it a view loads: minutes requested and accepted, proposals."""
-    items = (
-        AgendaItem.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
-    )
+    the page of it a view loads: minutes requested and accepted, proposals.
+
+    Plain SQL subqueries (each an index lookup on the call's items): the same
+    three as querysets took ~2 ms of CPU to compile on every uncached render."""
+    items = AgendaItem._meta.db_table
     statuses = AgendaItem.Status
 
-    def total(queryset, aggregate):
-        return Coalesce(
-            Subquery(queryset.annotate(n=aggregate).values("n")[:1]), Value(0)
+    def total(aggregate: str, *status: str):
+        marks = ", ".join(["%s"] * len(status))
+        return RawSQL(
+            f"SELECT COALESCE({aggregate}, 0) FROM {items} "
+            f"WHERE {items}.meeting_id = {Meeting._meta.db_table}.id "
+            f"AND {items}.status IN ({marks})",
+            [str(s) for s in status],
+            output_field=IntegerField(),
         )
 
-    on_agenda = items.filter(
-        status__in=[statuses.ACCEPTED, statuses.DISCUSSED, statuses.PROPOSED]
-    )
     return meetings.annotate(
-        minutes_requested=total(on_agenda, Sum("requested_minutes")),
-        minutes_accepted=total(
-            items.filter(status__in=[statuses.ACCEPTED, statuses.DISCUSSED]),
-            Sum("requested_minutes"),
+        minutes_requested=total(
+            "SUM(requested_minutes)",
+            statuses.ACCEPTED,
+            statuses.DISCUSSED,
+            statuses.PROPOSED,
         ),
-        proposal_count=total(items.filter(status=statuses.PROPOSED), Count("pk")),
+        minutes_accepted=total(
+            "SUM(requested_minutes)", statuses.ACCEPTED, statuses.DISCUSSED
+        ),
+        proposal_count=total("COUNT(*)", statuses.PROPOSED),
     )
 
 
@@ -172,21 +183,28 @@ def render_stored(meeting, *others) -> None:
 
 def neighbours():
     """The date and ordinal of the call before and after, as annotations: each an
-    index lookup inside the one query that loads the call."""
-    same_series = Meeting.objects.filter(series=OuterRef("series")).order_by()
-    earlier = same_series.filter(
-        Q(start__lt=OuterRef("start"))
-        | Q(start=OuterRef("start"), ordinal__lt=OuterRef("ordinal"))
-    ).order_by("-start", "-ordinal")
-    later = same_series.filter(
-        Q(start__gt=OuterRef("start"))
-        | Q(start=OuterRef("start"), ordinal__gt=OuterRef("ordinal"))
-    ).order_by("start", "ordinal")
+    index lookup inside the one query that loads the call.
+
+    Plain SQL, as in with_agenda_totals: four queryset subqueries cost ~3 ms of
+    CPU to compile on every uncached render of a call."""
+    table = Meeting._meta.db_table
+
+    def side(column: str, compare: str, order: str, field):
+        return RawSQL(
+            f"SELECT other.{column} FROM {table} other "
+            f"WHERE other.series_id = {table}.series_id AND ("
+            f"other.start {compare} {table}.start OR (other.start = {table}.start "
+            f"AND other.ordinal {compare} {table}.ordinal)) "
+            f"ORDER BY other.start {order}, other.ordinal {order} LIMIT 1",
+            [],
+            output_field=field,
+        )
+
     return {
-        "previous_date": Subquery(earlier.values("date")[:1]),
-        "previous_ordinal": Subquery(earlier.values("ordinal")[:1]),
-        "next_date": Subquery(later.values("date")[:1]),
-        "next_ordinal": Subquery(later.values("ordinal")[:1]),
+        "previous_date": side("date", "<", "DESC", DateField()),
+        "previous_ordinal": side("ordinal", "<", "DESC", IntegerField()),
+        "next_date": side("date", ">", "ASC", DateField()),
+        "next_ordinal": side("ordinal", ">", "ASC", IntegerField()),
     }
 
 
@@ -662,7 +680,6 @@ class MeetingDetailView(TemplateView):
                     "attendances",
                     queryset=Attendance.objects.select_related("attendee"),
                 ),
-                agenda_prefetch(proposals_page=page),
                 Prefetch(
                     "action_items",
                     queryset=ActionItem.objects.exclude(
@@ -677,6 +694,12 @@ class MeetingDetailView(TemplateView):
                 ),
             ),
         )
+        # The agenda after the call, whose totals say whether its proposals fit
+        # on one page: then a plain query, no row numbering to compile and run.
+        fits = page == 1 and meeting.proposal_count <= PROPOSALS_SHOWN
+        prefetch_related_objects(
+            [meeting], agenda_prefetch(proposals_page=None if fits else page)
+        )
         render_stored(meeting, *meeting.action_items.all())
         return summarize_agenda(meeting, page)
 
@@ -685,21 +708,28 @@ class MeetingDetailView(TemplateView):
         whether they no longer depend on the clock (finalized notes)."""
         meeting = self.load(page)
         draft = meeting.status == Meeting.Status.HELD
-        carried_over = []
+        carried_over, more_carried_over = [], False
         if meeting.status == Meeting.Status.SCHEDULED:
-            # Open items from earlier calls, which the coming call will go through.
-            carried_over = (
+            # Open items from earlier calls, which the coming call will go through:
+            # the latest CARRIED_OVER_SHOWN, oldest first (a long archive keeps
+            # hundreds open; /actions/ lists them all).
+            latest = list(
                 ActionItem.objects.carried_over_to(meeting)
                 .open()
                 .select_related("meeting__series")
                 .prefetch_related("owners")
-                .order_by("meeting__start", "position", "pk")
+                .order_by("-meeting__start", "-position", "-pk")[
+                    : CARRIED_OVER_SHOWN + 1
+                ]
             )
+            more_carried_over = len(latest) > CARRIED_OVER_SHOWN
+            carried_over = latest[:CARRIED_OVER_SHOWN][::-1]
         show_notes = meeting.notes_are_public() or (draft and staff)
         context = {
             "meeting": meeting,
             "is_on": meeting.is_on(now),
             "carried_over": carried_over,
+            "more_carried_over": more_carried_over,
             "check_in_open": not check_in_refusal(meeting=meeting, now=now),
             "show_notes": show_notes,
             "is_draft": draft,

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import conditional_escape, format_html
 
 register = template.Library()
 
@@ -21,3 +22,15 @@ def canonical_url(context):
 @register.simple_tag(takes_context=True)
 def absolute_url(context, path):
     return context["request"].build_absolute_uri(path)
+
+
+@register.simple_tag
+def person_link(person):
+    """A person's name, linked to their page when they have one (a tag, not an
+    include: pages show dozens of people, and an include costs a template
+    render each)."""
+    if person.github_handle:
+        return format_html(
+            '<a href="{}">{}</a>', person.get_absolute_url(), person.display_name
+        )
+    return conditional_escape(person.display_name)
