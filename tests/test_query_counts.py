@@ -1,8 +1,11 @@
 """Every public page makes the same number of queries with few rows or many."""
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from agenda.models import AgendaItem
 from agenda.services import refresh_stored_html
@@ -112,3 +115,57 @@ EXPECTED = {
     "series calendar": 2,
     "notes feed": 3,
 }
+
+
+@pytest.mark.django_db
+def test_call_pages_cost_the_same_queries_however_long_the_archive(client, settings):
+    """A call's page, finalized or coming, makes the same few queries whether
+    its agenda fits on one page (a plain query) or its proposals are paged (row
+    numbers), and whatever the number of open action items of earlier calls."""
+    from meetings.views import CARRIED_OVER_SHOWN, PROPOSALS_SHOWN
+    from tests.factories import (
+        ActionItemFactory,
+        AgendaItemFactory,
+        AttendanceFactory,
+        MeetingFactory,
+        MeetingSeriesFactory,
+    )
+
+    settings.PAGE_CACHE = False
+    settings.CLOCK_CACHE_SECONDS = 0
+    series = MeetingSeriesFactory()
+    start = timezone.now()
+    past = [
+        MeetingFactory(series=series, start=start - dt.timedelta(weeks=n))
+        for n in range(1, 4)
+    ]
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=start + dt.timedelta(days=1)
+    )
+    for meeting in (past[1], coming):
+        AgendaItemFactory(meeting=meeting, status="accepted")
+        AgendaItemFactory(meeting=meeting, status="proposed")
+    AttendanceFactory(meeting=past[1])
+    ActionItemFactory(meeting=past[1])
+    urls = {
+        "finalized": past[1].get_absolute_url(),
+        "coming": coming.get_absolute_url(),
+        "coming, proposals page 2": coming.get_absolute_url() + "?proposals=2",
+    }
+    refresh_stored_html(meetings=Meeting.objects.all())
+    few = {name: count_queries(client, url) for name, url in urls.items()}
+    for meeting in (past[1], coming):
+        for _n in range(PROPOSALS_SHOWN + 5):
+            AgendaItemFactory(meeting=meeting, status="proposed")
+        for _n in range(5):
+            AttendanceFactory(meeting=meeting)
+    for n in range(CARRIED_OVER_SHOWN + 5):
+        ActionItemFactory(meeting=past[n % 3])
+    refresh_stored_html(meetings=Meeting.objects.all())
+    many = {name: count_queries(client, url) for name, url in urls.items()}
+    assert many == few
+    # The call with its totals and neighbours, attendances (with the people),
+    # agenda, presenters, action items, their owners, release teams; a coming call
+    # has no action items of its own (no owners to ask for) and adds the
+    # carried-over action items and their owners.
+    assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}

@@ -7,9 +7,11 @@ with its cache table). For each, a child process with the bench's production
 settings (DEBUG off, PAGE_CACHE=false, CLOCK_CACHE_SECONDS=0) sends requests
 through Django's WSGI handler, middleware included, as gunicorn would, and
 reports process CPU milliseconds per request (time.process_time, so waiting on
-PostgreSQL is not counted) and the queries of one request. The meeting page
+PostgreSQL is not counted), wall milliseconds (PostgreSQL's work included; noisy
+on a busy machine) and the queries of one request. The meeting page
 rotates over up to 200 finalized calls, as the bench's cache-off row does. With
-two or more databases it also prints each page's ratio of CPU to the first's.
+two or more databases it also prints each page's ratio of CPU and of wall time
+(last database to first).
 
 Measures in-process, no load generator: safe on a shared machine. Not part of
 `make bench`. Env: RENDER_CPU_ROUNDS (default 3, requests = rounds x 200 for
@@ -120,12 +122,13 @@ def child() -> None:
             assert code == 200, (path, code)
         queries = sorted(get(path)[1] for path in paths[:9])
         n = rounds * (200 if len(paths) > 1 else 100)
-        began = time.process_time()
+        began, wall = time.process_time(), time.perf_counter()
         for i in range(n):
             get(paths[i % len(paths)])
         ms = (time.process_time() - began) * 1000 / n
         figures[name] = {
             "ms": round(ms, 2),
+            "wall_ms": round((time.perf_counter() - wall) * 1000 / n, 2),
             "queries": queries[len(queries) // 2],
             "queries_range": [queries[0], queries[-1]],
             "calls": finalized.count(),
@@ -151,14 +154,19 @@ def main() -> int:
             print(out.stderr, file=sys.stderr)
             return out.returncode
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    head = "".join(f"  {r[next(iter(r))]['calls']:>6} calls   q" for r in results)
-    print(f"{'page':<14}{head}" + ("   cpu ratio" if len(results) > 1 else ""))
+    head = "".join(
+        f"  {r[next(iter(r))]['calls']:>5} calls: cpu, wall, q" for r in results
+    )
+    print(f"{'page':<14}{head}" + ("   ratio cpu, wall" if len(results) > 1 else ""))
     for name in results[0]:
         cells = "".join(
-            f"  {r[name]['ms']:>7.2f} ms {r[name]['queries']:>3}" for r in results
+            f"  {r[name]['ms']:>7.2f} {r[name]['wall_ms']:>7.2f} ms"
+            f" {r[name]['queries']:>3}"
+            for r in results
         )
         ratio = (
             f"   {results[-1][name]['ms'] / results[0][name]['ms']:.2f}"
+            f" {results[-1][name]['wall_ms'] / results[0][name]['wall_ms']:.2f}"
             if len(results) > 1
             else ""
         )

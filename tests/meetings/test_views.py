@@ -611,3 +611,39 @@ def test_home_lists_the_first_open_action_items_and_counts_the_rest(client, seri
     assert html.index(soon.description) < html.index("Undated 0")
     assert html.count("Undated ") == HOME_ACTIONS_PER_SERIES - 1
     assert '<a href="/actions/">3 more open action items</a>' in html
+
+
+@pytest.mark.django_db
+def test_coming_call_lists_only_the_latest_open_action_items(client, series):
+    from meetings.views import CARRIED_OVER_SHOWN
+
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=1)
+    )
+    # One open item per earlier call, the oldest first: two more than are shown.
+    for n in range(CARRIED_OVER_SHOWN + 2):
+        earlier = MeetingFactory(
+            series=series, start=NOW - dt.timedelta(weeks=CARRIED_OVER_SHOWN + 2 - n)
+        )
+        ActionItemFactory(meeting=earlier, description=f"Open item {n:02d}")
+    html = body(client.get(coming.get_absolute_url()))
+    shown = [n for n in range(CARRIED_OVER_SHOWN + 2) if f"Open item {n:02d}" in html]
+    assert shown == list(range(2, CARRIED_OVER_SHOWN + 2))
+    assert html.index("Open item 02") < html.index(f"Open item {CARRIED_OVER_SHOWN}")
+    assert f"These are the latest {CARRIED_OVER_SHOWN}" in html
+    assert '<a href="/actions/">all open action items</a>' in html
+
+
+@pytest.mark.django_db
+def test_coming_call_with_few_open_action_items_lists_them_all(client, series):
+    from meetings.views import CARRIED_OVER_SHOWN
+
+    coming = MeetingFactory(
+        series=series, status="scheduled", start=NOW + dt.timedelta(days=1)
+    )
+    earlier = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
+    for n in range(CARRIED_OVER_SHOWN):
+        ActionItemFactory(meeting=earlier, description=f"Open item {n:02d}")
+    html = body(client.get(coming.get_absolute_url()))
+    assert all(f"Open item {n:02d}" in html for n in range(CARRIED_OVER_SHOWN))
+    assert "all open action items" not in html
