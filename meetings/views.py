@@ -45,7 +45,7 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView, ListView, TemplateView
 from markdownx.views import MarkdownifyView
 
-from agenda.models import ActionItem, AgendaItem
+from agenda.models import ActionItem, AgendaItem, attach_owners, attach_presenters
 from agenda.notebook.consumers import broadcast
 from meetings import charts
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
@@ -101,10 +101,11 @@ CARRIED_OVER_SHOWN = 20
 PROPOSALS_SHOWN = 20
 
 
-def agenda_prefetch(proposals_page: int | None = None):
+def agenda_prefetch(proposals_page: int | None = None, *, presenters: bool = True):
     """A meeting's public agenda: accepted and discussed in order, then proposals;
     with `proposals_page`, only that page of PROPOSALS_SHOWN proposals (one query
-    for any number of meetings: a row number per meeting's proposals)."""
+    for any number of meetings: a row number per meeting's proposals). Without
+    `presenters`, the caller attaches them (`attach_presenters`)."""
     items = AgendaItem.objects.on_agenda()
     if proposals_page is not None:
         proposed = Q(status=AgendaItem.Status.PROPOSED)
@@ -130,11 +131,9 @@ def agenda_prefetch(proposals_page: int | None = None):
             .filter(shown_row__lte=last)
             .exclude(shown_row__gt=0, shown_row__lte=last - PROPOSALS_SHOWN)
         )
-    return Prefetch(
-        "agenda_items",
-        queryset=items.prefetch_related("presenters"),
-        to_attr="agenda",
-    )
+    if presenters:
+        items = items.prefetch_related("presenters")
+    return Prefetch("agenda_items", queryset=items, to_attr="agenda")
 
 
 def with_agenda_totals(meetings):
@@ -684,7 +683,7 @@ class MeetingDetailView(TemplateView):
                     "action_items",
                     queryset=ActionItem.objects.exclude(
                         status=ActionItem.Status.SUGGESTED
-                    ).prefetch_related("owners"),
+                    ),
                 ),
                 Prefetch(
                     "release_teams",
@@ -698,8 +697,11 @@ class MeetingDetailView(TemplateView):
         # on one page: then a plain query, no row numbering to compile and run.
         fits = page == 1 and meeting.proposal_count <= PROPOSALS_SHOWN
         prefetch_related_objects(
-            [meeting], agenda_prefetch(proposals_page=None if fits else page)
+            [meeting],
+            agenda_prefetch(proposals_page=None if fits else page, presenters=False),
         )
+        attach_presenters(meeting.agenda)
+        attach_owners(meeting.action_items.all())
         render_stored(meeting, *meeting.action_items.all())
         return summarize_agenda(meeting, page)
 
@@ -717,11 +719,11 @@ class MeetingDetailView(TemplateView):
                 ActionItem.objects.carried_over_to(meeting)
                 .open()
                 .select_related("meeting__series")
-                .prefetch_related("owners")
                 .order_by("-meeting__start", "-position", "-pk")[
                     : CARRIED_OVER_SHOWN + 1
                 ]
             )
+            attach_owners(latest)
             more_carried_over = len(latest) > CARRIED_OVER_SHOWN
             carried_over = latest[:CARRIED_OVER_SHOWN][::-1]
         show_notes = meeting.notes_are_public() or (draft and staff)

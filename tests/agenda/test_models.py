@@ -98,3 +98,31 @@ def test_action_items_querysets_and_str():
     assert list(ActionItem.objects.suggested()) == [suggestion]
     assert str(open_item) == "Ann to write docs"
     assert open_item.get_absolute_url().endswith(f"#action-{open_item.pk}")
+
+
+@pytest.mark.django_db
+def test_attached_people_are_the_relations_in_their_order(django_assert_num_queries):
+    from agenda.models import attach_owners, attach_presenters
+    from tests.factories import AttendeeFactory
+
+    zed, amy, bob = (AttendeeFactory(display_name=n) for n in ("zed", "Amy", "bob"))
+    meeting = MeetingFactory()
+    items = [AgendaItemFactory(meeting=meeting) for _n in range(3)]
+    items[0].presenters.add(zed, amy, bob)
+    items[1].presenters.add(bob)
+    actions = [ActionItemFactory(meeting=meeting) for _n in range(2)]
+    actions[0].owners.add(zed, amy)
+    items = list(AgendaItem.objects.filter(pk__in=[i.pk for i in items]))
+    actions = list(ActionItem.objects.filter(pk__in=[a.pk for a in actions]))
+    with django_assert_num_queries(2):
+        attach_presenters(items)
+        attach_owners(actions)
+    with django_assert_num_queries(0):
+        assert [item.presenter_people for item in items] == [[amy, bob, zed], [bob], []]
+        assert [action.owner_list for action in actions] == [[amy, zed], []]
+        assert [p for p, _name in items[0].presenter_entries] == [amy, bob, zed]
+    # The same as the relations themselves (Attendee's ordering).
+    assert [list(i.presenters.all()) for i in items] == [[amy, bob, zed], [bob], []]
+    assert ActionItem.objects.get(pk=actions[0].pk).owner_list == [amy, zed]
+    with django_assert_num_queries(0):
+        attach_presenters([])
