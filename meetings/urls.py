@@ -21,7 +21,8 @@ register_converter(DateKeyConverter, "date_key")
 app_name = "meetings"
 urlpatterns = [
     # Home and a call's page show what is on now: kept per stamp and minute.
-    path("", public_page(views.HomeView.as_view(), clock=True), name="home"),
+    # Home reads no query parameter: /?anything is the same page, and kept once.
+    path("", public_page(views.HomeView.as_view(), clock=True, query=()), name="home"),
     path("community.css", views.community_css, name="community_css"),
     path(
         "calls.ics",

@@ -132,6 +132,14 @@ def test_a_second_visit_within_the_minute_is_served_whole(
     assert get(client, url, if_none_match=first["ETag"]).status_code == 304
 
 
+def test_made_up_query_strings_on_home_share_its_page(client, coming):
+    first = get(client, "/")
+    for junk in ("?page=2", "?x=1", "?page=abc&utm_source=feed"):
+        again = get(client, "/" + junk)
+        assert again.queries == 1
+        assert again.content == first.content
+
+
 @pytest.mark.parametrize("page", ["home", "call"])
 def test_a_proposal_shows_at_once(client, coming, page):
     url = "/" if page == "home" else coming.get_absolute_url()
