@@ -162,6 +162,7 @@ def page_places(request, options: dict) -> list["CachedPage"]:
                 query,
                 stamp=stamp,
                 bucket=number,
+                public=False,
             )
         )
     return places
@@ -214,8 +215,10 @@ class CachedPage:
         *,
         stamp: tuple | None = None,
         bucket: int | None = None,
+        public: bool = True,
     ):
         self.request = request
+        self.public = public
         self.refresh_seconds = refresh_seconds
         # Only the parameters the view reads, in a fixed order, first value each.
         self.query = {
@@ -256,7 +259,12 @@ class CachedPage:
         # Browsers and proxies may keep the page but must ask again each time; the
         # answer is a cheap 304 while nothing changed. A logged-in visitor's page
         # differs, hence Vary: Cookie even when no session was looked at.
-        patch_cache_control(response, public=True, no_cache=True)
+        # A page kept for the minute is not marked public: a shared cache in
+        # front (deploy/nginx.conf's microcache) then leaves it alone, so a
+        # proposal shows on home and the call page at once there too.
+        if self.public:
+            patch_cache_control(response, public=True)
+        patch_cache_control(response, no_cache=True)
         patch_vary_headers(response, ["Cookie"])
         return response
 
