@@ -1065,7 +1065,9 @@ def main() -> int:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
         "STATIC_ROOT": str(tmp / "static"),
-        "CACHE_URL": "db://callbook_cache",
+        # Production's shared cache: Redis at REDIS_URL (tests/with_redis.sh),
+        # the cache table without it.
+        "CACHE_URL": "" if os.environ.get("REDIS_URL") else "db://callbook_cache",
         "BENCH_QUERY_HEADER": "true",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "ERROR",
@@ -1080,7 +1082,11 @@ def main() -> int:
     }
     rigs: list[Rig] = []
     rows: list[dict] = []
-    extras: dict = {"generate_seconds": {}, "serve": SERVE}
+    extras: dict = {
+        "generate_seconds": {},
+        "serve": SERVE,
+        "cache": "redis" if os.environ.get("REDIS_URL") else "db",
+    }
     full = not ONLY and not ONLY_PAGES
     try:
         log("collectstatic")
