@@ -43,15 +43,21 @@ run: demo ## Set up everything and serve the site on http://127.0.0.1:8000 (with
 
 # `make serve` is production: DEBUG off unless set in the environment or on the command line.
 serve: DEBUG := $(if $(filter environment command,$(firstword $(origin DEBUG))),$(DEBUG),false)
-serve: install ## Production server: collectstatic, migrate, cache table, gunicorn + notices worker (env: .env.example)
+serve: install ## Production server: collectstatic, migrate, cache table, gunicorn (pages; + live on LIVE_BIND) + notices worker (env: .env.example)
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable
-	@if [ "$${NOTICES_WORKER:-true}" = true ]; then \
-	  $(PY) manage.py notices_worker --no-reload & worker=$$!; \
-	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@pids=""; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	if [ "$${NOTICES_WORKER:-true}" = true ]; then \
+	  $(PY) manage.py notices_worker --no-reload & pids="$$pids $$!"; \
 	fi; \
-	$(VENV)/bin/gunicorn -c config/gunicorn.conf.py
+	if [ -n "$${LIVE_BIND:-}" ]; then \
+	  SERVE=live BIND="$$LIVE_BIND" WEB_CONCURRENCY=$${LIVE_CONCURRENCY:-1} \
+	    $(VENV)/bin/gunicorn -c config/gunicorn.conf.py & pids="$$pids $$!"; \
+	  SERVE=pages $(VENV)/bin/gunicorn -c config/gunicorn.conf.py; \
+	else \
+	  $(VENV)/bin/gunicorn -c config/gunicorn.conf.py; \
+	fi
 
 bench: install ## Load-test small and large synthetic communities with wrk, direct and through nginx; writes bench-results.json
 	@for tool in wrk nginx; do \

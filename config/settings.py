@@ -153,12 +153,15 @@ def cache_from_url(url: str) -> dict:
     return config
 
 
-# The cache lives outside the app process (the database by default, Redis when
-# configured) so that any number of app servers share it; `manage.py
-# createcachetable` creates the table. Development and tests use process memory.
+# The cache lives outside the app process so that any number of app servers share
+# it: CACHE_URL when set, else Redis at REDIS_URL (production's shape: one Redis for
+# the cache and the notebook's channel layer), else the database (`manage.py
+# createcachetable` creates the table). Development and tests use process memory.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": cache_from_url(
-        os.environ.get("CACHE_URL", "locmem://" if DEBUG else "db://callbook_cache")
+        os.environ.get("CACHE_URL")
+        or ("locmem://" if DEBUG else REDIS_URL or "db://callbook_cache")
     )
 }
 # Finalized meeting pages, the archive, people pages and feeds are served from the
@@ -258,7 +261,6 @@ SOCIALACCOUNT_PROVIDERS = {
 # The live notebook: ASGI (Channels) with a channel layer shared by every app server
 # (Redis at REDIS_URL); without it one process keeps the layer in memory (`make run`).
 ASGI_APPLICATION = "config.asgi.application"
-REDIS_URL = os.environ.get("REDIS_URL", "")
 CHANNEL_LAYERS = {
     "default": (
         {

@@ -20,7 +20,9 @@ register_converter(DateKeyConverter, "date_key")
 
 app_name = "meetings"
 urlpatterns = [
-    path("", views.HomeView.as_view(), name="home"),
+    # Home and a call's page show what is on now: kept per stamp and minute.
+    # Home reads no query parameter: /?anything is the same page, and kept once.
+    path("", public_page(views.HomeView.as_view(), clock=True, query=()), name="home"),
     path("community.css", views.community_css, name="community_css"),
     path(
         "calls.ics",
@@ -49,9 +51,7 @@ urlpatterns = [
     path(
         "calls/<slug:series>/<date_key:date_key>/",
         public_page(
-            views.MeetingDetailView.as_view(),
-            only_if=views.meeting_is_finalized,
-            query=("proposals",),
+            views.MeetingDetailView.as_view(), clock=True, query=("proposals",)
         ),
         name="detail",
     ),

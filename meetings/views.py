@@ -647,7 +647,7 @@ class MeetingDetailView(TemplateView):
     def get_context_data(self, **kwargs):
         page = proposals_page(self.request)
         staff = is_staff(self.request.user)
-        parts = clock_or_frozen_fragment(
+        parts, frozen = clock_or_frozen_fragment(
             "meeting",
             lambda now: self.render_parts(now, page, staff),
             vary=(
@@ -661,8 +661,10 @@ class MeetingDetailView(TemplateView):
         return super().get_context_data(
             # Template output, escaped when it was rendered.
             parts={name: mark_safe(text) for name, text in parts.items()},
-            # The query string that shows this page (for the page cache's key).
+            # For the page cache: the query string that shows this page, and
+            # whether it is kept per minute or, once finalized, per stamp.
             page_query=urlencode({"proposals": page}) if page > 1 else "",
+            depends_on_clock=not frozen,
             **kwargs,
         )
 
@@ -761,12 +763,6 @@ class MeetingDetailView(TemplateView):
             ),
         }
         return parts, meeting.is_finalized
-
-
-def meeting_is_finalized(request, *, series: str, date_key: str, **kwargs) -> bool:
-    """For the page cache: only finalized notes are frozen; other meeting pages
-    depend on the clock."""
-    return Meeting.objects.for_series(series).on_date_key(date_key).finalized().exists()
 
 
 def release_sort_key(team):

@@ -18,6 +18,10 @@ Two pieces:
 Stored pages sit in the shared cache (database or Redis, so every app server can
 use them) and, in front of it, in a small per-process memory of recent pages; both
 are keyed by the stamp, so neither can serve a page older than the last write.
+Pages that show what the clock says (home, a call's page before and during the
+call) are kept per stamp and minute (CLOCK_CACHE_SECONDS), rendered for that
+minute's start, so they are at most a minute behind the clock and never behind
+the data.
 
 Never cached: logged-in users (staff may see drafts), anything but GET/HEAD, non-200
 answers, responses that set cookies or say private/no-store, pages that carry a CSRF
@@ -61,22 +65,28 @@ logger = logging.getLogger(__name__)
 def public_page(
     view: Callable | None = None,
     *,
-    only_if: Callable[..., bool] | None = None,
     refresh_seconds: int | None = None,
+    clock: bool = False,
     query: tuple[str, ...] = ("page",),
 ):
     """Wrap a public view with conditional GET and the generation-keyed page cache.
 
-    only_if(request, *args, **kwargs): consulted once per render, before storing;
-    False keeps that page out of the cache (e.g. a meeting that is not finalized,
-    whose page changes when the call starts). refresh_seconds: for pages that also
-    depend on the clock (an "upcoming calls" feed), start a new key that often.
+    refresh_seconds: for pages that also depend on the clock at a coarse grain (an
+    "upcoming calls" feed), start a new key that often.
+    clock: the page shows what the clock says (what is on now, "starts in"), as
+    home and a call's page do: it is kept per site stamp and CLOCK_CACHE_SECONDS
+    bucket, like the parts it is made of (`clock_fragment`), so a visitor within
+    the minute costs what any cached page does. A view whose page no longer
+    depends on the clock (finalized notes) says so with `depends_on_clock` False
+    in its context, and that page is kept per stamp alone. CLOCK_CACHE_SECONDS=0
+    stores no page that depends on the clock.
     query: the query parameters the view reads. Others are left out of the cache
     key (the view ignores them, so the page is the same), and a page is stored
     under its parameters only when the view used them as given (see
     `_query_as_used`): otherwise anyone could fill the cache with copies of one
     page under made-up query strings, pushing out every other page.
     """
+    options = {"refresh_seconds": refresh_seconds, "clock": clock, "query": query}
 
     def decorate(view):
         @wraps(view)
@@ -88,22 +98,21 @@ def public_page(
                 patch_cache_control(response, private=True, no_cache=True)
                 return response
 
-            page = CachedPage(request, refresh_seconds, query)
-            response = page.serve()
+            places = page_places(request, options)
+            response = serve_stored(places)
             if response is not None:
                 return response
             response = view(request, *args, **kwargs)
             if callable(getattr(response, "render", None)):
                 response = response.render()
-            if (
-                not _storable(request, response)
-                or not _query_as_used(page.query, response)
-                or (only_if is not None and not only_if(request, *args, **kwargs))
+            if not _storable(request, response) or not _query_as_used(
+                places[0].query, response
             ):
                 return response
-            return page.store(response)
+            page = _place_for(places, response, clock)
+            return page.store(response) if page is not None else response
 
-        wrapper.public_page = {"refresh_seconds": refresh_seconds, "query": query}
+        wrapper.public_page = options
         return wrapper
 
     return decorate(view) if view is not None else decorate
@@ -131,61 +140,107 @@ class PublicPageCacheMiddleware:
             except Resolver404:
                 options = None
             if options is not None:
-                response = CachedPage(
-                    request, options["refresh_seconds"], options["query"]
-                ).serve()
+                response = serve_stored(page_places(request, options))
                 if response is not None:
                     return response
         return self.get_response(request)
+
+
+def page_places(request, options: dict) -> list["CachedPage"]:
+    """Where a URL's page may be stored at this moment, under one stamp read: the
+    stamp (and refresh period) alone, then, for a clock page, the stamp and the
+    clock bucket."""
+    stamp = current_stamp()
+    query = options["query"]
+    places = [CachedPage(request, options["refresh_seconds"], query, stamp=stamp)]
+    if options["clock"] and settings.CLOCK_CACHE_SECONDS:
+        number, _start = clock_bucket()
+        places.append(
+            CachedPage(
+                request,
+                settings.CLOCK_CACHE_SECONDS,
+                query,
+                stamp=stamp,
+                bucket=number,
+                public=False,
+            )
+        )
+    return places
+
+
+def serve_stored(places: list["CachedPage"]) -> HttpResponse | None:
+    """A 304 or the page stored at one of `places` (one shared-cache round trip
+    for all of them), or None when it must be rendered."""
+    request = places[0].request
+    # An ETag is only ever sent for a page stored under this very stamp, so a
+    # match proves the browser holds the current page: no cache read at all.
+    if request.headers.get("If-None-Match"):
+        for page in places:
+            not_modified = get_conditional_response(
+                request, etag=page.etag, response=HttpResponse()
+            )
+            if not_modified.status_code == 304:
+                return page.with_validators(not_modified)
+    found = _cached_first([page.cache_key for page in places])
+    if found is None:
+        return None
+    index, (content, headers) = found
+    page = places[index]
+    response = page.with_validators(HttpResponse(content, headers=headers))
+    return get_conditional_response(
+        request, etag=page.etag, last_modified=page.last_modified, response=response
+    )
+
+
+def _place_for(places: list["CachedPage"], response, clock: bool):
+    """Where to store a page just rendered: per stamp, unless it depends on the
+    clock; then per stamp and bucket, and only if the bucket has not rolled since
+    the key was made (the view may have rendered the next bucket's page)."""
+    context = getattr(response, "context_data", None) or {}
+    if not (clock and context.get("depends_on_clock", True)):
+        return places[0]
+    if len(places) < 2 or places[1].bucket != clock_bucket()[0]:
+        return None
+    return places[1]
 
 
 class CachedPage:
     """One URL's place in the cache under the current site generation."""
 
     def __init__(
-        self, request, refresh_seconds: int | None, query: tuple[str, ...] = ()
+        self,
+        request,
+        refresh_seconds: int | None,
+        query: tuple[str, ...] = (),
+        *,
+        stamp: tuple | None = None,
+        bucket: int | None = None,
+        public: bool = True,
     ):
         self.request = request
+        self.public = public
         self.refresh_seconds = refresh_seconds
         # Only the parameters the view reads, in a fixed order, first value each.
         self.query = {
             name: request.GET[name] for name in sorted(query) if name in request.GET
         }
-        stamp, changed_at = current_stamp()
+        stamp, changed_at = stamp or current_stamp()
         self.last_modified = int(changed_at.timestamp())  # HTTP dates: whole seconds
-        bucket = 0
-        if refresh_seconds:
+        if refresh_seconds and bucket is None:
             bucket = int(time.time() // refresh_seconds)
-            self.last_modified = max(self.last_modified, bucket * refresh_seconds)
+        self.bucket = bucket or 0
+        if refresh_seconds:
+            self.last_modified = max(self.last_modified, self.bucket * refresh_seconds)
         url = request.build_absolute_uri(request.path)
         if self.query:
             url += "?" + urlencode(self.query)
-        key = hashlib.sha256(f"{stamp}|{bucket}|{url}".encode()).hexdigest()
+        key = hashlib.sha256(f"{stamp}|{self.bucket}|{url}".encode()).hexdigest()
         self.etag = f'"{key[:32]}"'
         self.cache_key = f"page:{key}"
 
     def serve(self) -> HttpResponse | None:
         """A 304 or the stored page, or None when it must be rendered."""
-        request = self.request
-        # An ETag is only ever sent for a page stored under this very stamp, so a
-        # match proves the browser holds the current page: no cache read at all.
-        if request.headers.get("If-None-Match"):
-            not_modified = get_conditional_response(
-                request, etag=self.etag, response=HttpResponse()
-            )
-            if not_modified.status_code == 304:
-                return self.with_validators(not_modified)
-        entry = local_pages.get(self.cache_key)
-        if entry is None:
-            entry = cache.get(self.cache_key)
-            if entry is None:
-                return None
-            local_pages.set(self.cache_key, entry)
-        content, headers = entry
-        response = self.with_validators(HttpResponse(content, headers=headers))
-        return get_conditional_response(
-            request, etag=self.etag, last_modified=self.last_modified, response=response
-        )
+        return serve_stored([self])
 
     def store(self, response) -> HttpResponse:
         headers = {h: response[h] for h in STORED_HEADERS if response.has_header(h)}
@@ -204,7 +259,12 @@ class CachedPage:
         # Browsers and proxies may keep the page but must ask again each time; the
         # answer is a cheap 304 while nothing changed. A logged-in visitor's page
         # differs, hence Vary: Cookie even when no session was looked at.
-        patch_cache_control(response, public=True, no_cache=True)
+        # A page kept for the minute is not marked public: a shared cache in
+        # front (deploy/nginx.conf's microcache) then leaves it alone, so a
+        # proposal shows on home and the call page at once there too.
+        if self.public:
+            patch_cache_control(response, public=True)
+        patch_cache_control(response, no_cache=True)
         patch_vary_headers(response, ["Cookie"])
         return response
 
@@ -443,12 +503,24 @@ def _stamped_key(name: str, stamp: str, vary: tuple) -> str:
 
 
 def _cached(key: str):
-    value = local_pages.get(key)
-    if value is None:
-        value = cache.get(key)
+    found = _cached_first([key])
+    return None if found is None else found[1]
+
+
+def _cached_first(keys: list[str]):
+    """(index, value) of the first of `keys` held in this process or, failing
+    that, in the shared cache (one round trip for all keys); None if none is."""
+    for index, key in enumerate(keys):
+        value = local_pages.get(key)
+        if value is not None:
+            return index, value
+    found = cache.get_many(keys)
+    for index, key in enumerate(keys):
+        value = found.get(key)
         if value is not None:
             local_pages.set(key, value)
-    return value
+            return index, value
+    return None
 
 
 def _keep(key: str, value, seconds: int) -> None:
@@ -501,24 +573,25 @@ def clock_fragment(
 
 def clock_or_frozen_fragment(
     name: str, render: Callable[[dt.datetime], tuple[object, bool]], *, vary=()
-):
+) -> tuple[object, bool]:
     """Like `clock_fragment` for a part that may stop depending on the clock
     (a call's page once its notes are finalized): `render(moment)` returns
     (value, frozen), and a frozen value is kept for the site stamp alone instead
-    of one clock bucket, so it is rendered once per write, not once a minute."""
+    of one clock bucket, so it is rendered once per write, not once a minute.
+    Returns (value, frozen) too."""
     number, moment = clock_bucket()
     if not settings.CLOCK_CACHE_SECONDS:
-        return render(moment)[0]
+        return render(moment)
     stamp, _changed_at = current_stamp()
     frozen_key = _stamped_key(f"frozen:{name}", stamp, vary)
     clock_key = _stamped_key(f"clock:{name}", stamp, (number, *vary))
-    value = _cached(frozen_key)
-    if value is None:
-        value = _cached(clock_key)
-    if value is None:
-        value, frozen = render(moment)
-        if frozen:
-            _keep(frozen_key, value, settings.PAGE_CACHE_SECONDS)
-        else:
-            _keep(clock_key, value, settings.CLOCK_CACHE_SECONDS)
-    return value
+    found = _cached_first([frozen_key, clock_key])
+    if found is not None:
+        index, value = found
+        return value, index == 0
+    value, frozen = render(moment)
+    if frozen:
+        _keep(frozen_key, value, settings.PAGE_CACHE_SECONDS)
+    else:
+        _keep(clock_key, value, settings.CLOCK_CACHE_SECONDS)
+    return value, frozen

@@ -4,7 +4,9 @@ Used by tests/test_nginx.py and `make bench`, the way tests/with_redis.sh starts
 Redis: Debian's nginx on a free 127.0.0.1 port, its pid file, logs and temporary
 files in a temporary folder that stop() removes.
 
-    proxy = Nginx(upstreams=[8001, 8002], static_root=Path("staticfiles")).start()
+    proxy = Nginx(
+        upstreams=[8001, 8002], live_upstreams=[9001, 9002], static_root=Path("static")
+    ).start()
     ...
     proxy.stop()
 """
@@ -48,17 +50,22 @@ def render(
     listen: str,
     upstreams: list[int],
     static_root: Path,
+    live_upstreams: list[int] | None = None,
     scheme: str = "https",
     access_log: str = "off",
     user: str | None = None,
 ) -> str:
-    """deploy/nginx.conf with every @NAME@ filled in."""
+    """deploy/nginx.conf with every @NAME@ filled in; WebSockets go to
+    `live_upstreams`, or to `upstreams` (SERVE=all app servers) without them."""
     values = {
         "USER": user or getpass.getuser(),
         "PREFIX": str(prefix),
         "ACCESS_LOG": access_log,
         "LISTEN": listen,
         "SERVERS": "\n        ".join(upstream_line(port) for port in upstreams),
+        "LIVE_SERVERS": "\n        ".join(
+            upstream_line(port) for port in (live_upstreams or upstreams)
+        ),
         "STATIC_ROOT": str(static_root).rstrip("/"),
         "SCHEME": scheme,
     }
@@ -74,13 +81,21 @@ def render(
 
 
 class Nginx:
-    """nginx in front of app servers on `upstreams` (loopback ports)."""
+    """nginx in front of app servers on `upstreams` and live servers on
+    `live_upstreams` (loopback ports)."""
 
-    def __init__(self, *, upstreams: list[int], static_root: Path):
+    def __init__(
+        self,
+        *,
+        upstreams: list[int],
+        static_root: Path,
+        live_upstreams: list[int] | None = None,
+    ):
         self.binary = nginx_binary()
         if self.binary is None:
             raise FileNotFoundError("nginx is not installed (apt-get install nginx)")
         self.upstreams = upstreams
+        self.live_upstreams = live_upstreams
         self.static_root = static_root
         self.port = free_port()
         self.prefix = Path(tempfile.mkdtemp(prefix="callbook-nginx-"))
@@ -104,6 +119,7 @@ class Nginx:
                 prefix=self.prefix,
                 listen=f"{HOST}:{self.port}",
                 upstreams=self.upstreams,
+                live_upstreams=self.live_upstreams,
                 static_root=self.static_root,
             )
         )

@@ -1,14 +1,16 @@
-"""The deployment recipe: deploy/nginx.conf in front of an app server (`make serve`'s
-gunicorn with a uvicorn worker, production settings) on loopback.
+"""The deployment recipe: deploy/nginx.conf in front of an app server (gunicorn,
+SERVE=pages: WSGI sync workers) and a live server (gunicorn, SERVE=live: a uvicorn
+worker), production settings, on loopback.
 
-nginx serves a collected static file itself, proxies a page, and passes the live
-notebook's WebSocket upgrade through. Runs in the PostgreSQL half of `make test`
-(the app server is its own process and reads the test database); skips locally
-without nginx, fails in CI.
+nginx serves a collected static file itself, proxies a page to the app server, and
+passes the live notebook's WebSocket upgrade through to the live server. Runs in
+the PostgreSQL half of `make test` (the servers are their own processes and read
+the test database); skips locally without nginx, fails in CI.
 """
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -59,15 +61,19 @@ def production_env(tmp_path):
     return env
 
 
-@pytest.fixture
-def app_server(production_env, tmp_path):
-    """One app server as `make serve` runs it: gunicorn, one uvicorn worker."""
+def gunicorn(production_env: dict, tmp_path: Path, serve: str):
+    """gunicorn as README's process list runs it, one worker, SERVE=serve."""
     port = free_port()
-    log = (tmp_path / "gunicorn.log").open("w")
+    log = (tmp_path / f"gunicorn-{serve}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"],
         cwd=ROOT,
-        env={**production_env, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"},
+        env={
+            **production_env,
+            "SERVE": serve,
+            "BIND": f"127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "1",
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -82,9 +88,21 @@ def app_server(production_env, tmp_path):
 
 
 @pytest.fixture
-def proxy(app_server, production_env):
+def app_server(production_env, tmp_path):
+    yield from gunicorn(production_env, tmp_path, "pages")
+
+
+@pytest.fixture
+def live_server_port(production_env, tmp_path):
+    yield from gunicorn(production_env, tmp_path, "live")
+
+
+@pytest.fixture
+def proxy(app_server, live_server_port, production_env):
     nginx = Nginx(
-        upstreams=[app_server], static_root=production_env["STATIC_ROOT"]
+        upstreams=[app_server],
+        live_upstreams=[live_server_port],
+        static_root=production_env["STATIC_ROOT"],
     ).start()
     yield nginx
     nginx.stop()
@@ -101,14 +119,26 @@ def test_the_config_has_no_placeholder_left_and_lists_every_app_server(tmp_path)
         prefix=tmp_path,
         listen="127.0.0.1:8080",
         upstreams=[8001, 8002, 8003],
+        live_upstreams=[9001, 9002],
         static_root=tmp_path / "static/",
         user="www-data",
     )
     body = "".join(x for x in text.splitlines() if not x.lstrip().startswith("#"))
     assert "@" not in body
     assert "user www-data;" in body
+    pages, live = body.split("upstream callbook_live")
     for port in (8001, 8002, 8003):
-        assert f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" in body
+        assert f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" in pages
+    for port in (9001, 9002):
+        assert f"server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;" in live
+        assert f"127.0.0.1:{port}" not in pages
+    assert re.search(r"location /ws/ \{\s+proxy_pass http://callbook_live;", text)
+    # Without live servers, the app servers (SERVE=all) answer WebSockets too.
+    single = render(
+        prefix=tmp_path, listen="127.0.0.1:8080", upstreams=[8001], static_root=tmp_path
+    )
+    live = single.split("upstream callbook_live")[1].split("}")[0]
+    assert "server 127.0.0.1:8001 max_fails=1" in live
     assert f"alias {tmp_path}/static/;" in text
     assert "proxy_next_upstream error timeout http_502 http_503 http_504;" in text
 

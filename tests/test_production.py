@@ -231,10 +231,28 @@ for attempt in ("first", "cached"):
     assert "=None" not in cached[3]
 
 
-def test_the_example_environment_uses_the_database_cache():
-    config = cache_from_url(production_env()["CACHE_URL"])
-    assert config["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
-    assert config["LOCATION"] == "callbook_cache"
+CACHE_CODE = """
+import django
+django.setup()
+from django.conf import settings
+print(settings.CACHES["default"]["BACKEND"], settings.CACHES["default"].get("LOCATION"))
+"""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        # .env.example as written: the Redis of the channel layer is the cache too.
+        ({}, "redis.RedisCache redis://redis.internal:6379/1"),
+        ({"REDIS_URL": ""}, "db.DatabaseCache callbook_cache"),
+        ({"CACHE_URL": "db://pages"}, "db.DatabaseCache pages"),
+    ],
+)
+def test_the_shared_cache_follows_cache_url_then_redis_url(overrides, expected):
+    env = production_env(DJANGO_SETTINGS_MODULE="config.settings", **overrides)
+    result = run_python(CACHE_CODE, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"django.core.cache.backends.{expected}"
 
 
 @pytest.mark.parametrize(
@@ -284,6 +302,29 @@ def test_gunicorn_workers_default_to_twice_the_cores_plus_one(monkeypatch):
     assert config["bind"] == "127.0.0.1:9999"
 
 
+@pytest.mark.parametrize(
+    ("serve", "app", "worker_class"),
+    [
+        ("all", "config.asgi:application", "uvicorn_worker.UvicornWorker"),
+        ("pages", "config.wsgi:application", "sync"),
+        ("live", "config.asgi:application", "uvicorn_worker.UvicornWorker"),
+    ],
+)
+def test_serve_picks_the_application_and_the_workers(
+    monkeypatch, serve, app, worker_class
+):
+    monkeypatch.setenv("SERVE", serve)
+    monkeypatch.delenv("GUNICORN_WORKER_CLASS", raising=False)
+    config = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+    assert (config["wsgi_app"], config["worker_class"]) == (app, worker_class)
+
+
+def test_an_unknown_serve_mode_is_refused(monkeypatch):
+    monkeypatch.setenv("SERVE", "everything")
+    with pytest.raises(RuntimeError, match="SERVE='everything': use one of all, pages"):
+        runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -313,6 +354,7 @@ def test_gunicorn_serves_pages_and_hashed_static_files(tmp_path, static_root):
         ALLOWED_HOSTS="127.0.0.1",
         BIND=f"127.0.0.1:{port}",
         WEB_CONCURRENCY="2",
+        REDIS_URL="",  # no Redis here: the cache table, as without REDIS_URL
     )
     for command in (
         ["migrate", "--noinput", "-v0"],

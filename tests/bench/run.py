@@ -7,10 +7,12 @@ Run inside tests/with_postgres.sh (DATABASE_URL points at a throwaway cluster):
 1. Generates a small (50 calls) and a large (2,000 calls, 40,000 agenda items, 800
    people, 10,000 action items) community, each in its own database of the cluster.
 2. For each size, with the page cache on and off, starts gunicorn (2 workers,
-   production settings: DEBUG off, SSL redirect on, requests carry
-   X-Forwarded-Proto: https) on 127.0.0.1 and loads every page of pages.py with wrk
-   (16 connections, BENCH_SECONDS each, BENCH_RUNS runs, median taken), beside a
-   static HTML file of the meeting page's size served by the same process.
+   SERVE=pages: WSGI sync workers, as production behind nginx; BENCH_SERVE=all for
+   the one-port ASGI server; production settings: DEBUG off, SSL redirect on,
+   requests carry X-Forwarded-Proto: https) on 127.0.0.1 and loads every page of
+   pages.py with wrk (16 connections, BENCH_SECONDS each, BENCH_RUNS runs, median
+   taken), beside static HTML files of the meeting page's size (plain WhiteNoise,
+   nginx, and through the app). Then the same through nginx and two app servers.
 3. Writes under load (16 concurrent proposal POSTs), import throughput and search
    latency on the large set, where the pages and commands exist.
 4. Prints the table, writes bench-results.json, and exits 1 if any request failed.
@@ -81,10 +83,14 @@ SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "0.5"))
 ONLY_PAGES = [x for x in os.environ.get("BENCH_PAGES", "").split(",") if x]
 # BENCH_CACHE=off: one cache mode only.
 CACHE_MODES = os.environ.get("BENCH_CACHE", "on,off").split(",")
-# Through nginx: app servers (gunicorn) and uvicorn workers in each; the app
-# server killed with SIGKILL after a third of BENCH_KILL_SECONDS.
+# Through nginx: app servers (gunicorn, SERVE=pages) with their sync workers, each
+# beside a live server (SERVE=live, one uvicorn worker, for /ws/); one app server
+# and its live server killed with SIGKILL after a third of BENCH_KILL_SECONDS.
 NGINX_APP_SERVERS = 2
-NGINX_WORKERS = int(os.environ.get("BENCH_NGINX_WORKERS", "1"))
+NGINX_WORKERS = int(os.environ.get("BENCH_NGINX_WORKERS", "2"))
+# What the app servers run (config/gunicorn.conf.py): pages on WSGI sync workers,
+# as in production behind nginx; `all` measures the one-port ASGI server instead.
+SERVE = os.environ.get("BENCH_SERVE", "pages")
 KILL_SECONDS = float(os.environ.get("BENCH_KILL_SECONDS", "12"))
 # A request slower than this around the kill counts as stalled (not recovered).
 STALL_SECONDS = 1.0
@@ -154,12 +160,21 @@ def http_get(port: int, path: str, host: str = "") -> tuple[int, dict, bytes]:
 
 
 class Server:
-    """gunicorn (uvicorn workers, as `make serve`) on a free loopback port."""
+    """gunicorn (config/gunicorn.conf.py, SERVE=serve) on a free loopback port."""
 
-    def __init__(self, env: dict, log_path: Path, workers: int = 2, app: str = ""):
+    def __init__(
+        self,
+        env: dict,
+        log_path: Path,
+        workers: int = 2,
+        app: str = "",
+        serve: str = SERVE,
+    ):
         self.port = free_port()
+        self.serve = serve
         self.env = {
             **env,
+            "SERVE": serve,
             "BIND": f"{HOST}:{self.port}",
             "WEB_CONCURRENCY": str(workers),
         }
@@ -867,12 +882,20 @@ def nginx_rig(db_env: dict, tmp: Path, size: str) -> Rig:
         Server(env, tmp / f"{size}-nginx-app{n}.log", workers=NGINX_WORKERS)
         for n in range(NGINX_APP_SERVERS)
     ]
-    rig = Rig(topology="nginx", front=0, app_servers=servers, baselines={})
+    # The live servers answer /ws/ only; nothing in these rows opens one, but
+    # they run as in production and die with their app server in the kill run.
+    live = [
+        Server(env, tmp / f"{size}-nginx-live{n}.log", workers=1, serve="live")
+        for n in range(NGINX_APP_SERVERS)
+    ]
+    rig = Rig(topology="nginx", front=0, app_servers=servers, baselines={}, extra=live)
     try:
-        for server in servers:
+        for server in [*servers, *live]:
             server.start()
         rig.proxy = Nginx(
-            upstreams=[s.port for s in servers], static_root=tmp / "static"
+            upstreams=[s.port for s in servers],
+            live_upstreams=[s.port for s in live],
+            static_root=tmp / "static",
         ).start()
     except BaseException:
         rig.stop()
@@ -930,6 +953,8 @@ def kill_run(rig: Rig, paths: list[str]) -> dict:
     victim = rig.app_servers[-1]
     killed_at = time.monotonic()
     victim.kill()
+    if rig.extra and rig.extra[-1].serve == "live":
+        rig.extra[-1].kill()  # the same machine's live server goes down with it
     log(f"kill: app server on port {victim.port} killed (SIGKILL)")
     for thread in threads:
         thread.join()
@@ -1040,7 +1065,9 @@ def main() -> int:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
         "STATIC_ROOT": str(tmp / "static"),
-        "CACHE_URL": "db://callbook_cache",
+        # Production's shared cache: Redis at REDIS_URL (tests/with_redis.sh),
+        # the cache table without it.
+        "CACHE_URL": "" if os.environ.get("REDIS_URL") else "db://callbook_cache",
         "BENCH_QUERY_HEADER": "true",
         "CONN_MAX_AGE": "60",
         "LOG_LEVEL": "ERROR",
@@ -1055,7 +1082,11 @@ def main() -> int:
     }
     rigs: list[Rig] = []
     rows: list[dict] = []
-    extras: dict = {"generate_seconds": {}}
+    extras: dict = {
+        "generate_seconds": {},
+        "serve": SERVE,
+        "cache": "redis" if os.environ.get("REDIS_URL") else "db",
+    }
     full = not ONLY and not ONLY_PAGES
     try:
         log("collectstatic")
@@ -1235,7 +1266,8 @@ def print_report(rows: list[dict], extras: dict) -> None:
     if through:
         print(
             f"\nThrough nginx (deploy/nginx.conf) in front of {NGINX_APP_SERVERS} app "
-            f"servers x {NGINX_WORKERS} uvicorn worker(s), cache on:"
+            f"servers (SERVE={SERVE}) x {NGINX_WORKERS} worker(s), each beside a "
+            "live server for /ws/, cache on:"
         )
         print_table(through)
         print("x static: rps / nginx serving the same-size static file itself.")

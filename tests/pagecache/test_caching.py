@@ -1,5 +1,6 @@
 """The public page cache: ETag/Last-Modified, 304s, and invalidation by any write."""
 
+import datetime as dt
 import time
 
 import pytest
@@ -201,14 +202,23 @@ def test_drafts_seen_by_staff_never_reach_the_public(client):
     assert "secret draft" not in get(client, url).content.decode()
 
 
-def test_meetings_that_are_not_finalized_are_not_cached(client):
+def test_meetings_that_are_not_finalized_are_kept_for_the_minute(client, monkeypatch):
+    # They show what is on now: kept per stamp and minute, then rendered again
+    # (tests/meetings/test_clock_page_cache.py).
     meeting = MeetingFactory(status=Meeting.Status.SCHEDULED)
     url = meeting.get_absolute_url()
     first = get(client, url)
     second = get(client, url)
     assert first.status_code == second.status_code == 200
-    assert "ETag" not in second
-    assert second.queries > 1
+    assert second.queries == 1
+    assert second["ETag"] == first["ETag"]
+    later = time.time() + 60
+    monkeypatch.setattr(
+        "django.utils.timezone.now", lambda: dt.datetime.fromtimestamp(later, tz=dt.UTC)
+    )
+    next_minute = get(client, url)
+    assert next_minute.queries > 1
+    assert next_minute["ETag"] != first["ETag"]
 
 
 def test_not_found_pages_are_not_cached(client):
@@ -289,9 +299,11 @@ def test_list_pages_are_stored_only_under_the_page_and_filters_they_showed(
     assert len(cache._cache) == entries + 2
 
 
-def test_the_home_page_is_never_cached(client, finalized):
-    get(client, "/")
-    assert "ETag" not in get(client, "/")
+def test_the_home_page_is_kept_for_the_minute(client, finalized):
+    first = get(client, "/")
+    second = get(client, "/")
+    assert second.queries == 1
+    assert second["ETag"] == first["ETag"]
 
 
 # The decorator itself, on views that do what the public site's forms and messages do.
