@@ -402,7 +402,7 @@ class AgendaItem(RenderedMarkdown, PublicModel):
     def link_list(self) -> list[str]:
         return [line.strip() for line in self.links.splitlines() if line.strip()]
 
-    @property
+    @cached_property
     def web_links(self) -> list[str]:
         """The links that are http(s) addresses, safe to put in an href."""
         check = URLValidator(schemes=["http", "https"])
