@@ -423,6 +423,14 @@ class ActionItemQuerySet(PublicQuerySet):
     def suggested(self):
         return self.filter(status=ActionItem.Status.SUGGESTED)
 
+    def open_carried_over_to(self, meeting):
+        """`carried_over_to(meeting).open()`: the items raised at earlier calls of
+        the series that are still open (without the branch for items closed
+        since, which joins every call)."""
+        return self.open().filter(
+            meeting__series_id=meeting.series_id, meeting__start__lt=meeting.start
+        )
+
     def carried_over_to(self, meeting):
         """Items raised at earlier calls of the series, still open when `meeting` began.
 

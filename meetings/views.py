@@ -94,7 +94,7 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
 
 
 # A coming call's page lists at most this many open action items of earlier calls.
-CARRIED_OVER_SHOWN = 20
+CARRIED_OVER_SHOWN = 10
 
 # A call's proposals are shown this many at a time (home, the call page): the
 # agenda the MC accepted is short, but anyone may propose, so proposals pile up.
@@ -718,9 +718,21 @@ class MeetingDetailView(TemplateView):
             # the latest CARRIED_OVER_SHOWN, oldest first (a long archive keeps
             # hundreds open; /actions/ lists them all).
             latest = list(
-                ActionItem.objects.carried_over_to(meeting)
-                .open()
+                ActionItem.objects.open_carried_over_to(meeting)
                 .select_related("meeting__series")
+                # What the list shows: not the earlier calls' notes and sources.
+                .only(
+                    "description",
+                    "owner_names",
+                    "due_date",
+                    "status",
+                    "position",
+                    "meeting__start",
+                    "meeting__date",
+                    "meeting__ordinal",
+                    "meeting__series__slug",
+                    "meeting__series__github_repo",
+                )
                 .order_by("-meeting__start", "-position", "-pk")[
                     : CARRIED_OVER_SHOWN + 1
                 ]

@@ -126,3 +126,23 @@ def test_attached_people_are_the_relations_in_their_order(django_assert_num_quer
     assert ActionItem.objects.get(pk=actions[0].pk).owner_list == [amy, zed]
     with django_assert_num_queries(0):
         attach_presenters([])
+
+
+@pytest.mark.django_db
+def test_open_carried_over_is_the_open_part_of_carried_over():
+    import datetime as dt
+
+    series = MeetingSeriesFactory()
+    start = dt.datetime(2025, 6, 4, 16, tzinfo=dt.UTC)
+    earlier, coming, later = (
+        MeetingFactory(series=series, start=start + dt.timedelta(weeks=n))
+        for n in (-1, 0, 1)
+    )
+    kept = ActionItemFactory(meeting=earlier, status="open")
+    ActionItemFactory(meeting=earlier, status="done", closed_in=later)
+    ActionItemFactory(meeting=later, status="open")
+    ActionItemFactory(meeting=MeetingFactory(start=start - dt.timedelta(weeks=1)))
+    carried = ActionItem.objects.carried_over_to(coming)
+    assert carried.count() == 2
+    assert list(ActionItem.objects.open_carried_over_to(coming)) == [kept]
+    assert list(carried.open()) == [kept]
