@@ -527,7 +527,9 @@ REF_LINK_RE = re.compile(
     r"(?:\[([^\[\]\n]{0,300})\](?![(\[])|(?![(:\[]))"
 )
 # "[id]: https://..." defines a reference; the id is layout, the URL content.
-REF_DEF_RE = re.compile(r"^ {0,3}\[([^\[\]\n]{1,300})\]:[ \t]*<?([^\s<>]+)>?")
+# Any indent: a definition indented 4+ spaces after another one is a paragraph's
+# continuation line, still a definition to markdown-it, and exported unindented.
+REF_DEF_RE = re.compile(r"^[ \t]*\[([^\[\]\n]{1,300})\]:[ \t]*<?([^\s<>]+)>?")
 MD_LINK_RE = re.compile(
     r"!?\[(?P<label>[^\[\]]*)\]\((?P<url>[^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\s*(?:\"[^\"]*\")?\)"
 )

@@ -191,6 +191,16 @@ def test_mutated_notes_never_crash_and_lose_nothing(text):
     check_lossless(text, "2021-01-01.md")
 
 
+def test_an_indented_link_definition_loses_nothing():
+    # Found by the mutation test on the Rust corpus: the export writes an
+    # indented definition unindented, its label being layout either way.
+    check_lossless(
+        "### [wg-self-profile]\n"
+        "    [#68530]: https://github.com/rust-lang/rust/pull/68530\n",
+        "2021-01-01.md",
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
 def test_any_bytes_decode_or_fail_clearly(data):
