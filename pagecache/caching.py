@@ -238,10 +238,6 @@ class CachedPage:
         self.etag = f'"{key[:32]}"'
         self.cache_key = f"page:{key}"
 
-    def serve(self) -> HttpResponse | None:
-        """A 304 or the stored page, or None when it must be rendered."""
-        return serve_stored([self])
-
     def store(self, response) -> HttpResponse:
         headers = {h: response[h] for h in STORED_HEADERS if response.has_header(h)}
         entry = (response.content, headers)

@@ -47,3 +47,19 @@ def fake_github(settings):
     }
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def empty_page_cache():
+    """The page cache empty before and after: the shared cache, this process's
+    memory of recent pages and its memo of the site stamp."""
+    from django.core.cache import cache
+
+    from pagecache.caching import local_pages, stamp_memo
+
+    cache.clear()
+    local_pages.clear()
+    stamp_memo.value = None
+    yield
+    cache.clear()
+    local_pages.clear()

@@ -171,7 +171,8 @@ class Server:
         serve: str = SERVE,
     ):
         self.port = free_port()
-        self.serve = serve
+        # The live server beside this app server, killed with it in the kill run.
+        self.live: Server | None = None
         self.env = {
             **env,
             "SERVE": serve,
@@ -888,6 +889,8 @@ def nginx_rig(db_env: dict, tmp: Path, size: str) -> Rig:
         Server(env, tmp / f"{size}-nginx-live{n}.log", workers=1, serve="live")
         for n in range(NGINX_APP_SERVERS)
     ]
+    for server, partner in zip(servers, live, strict=True):
+        server.live = partner
     rig = Rig(topology="nginx", front=0, app_servers=servers, baselines={}, extra=live)
     try:
         for server in [*servers, *live]:
@@ -953,8 +956,8 @@ def kill_run(rig: Rig, paths: list[str]) -> dict:
     victim = rig.app_servers[-1]
     killed_at = time.monotonic()
     victim.kill()
-    if rig.extra and rig.extra[-1].serve == "live":
-        rig.extra[-1].kill()  # the same machine's live server goes down with it
+    if victim.live:
+        victim.live.kill()  # the same machine's live server goes down with it
     log(f"kill: app server on port {victim.port} killed (SIGKILL)")
     for thread in threads:
         thread.join()

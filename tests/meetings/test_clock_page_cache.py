@@ -4,7 +4,7 @@ cache per site stamp and minute to anonymous visitors (issue 15, item 2)."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from meetings.models import Meeting
-from pagecache.caching import local_pages, public_page, stamp_memo
+from pagecache.caching import local_pages, public_page
 from tests.factories import (
     AgendaItemFactory,
     MeetingFactory,
@@ -35,15 +35,9 @@ PROPOSAL = {
 
 
 @pytest.fixture(autouse=True)
-def _page_cache_on(settings):
+def _page_cache_on(settings, empty_page_cache):
     settings.PAGE_CACHE = True
     settings.CLOCK_CACHE_SECONDS = 60
-    cache.clear()
-    local_pages.clear()
-    stamp_memo.value = None
-    yield
-    cache.clear()
-    local_pages.clear()
 
 
 @pytest.fixture

@@ -41,13 +41,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    local_pages.clear()
-    stamp_memo.value = None
-    yield
-    cache.clear()
-    local_pages.clear()
+def _empty_cache(empty_page_cache):
+    """Every test here starts and ends with an empty page cache."""
 
 
 def get(client, url, **headers):
