@@ -15,6 +15,7 @@ from meetings.models import (
     TEXT_MAX_CHARS,
     Meeting,
     MeetingSeries,
+    PartOfCall,
     RenderedMarkdown,
     markdown_length,
     validate_no_control_characters,
@@ -122,7 +123,7 @@ def _written_for(name: str, person: Attendee) -> bool:
     return any(candidate.startswith(name) for candidate in candidates if candidate)
 
 
-class AgendaItem(RenderedMarkdown, PublicModel):
+class AgendaItem(PartOfCall, RenderedMarkdown, PublicModel):
     """A topic for a call: proposed by anyone, then moderated and discussed."""
 
     MARKDOWN_FIELDS = {
@@ -448,7 +449,7 @@ class ActionItemQuerySet(PublicQuerySet):
         )
 
 
-class ActionItem(RenderedMarkdown, PublicModel):
+class ActionItem(PartOfCall, RenderedMarkdown, PublicModel):
     """Something a person agreed on a call to do ("Ann to update the docs")."""
 
     MARKDOWN_FIELDS = {"description": "block"}

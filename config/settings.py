@@ -167,6 +167,9 @@ CACHES = {
 # Finalized meeting pages, the archive, people pages and feeds are served from the
 # cache to anonymous visitors (pagecache/caching.py); PAGE_CACHE=false turns it off.
 PAGE_CACHE = env_bool("PAGE_CACHE", default=True)
+# A finalized call's notes rendered once and stored until a write changes them
+# (meetings/published.py); false renders them on every uncached view.
+PUBLISHED_PAGES = env_bool("PUBLISHED_PAGES", default=True)
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "86400"))
 # Pages that depend on the clock (home, a call's page before and during the call)
 # keep their parts this long, keyed by the site stamp too; 0 renders every time.

@@ -938,7 +938,22 @@ class Meeting(RenderedMarkdown, PublicModel):
         return sorted(keep + created, key=lambda ref: (ref.owner, ref.repo, ref.number))
 
 
-class Attendance(PublicModel):
+class PartOfCall(models.Model):
+    """A row a call's page shows (attendance, agenda item, action item, release
+    team). It remembers the call it was loaded with, so that moving it to another
+    call also drops the stored page of the call it left (meetings.published)."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        row.loaded_meeting_id = row.__dict__.get("meeting_id")
+        return row
+
+
+class Attendance(PartOfCall, PublicModel):
     """That a person joined a call, and in what role."""
 
     class Role(models.TextChoices):
@@ -1070,7 +1085,7 @@ class ReleaseTeamQuerySet(PublicQuerySet):
         )
 
 
-class ReleaseTeam(PublicModel):
+class ReleaseTeam(PartOfCall, PublicModel):
     """The people who volunteered to cut one release."""
 
     version = models.CharField(
@@ -1133,6 +1148,38 @@ class ReleaseTeam(PublicModel):
 
     def get_absolute_url(self):
         return reverse("meetings:releases") + f"#release-{self.version}"
+
+
+class PublishedPage(models.Model):
+    """The rendered notes of a finalized call, stored until a write changes them.
+
+    Not a cache with an expiry: a write to the call, its rows or the people and
+    series it shows deletes the row (meetings.published), and a page rendered by
+    other code (`version`) is rendered again. The call page then serves its notes
+    from this one row instead of ~7 queries and a template render. Deriving it
+    is not a public write, so it never bumps the site stamp.
+    """
+
+    meeting = models.OneToOneField(
+        Meeting,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="published_page",
+    )
+    # Who may store a render here: the reader that claimed the row before it read
+    # the call (meetings.published.store), so a render of older data never lands.
+    token = models.CharField(max_length=32)
+    version = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    body = models.TextField(blank=True)
+    rendered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("published page")
+        verbose_name_plural = _("published pages")
+
+    def __str__(self):
+        return f"Published page of {self.meeting_id}"
 
 
 class GitHubReference(PublicModel):

@@ -1,11 +1,13 @@
 import re
 from dataclasses import dataclass
+from html import unescape
 from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import (
     DisallowedHost,
     PermissionDenied,
@@ -36,6 +38,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
+from django.test import RequestFactory
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import escape
@@ -47,7 +50,7 @@ from markdownx.views import MarkdownifyView
 
 from agenda.models import ActionItem, AgendaItem, attach_owners, attach_presenters
 from agenda.notebook.consumers import broadcast
-from meetings import charts
+from meetings import charts, published
 from meetings.forms import ArchiveFilterForm, CheckInForm, SearchForm
 from meetings.markdown import GITHUB_REPO_RE, html_to_text
 from meetings.models import (
@@ -216,6 +219,23 @@ def neighbour(meeting, side: str):
     return Meeting(
         series=meeting.series, date=day, ordinal=getattr(meeting, f"{side}_ordinal")
     )
+
+
+# What the call page reads of a call whose notes are stored (meetings.published):
+# its head tags, title and the links around it.
+PUBLISHED_PAGE_FIELDS = (
+    "series__slug",
+    "series__title",
+    "title",
+    "date",
+    "ordinal",
+    "start",
+    "status",
+    "published_page__token",
+    "published_page__version",
+    "published_page__description",
+    "published_page__body",
+)
 
 
 # What no public page shows of a call and can be long: the imported file, the
@@ -649,7 +669,7 @@ class MeetingDetailView(TemplateView):
         staff = is_staff(self.request.user)
         parts, frozen = clock_or_frozen_fragment(
             "meeting",
-            lambda now: self.render_parts(now, page, staff),
+            lambda now: self.published_or_rendered(now, page, staff),
             vary=(
                 self.request.build_absolute_uri("/"),
                 self.kwargs["series"],
@@ -666,6 +686,66 @@ class MeetingDetailView(TemplateView):
             page_query=urlencode({"proposals": page}) if page > 1 else "",
             depends_on_clock=not frozen,
             **kwargs,
+        )
+
+    def published_or_rendered(self, now, page: int, staff: bool):
+        parts = self.published_parts(now) if page == 1 else None
+        if parts is not None:
+            return parts, True
+        return self.render_parts(now, page, staff)
+
+    def published_parts(self, now) -> dict | None:
+        """A finalized call's parts from its stored notes (meetings.published): one
+        query when they are stored, else rendered and stored; None for a call
+        whose page still depends on the clock or the visitor."""
+        if not settings.PUBLISHED_PAGES:
+            return None
+        meeting = meeting_or_404(
+            self.kwargs["series"],
+            self.kwargs["date_key"],
+            Meeting.objects.select_related("series", "published_page")
+            .only(*PUBLISHED_PAGE_FIELDS)
+            .annotate(**neighbours()),
+        )
+        if not published.is_publishable(meeting, now):
+            return None
+        stored = published.current(meeting)
+        if stored is not None:
+            description, body = stored.description, stored.body
+        else:
+            token = (
+                meeting.published_page.token
+                if hasattr(meeting, "published_page")
+                else published.claim(meeting)
+            )
+            # Read after the claim: a write from now on makes the store a no-op.
+            parts, _frozen = self.render_parts(now, 1, staff=False)
+            description, body = unescape(parts["description"]), parts["body"]
+            if token:
+                published.store(meeting, token, description=description, body=body)
+        context = {
+            "meeting": meeting,
+            "description": description,
+            "show_notes": True,
+            "is_draft": False,
+        }
+        return {
+            "title": escape(f"{meeting.display_title}, {meeting.date_key}"),
+            "description": escape(description),
+            "head": render_to_string(
+                "includes/meeting_head.html", context, self.request
+            ),
+            "body": body,
+            "nav": self.render_nav(meeting),
+        }
+
+    def render_nav(self, meeting) -> str:
+        return render_to_string(
+            "includes/meeting_nav.html",
+            {
+                "previous_meeting": neighbour(meeting, "previous"),
+                "next_meeting": neighbour(meeting, "next"),
+            },
         )
 
     def load(self, page: int):
@@ -751,8 +831,6 @@ class MeetingDetailView(TemplateView):
             "is_draft": draft,
             "proposals_open": meeting.proposals_open(now),
             "has_started": meeting.has_started(now),
-            "previous_meeting": neighbour(meeting, "previous"),
-            "next_meeting": neighbour(meeting, "next"),
             "now": now,
         }
         if show_notes and meeting.highlights:
@@ -764,6 +842,7 @@ class MeetingDetailView(TemplateView):
                 f"{meeting.display_title} on {date_format(meeting.date, 'j F Y')}: "
                 f"agenda{' and notes' if meeting.is_finalized else ''}."
             )
+        context["description"] = description
         parts = {
             "title": escape(f"{meeting.display_title}, {meeting.date_key}"),
             "description": escape(description),
@@ -773,8 +852,28 @@ class MeetingDetailView(TemplateView):
             "body": render_to_string(
                 "includes/meeting_body.html", context, self.request
             ),
+            "nav": self.render_nav(meeting),
         }
         return parts, meeting.is_finalized
+
+
+def publish_notes(meetings) -> int:
+    """Render and store the notes of these calls where they are finalized and not
+    stored yet, as their first view would (after an import or a deploy); returns
+    how many were rendered."""
+    factory = RequestFactory()
+    now = timezone.now()
+    rendered = 0
+    for meeting in meetings.finalized().select_related("series", "published_page"):
+        if not published.is_publishable(meeting, now) or published.current(meeting):
+            continue
+        request = factory.get(meeting.get_absolute_url())
+        request.user = AnonymousUser()
+        view = MeetingDetailView()
+        view.setup(request, series=meeting.series.slug, date_key=meeting.date_key)
+        view.published_parts(now)
+        rendered += 1
+    return rendered
 
 
 def release_sort_key(team):

@@ -10,6 +10,7 @@ import datetime as dt
 import secrets
 
 from django.db import connection, models
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -82,18 +83,41 @@ class SiteGeneration(models.Model):
         return row
 
 
+# Sent for every public write, with the model (sender) and the rows written:
+# `instances` (saved, deleted or bulk-written objects) or `pks`. A write that may
+# move rows (a queryset update) is announced before and after it, so receivers see
+# both where the rows were and where they are. For what an app derives from
+# particular rows (meetings.published: a finalized call's stored page).
+public_rows_written = Signal()
+
+
+def announce(model, *, instances=(), pks=()) -> None:
+    if public_rows_written.has_listeners(model):
+        public_rows_written.send(model, instances=list(instances), pks=list(pks))
+
+
 class PublicQuerySet(models.QuerySet):
     """A QuerySet whose bulk writes bump the site generation, as save() does."""
 
+    def _announced_pks(self) -> list:
+        if not public_rows_written.has_listeners(self.model):
+            return []
+        pks = list(self.values_list("pk", flat=True))
+        announce(self.model, pks=pks)
+        return pks
+
     def update(self, **kwargs):
+        pks = self._announced_pks()
         rows = super().update(**kwargs)
         if rows:
+            announce(self.model, pks=pks)
             SiteGeneration.bump()
         return rows
 
     update.alters_data = True
 
     def delete(self):
+        self._announced_pks()
         deleted = super().delete()
         if deleted[0]:
             SiteGeneration.bump()
@@ -105,12 +129,16 @@ class PublicQuerySet(models.QuerySet):
     def bulk_create(self, objs, *args, **kwargs):
         created = super().bulk_create(objs, *args, **kwargs)
         if created:
+            announce(self.model, instances=created)
             SiteGeneration.bump()
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        announce(self.model, pks=[obj.pk for obj in objs])
         rows = super().bulk_update(objs, fields, *args, **kwargs)
         if rows:
+            announce(self.model, instances=objs)
             SiteGeneration.bump()
         return rows
 
@@ -131,9 +159,11 @@ class PublicModel(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
+        announce(type(self), instances=[self])
         SiteGeneration.bump()
 
     def delete(self, *args, **kwargs):
+        announce(type(self), instances=[self])
         deleted = super().delete(*args, **kwargs)
         SiteGeneration.bump()
         return deleted

@@ -11,6 +11,7 @@ from agenda.models import AgendaItem
 from agenda.services import refresh_stored_html
 from agenda.views import proposal_token
 from meetings.models import Meeting
+from meetings.views import publish_notes
 from tests.public_data import Community
 
 
@@ -41,10 +42,12 @@ def page_urls(community):
 
 
 def rendered(community):
-    """Store the HTML of every text, as render_markdown does after an import: the
-    counts below are a page's steady state (its first view after an edit also
-    stores what it rendered, tests/meetings/test_stored_html.py)."""
+    """Store the HTML of every text and the finalized notes, as render_markdown
+    does after an import: the counts below are a page's steady state (its first
+    view after an edit also stores what it rendered,
+    tests/meetings/test_stored_html.py and test_published_pages.py)."""
     refresh_stored_html(meetings=Meeting.objects.all())
+    publish_notes(Meeting.objects.all())
     return community
 
 
@@ -89,7 +92,7 @@ def test_query_counts_hold_during_a_call(client, settings):
     large = {name: count_queries(client, url) for name, url in urls.items()}
     assert large == small
     # Home: the call on now and its agenda (items, presenters) on top of the rest.
-    assert small == {"home": 10, "call on now": 8, "late propose": 1}
+    assert small == {"home": 10, "call on now": 9, "late propose": 1}
 
 
 EXPECTED = {
@@ -98,8 +101,11 @@ EXPECTED = {
     "archive": 4,
     "archive filtered": 4,
     "series": 7,
-    "meeting": 8,
-    "coming call": 8,
+    # Finalized notes are stored (meetings/published.py): the call, its stored
+    # notes and its neighbours in one query.
+    "meeting": 1,
+    # ... which a coming call also asks for, before it renders.
+    "coming call": 9,
     "propose": 1,
     "private proposal": 1,
     "people": 2,
@@ -118,7 +124,10 @@ EXPECTED = {
 
 
 @pytest.mark.django_db
-def test_call_pages_cost_the_same_queries_however_long_the_archive(client, settings):
+@pytest.mark.parametrize("published", [True, False])
+def test_call_pages_cost_the_same_queries_however_long_the_archive(
+    client, settings, published
+):
     """A call's page, finalized or coming, makes the same few queries whether
     its agenda fits on one page (a plain query) or its proposals are paged (row
     numbers), and whatever the number of open action items of earlier calls."""
@@ -133,6 +142,7 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(client, setti
 
     settings.PAGE_CACHE = False
     settings.CLOCK_CACHE_SECONDS = 0
+    settings.PUBLISHED_PAGES = published
     series = MeetingSeriesFactory()
     start = timezone.now()
     past = [
@@ -153,6 +163,7 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(client, setti
         "coming, proposals page 2": coming.get_absolute_url() + "?proposals=2",
     }
     refresh_stored_html(meetings=Meeting.objects.all())
+    publish_notes(Meeting.objects.all())
     few = {name: count_queries(client, url) for name, url in urls.items()}
     for meeting in (past[1], coming):
         for _n in range(PROPOSALS_SHOWN + 5):
@@ -162,10 +173,15 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(client, setti
     for n in range(CARRIED_OVER_SHOWN + 5):
         ActionItemFactory(meeting=past[n % 3])
     refresh_stored_html(meetings=Meeting.objects.all())
+    publish_notes(Meeting.objects.all())
     many = {name: count_queries(client, url) for name, url in urls.items()}
     assert many == few
     # The call with its totals and neighbours, attendances (with the people),
     # agenda, presenters, action items, their owners, release teams; a coming call
     # has no action items of its own (no owners to ask for) and adds the
-    # carried-over action items and their owners.
-    assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}
+    # carried-over action items and their owners. Stored notes: one query, which a
+    # coming call's first page makes too before it renders.
+    if published:
+        assert few == {"finalized": 1, "coming": 9, "coming, proposals page 2": 8}
+    else:
+        assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}

@@ -216,6 +216,7 @@ def test_finalized_notes_are_rendered_once_per_stamp_not_per_minute(
     client, settings, monkeypatch
 ):
     settings.PAGE_CACHE = False
+    settings.PUBLISHED_PAGES = False  # stored notes: test_published_pages.py
     meeting = MeetingFactory(highlights="Old highlights")
     url = meeting.get_absolute_url()
     assert "Old highlights" in get(client, url)[0]

@@ -58,6 +58,7 @@ def test_first_view_stores_the_html_and_later_views_render_nothing(
     client, settings, monkeypatch
 ):
     settings.PAGE_CACHE = False
+    settings.PUBLISHED_PAGES = False  # the whole notes: test_published_pages.py
     meeting, item, action = notes_call()
     assert Meeting.objects.get(pk=meeting.pk).html_key == ""
     html, first = page(client, meeting)

@@ -238,6 +238,7 @@ def test_the_cache_can_be_turned_off(client, finalized, settings):
     settings.PAGE_CACHE = False
     # The call page's parts are kept on their own (tests/meetings/test_clock_pages.py).
     settings.CLOCK_CACHE_SECONDS = 0
+    settings.PUBLISHED_PAGES = False  # and its stored notes (meetings/published.py)
     url = finalized.get_absolute_url()
     get(client, url)
     second = get(client, url)

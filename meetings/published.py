@@ -1,0 +1,201 @@
+"""A finalized call's notes, rendered once and stored until a write changes them.
+
+A finalized call's page body depends only on the call, its rows (attendance,
+agenda, action items, release teams), the people and series they name, and the
+code that renders it, not on the clock or the visitor. So the call page renders
+it once, stores it in `PublishedPage`, and serves it from one query until:
+
+- a write touches one of those rows: `PublicModel` and `PublicQuerySet` announce
+  every write (`public_rows_written`) and the receivers below delete the stored
+  page of each call concerned, both at once and after the transaction commits;
+- the code changes: `code_version()` hashes the templates and apps, so a deploy
+  renders each page again on its first view.
+
+A render may run while a write commits. Its reader claims the row (a random
+token) before it reads the call, and stores only if the row still holds that
+token; a write deletes the row after it commits, so a render of data older than
+the write never lands.
+"""
+
+import hashlib
+import importlib.metadata
+import secrets
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models.signals import m2m_changed
+from django.utils import timezone
+
+from meetings.models import (
+    Attendance,
+    Meeting,
+    MeetingSeries,
+    PublishedPage,
+    ReleaseTeam,
+)
+from pagecache.models import public_rows_written
+from people.models import Attendee
+
+# What a stored page is rendered by: the project's templates and the apps whose
+# code shapes the page, and the libraries that render and sanitize markdown.
+CODE = ("templates/**/*.html", "meetings/**/*.py", "agenda/**/*.py", "people/**/*.py")
+LIBRARIES = ("django", "markdown-it-py", "mdit-py-plugins", "nh3")
+
+
+@cache
+def code_version() -> str:
+    digest = hashlib.sha256()
+    root = Path(settings.BASE_DIR)
+    for path in sorted(p for pattern in CODE for p in root.glob(pattern)):
+        if "migrations" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}=={importlib.metadata.version(name)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            digest.update(name.encode())
+    return digest.hexdigest()
+
+
+def forget(meeting_ids) -> None:
+    """Delete the stored pages of these calls now and once the write commits."""
+    ids = {pk for pk in meeting_ids if pk is not None}
+    if not ids:
+        return
+
+    def delete():
+        # One plain DELETE: nothing hangs off these rows, no signals to send.
+        rows = PublishedPage.objects.filter(meeting_id__in=ids)
+        rows._raw_delete(rows.db)
+
+    delete()
+    if connection.in_atomic_block:
+        transaction.on_commit(delete)
+
+
+def claim(meeting: Meeting) -> str | None:
+    """A token for storing this call's page, claimed before its data is read;
+    None when another reader holds the row (this render is served, not stored)."""
+    token = secrets.token_hex(16)
+    table = connection.ops.quote_name(PublishedPage._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (meeting_id, token, version, description, body) "
+            f"VALUES (%s, %s, '', '', '') ON CONFLICT (meeting_id) DO NOTHING "
+            f"RETURNING meeting_id",
+            [meeting.pk, token],
+        )
+        return token if cursor.fetchone() else None
+
+
+def store(meeting: Meeting, token: str, *, description: str, body: str) -> bool:
+    """Keep a render unless a write deleted the claimed row since."""
+    return bool(
+        PublishedPage.objects.filter(meeting_id=meeting.pk, token=token).update(
+            version=code_version(),
+            description=description,
+            body=body,
+            rendered_at=timezone.now(),
+        )
+    )
+
+
+def current(meeting: Meeting) -> PublishedPage | None:
+    """The stored page of a call loaded with `published_page`, if it is current."""
+    try:
+        page = meeting.published_page
+    except PublishedPage.DoesNotExist:
+        return None
+    return page if page.body and page.version == code_version() else None
+
+
+def is_publishable(meeting: Meeting, now) -> bool:
+    """Whether the call's page no longer depends on the clock or the visitor."""
+    return (
+        settings.PUBLISHED_PAGES and meeting.is_finalized and meeting.has_started(now)
+    )
+
+
+# What each write concerns ---------------------------------------------------
+
+
+# Where a call's page names a person.
+PERSON_PATHS = (
+    "mc",
+    "next_mc",
+    "attendances__attendee",
+    "agenda_items__presenters",
+    "action_items__owners",
+    "release_teams__lead",
+    "release_teams__members",
+)
+
+
+def calls_naming(people: set) -> set:
+    """The calls whose page shows one of these people (one UNION query; an OR of
+    joins over these many-valued relations would multiply their rows)."""
+    each = [
+        Meeting.objects.filter(**{f"{path}__in": people})
+        .order_by()
+        .values_list("pk", flat=True)
+        for path in PERSON_PATHS
+    ]
+    return set(each[0].union(*each[1:]))
+
+
+def meeting_ids(model, instances, pks) -> set:
+    if model is Meeting:
+        return {row.pk for row in instances} | set(pks)
+    if model is MeetingSeries:
+        series = {row.pk for row in instances} | set(pks)
+        return set(
+            Meeting.objects.filter(series__in=series).values_list("pk", flat=True)
+        )
+    if model is Attendee:
+        return calls_naming({row.pk for row in instances} | set(pks))
+    # A row of a call: where it is, and where it was loaded from.
+    ids = {row.meeting_id for row in instances}
+    ids |= {getattr(row, "loaded_meeting_id", None) for row in instances}
+    if pks:
+        ids |= set(
+            model._base_manager.filter(pk__in=pks).values_list("meeting_id", flat=True)
+        )
+    return ids
+
+
+def rows_written(sender, instances=(), pks=(), **kwargs) -> None:
+    forget(meeting_ids(sender, instances, pks))
+
+
+def people_linked(sender, instance, action, reverse, pk_set, **kwargs) -> None:
+    """Presenters, owners and release helpers added or removed."""
+    if not action.startswith("post_") and action != "pre_clear":
+        return
+    if reverse:  # from the person's side: every call that names them
+        forget(meeting_ids(Attendee, [instance], []))
+    else:
+        forget({instance.meeting_id})
+
+
+def connect() -> None:
+    from agenda.models import ActionItem, AgendaItem
+
+    for model in (
+        Meeting,
+        MeetingSeries,
+        Attendee,
+        Attendance,
+        AgendaItem,
+        ActionItem,
+        ReleaseTeam,
+    ):
+        public_rows_written.connect(rows_written, sender=model)
+    for through in (
+        AgendaItem.presenters.through,
+        ActionItem.owners.through,
+        ReleaseTeam.members.through,
+    ):
+        m2m_changed.connect(people_linked, sender=through)
