@@ -221,23 +221,6 @@ def neighbour(meeting, side: str):
     )
 
 
-# What the call page reads of a call whose notes are stored (meetings.published):
-# its head tags, title and the links around it.
-PUBLISHED_PAGE_FIELDS = (
-    "series__slug",
-    "series__title",
-    "title",
-    "date",
-    "ordinal",
-    "start",
-    "status",
-    "published_page__token",
-    "published_page__version",
-    "published_page__description",
-    "published_page__body",
-)
-
-
 # What no public page shows of a call and can be long: the imported file, the
 # search text and vector, the front matter; and the series' long texts.
 PAGE_DEFERRED = (
@@ -700,29 +683,12 @@ class MeetingDetailView(TemplateView):
         whose page still depends on the clock or the visitor."""
         if not settings.PUBLISHED_PAGES:
             return None
-        meeting = meeting_or_404(
-            self.kwargs["series"],
-            self.kwargs["date_key"],
-            Meeting.objects.select_related("series", "published_page")
-            .only(*PUBLISHED_PAGE_FIELDS)
-            .annotate(**neighbours()),
-        )
+        meeting = published.load(self.kwargs["series"], self.kwargs["date_key"])
+        if meeting is None:
+            raise Http404("No call of this series on this date.")
         if not published.is_publishable(meeting, now):
             return None
-        stored = published.current(meeting)
-        if stored is not None:
-            description, body = stored.description, stored.body
-        else:
-            token = (
-                meeting.published_page.token
-                if hasattr(meeting, "published_page")
-                else published.claim(meeting)
-            )
-            # Read after the claim: a write from now on makes the store a no-op.
-            parts, _frozen = self.render_parts(now, 1, staff=False)
-            description, body = unescape(parts["description"]), parts["body"]
-            if token:
-                published.store(meeting, token, description=description, body=body)
+        description, body = self.stored_notes(meeting, now)
         context = {
             "meeting": meeting,
             "description": description,
@@ -738,6 +704,20 @@ class MeetingDetailView(TemplateView):
             "body": body,
             "nav": self.render_nav(meeting),
         }
+
+    def stored_notes(self, meeting, now) -> tuple[str, str]:
+        """The description and body of a publishable call: stored, or rendered
+        and stored."""
+        stored = published.current(meeting.stored)
+        if stored is not None:
+            return stored.description, stored.body
+        token = meeting.stored.token if meeting.stored else published.claim(meeting)
+        # Read after the claim: a write from now on makes the store a no-op.
+        parts, _frozen = self.render_parts(now, 1, staff=False, head=False)
+        description, body = unescape(parts["description"]), parts["body"]
+        if token:
+            published.store(meeting, token, description=description, body=body)
+        return description, body
 
     def render_nav(self, meeting) -> str:
         return render_to_string(
@@ -787,9 +767,12 @@ class MeetingDetailView(TemplateView):
         render_stored(meeting, *meeting.action_items.all())
         return summarize_agenda(meeting, page)
 
-    def render_parts(self, now, page: int, staff: bool) -> tuple[dict, bool]:
-        """The page's title, description, head tags and body at `now`, and
-        whether they no longer depend on the clock (finalized notes)."""
+    def render_parts(
+        self, now, page: int, staff: bool, *, head: bool = True
+    ) -> tuple[dict, bool]:
+        """The page's title, description, head tags (unless not `head`) and body
+        at `now`, and whether they no longer depend on the clock (finalized
+        notes)."""
         meeting = self.load(page)
         draft = meeting.status == Meeting.Status.HELD
         carried_over, more_carried_over = [], False
@@ -848,7 +831,9 @@ class MeetingDetailView(TemplateView):
             "description": escape(description),
             "head": render_to_string(
                 "includes/meeting_head.html", context, self.request
-            ),
+            )
+            if head
+            else "",
             "body": render_to_string(
                 "includes/meeting_body.html", context, self.request
             ),
@@ -865,13 +850,16 @@ def publish_notes(meetings) -> int:
     now = timezone.now()
     rendered = 0
     for meeting in meetings.finalized().select_related("series", "published_page"):
-        if not published.is_publishable(meeting, now) or published.current(meeting):
+        meeting.stored = getattr(meeting, "published_page", None)
+        if not published.is_publishable(meeting, now) or published.current(
+            meeting.stored
+        ):
             continue
         request = factory.get(meeting.get_absolute_url())
         request.user = AnonymousUser()
         view = MeetingDetailView()
         view.setup(request, series=meeting.series.slug, date_key=meeting.date_key)
-        view.published_parts(now)
+        view.stored_notes(meeting, now)
         rendered += 1
     return rendered
 
