@@ -9,7 +9,9 @@ through Django's WSGI handler, middleware included, as gunicorn would, and
 reports process CPU milliseconds per request (time.process_time, so waiting on
 PostgreSQL is not counted), wall milliseconds (PostgreSQL's work included; noisy
 on a busy machine) and the queries of one request. The meeting page
-rotates over up to 200 finalized calls, as the bench's cache-off row does. With
+rotates over up to 200 finalized calls, as the bench's cache-off row does, with
+their notes stored first (as `render_markdown` does) and, as "meeting from
+scratch", rendered without them (PUBLISHED_PAGES=false). With
 two or more databases it also prints each page's ratio of CPU and of wall time
 (last database to first).
 
@@ -72,8 +74,14 @@ def child() -> None:
     person = Attendee.objects.annotate(n=Count("attendances")).order_by("-n").first()
     upcoming = Meeting.objects.scheduled().upcoming().select_related("series").first()
     deep = finalized.order_by("start", "pk").values_list("pk", flat=True)[20:21]
+    # As a deploy does (render_markdown): the finalized notes stored ahead.
+    from meetings.views import publish_notes
+
+    publish_notes(Meeting.objects.filter(pk__in=typical[::step][:200]))
     pages = {
         "meeting": rotation,
+        # The same calls rendered from scratch (PUBLISHED_PAGES=false).
+        "meeting from scratch": rotation,
         "call page": [upcoming.get_absolute_url()],
         "references": ["/refs/"],
         "person": [person.get_absolute_url()],
@@ -106,10 +114,13 @@ def child() -> None:
         body.close()
         return int(answer[0].split()[0]), int(body.headers["X-Queries"])
 
+    from django.conf import settings
+
     figures = {}
     for name, paths in pages.items():
         if only and name not in only:
             continue
+        settings.PUBLISHED_PAGES = name != "meeting from scratch"
         for path in paths[:5]:  # warm: connection, templates, first imports
             code, _ = get(path)
             assert code == 200, (path, code)

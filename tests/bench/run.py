@@ -82,7 +82,9 @@ SETTLE_SECONDS = float(os.environ.get("BENCH_SETTLE_SECONDS", "0.5"))
 # BENCH_PAGES=meeting,home: only these pages (and the static baselines).
 ONLY_PAGES = [x for x in os.environ.get("BENCH_PAGES", "").split(",") if x]
 # BENCH_CACHE=off: one cache mode only.
-CACHE_MODES = os.environ.get("BENCH_CACHE", "on,off").split(",")
+# "scratch": cache off and the finalized notes not stored either
+# (PUBLISHED_PAGES=false), for the meeting page only: what a render costs.
+CACHE_MODES = os.environ.get("BENCH_CACHE", "on,off,scratch").split(",")
 # Through nginx: app servers (gunicorn, SERVE=pages) with their sync workers, each
 # beside a live server (SERVE=live, one uvicorn worker, for /ws/); one app server
 # and its live server killed with SIGKILL after a third of BENCH_KILL_SECONDS.
@@ -844,9 +846,12 @@ def direct_rig(db_env: dict, cache: str, tmp: Path, name: str) -> Rig:
     page_cache = "true" if cache == "on" else "false"
     # Cache off is the raw render: no page cache and no kept parts either
     # (CLOCK_CACHE_SECONDS=0; the parts of a finalized call are kept per stamp).
+    # Finalized notes are stored (meetings/published.py) but in "scratch".
     clock_cache = {} if cache == "on" else {"CLOCK_CACHE_SECONDS": "0"}
+    published = {"PUBLISHED_PAGES": "false"} if cache == "scratch" else {}
     server = Server(
-        {**db_env, "PAGE_CACHE": page_cache, **clock_cache}, tmp / f"{name}.log"
+        {**db_env, "PAGE_CACHE": page_cache, **clock_cache, **published},
+        tmp / f"{name}.log",
     )
     static = Server(
         {**os.environ, "BENCH_STATIC_ROOT": str(tmp / "static")},
@@ -1105,6 +1110,13 @@ def main() -> int:
             ).stdout
             extras["generate_seconds"][size] = round(time.monotonic() - start, 1)
             log(f"{size}: {out.strip()}")
+            # As a deploy or an import does: store the finalized notes ahead.
+            start = time.monotonic()
+            out = manage(db_env, "render_markdown").stdout
+            extras.setdefault("publish_seconds", {})[size] = round(
+                time.monotonic() - start, 1
+            )
+            log(f"{size}: {out.strip()}")
             facts = json.loads(
                 subprocess.run(
                     [PY, str(HERE / "discover.py")],
@@ -1150,7 +1162,10 @@ def main() -> int:
                         continue
                     rig = direct_rig(db_env, cache, tmp, f"{size}-{cache}")
                     rigs.append(rig)
-                    if ONLY != "scenarios":
+                    if cache == "scratch":
+                        meeting = {"meeting": pages["meeting"]}
+                        rows += bench_server(rig, meeting, size, cache, baselines=False)
+                    elif ONLY != "scenarios":
                         rows += bench_server(rig, pages, size, cache)
                     if cache == "on" and ONLY in ("", "scenarios"):
                         if full:
@@ -1342,6 +1357,12 @@ def print_targets(rows: list[dict], extras: dict) -> None:
                         f"{row['ratio_to_static']:.2f}x, {row['errors']} errors",
                     )
                 )
+    scratch = by_key.get(("meeting", "large", "scratch", "direct"))
+    if scratch and scratch["status"] == "ok":
+        print(
+            f"meeting (large) rendered from scratch, notes not stored: "
+            f"{scratch['rps']:.0f} rps, {scratch['queries']} queries"
+        )
     raw = by_key.get(("meeting", "large", "off", "direct"))
     if raw and raw["status"] == "ok":
         checks.append(
