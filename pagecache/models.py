@@ -149,7 +149,7 @@ class PublicModel(models.Model):
     The bump runs after the write, in the same transaction when there is one, so a
     page rendered under the new stamp always sees the new data. Changes that bypass
     save(), delete() and the QuerySet above (raw SQL, `m2m.add()` on its own outside
-    a form save) must call `SiteGeneration.bump()` themselves.
+    a form save) must call `SiteGeneration.bump()` and `announce()` themselves.
     """
 
     objects = PublicQuerySet.as_manager()
