@@ -227,11 +227,14 @@ def rows_written(sender, instances=(), pks=(), **kwargs) -> None:
 
 
 def people_linked(sender, instance, action, reverse, pk_set, **kwargs) -> None:
-    """Presenters, owners and release helpers added or removed."""
+    """Attendees, presenters, owners and release helpers added or removed with
+    a many-to-many manager (`.add()`, `.remove()`, `.set()`, `.clear()`)."""
     if not action.startswith("post_") and action != "pre_clear":
         return
     if reverse:  # from the person's side: every call that names them
         forget(meeting_ids(Attendee, [instance], []))
+    elif isinstance(instance, Meeting):  # meeting.attendees
+        forget({instance.pk})
     else:
         forget({instance.meeting_id})
 
@@ -250,6 +253,7 @@ def connect() -> None:
     ):
         public_rows_written.connect(rows_written, sender=model)
     for through in (
+        Meeting.attendees.through,
         AgendaItem.presenters.through,
         ActionItem.owners.through,
         ReleaseTeam.members.through,

@@ -88,9 +88,10 @@ def edits(meeting, item):
     ada = Attendee.objects.get(display_name="Ada")
     other = MeetingFactory(series=meeting.series)
 
-    def move_item():
-        item.meeting = other
-        item.save()
+    def move_action():
+        action = ActionItem.objects.get(meeting=meeting)  # as the admin loads it
+        action.meeting = other
+        action.save()
 
     def reverse_presenter():
         ada.presented_items.add(item)
@@ -156,7 +157,11 @@ def edits(meeting, item):
             "Another series name",
         ),
         (release_team, "Helper Hal"),
-        (move_item, "!Renamed"),
+        (
+            lambda: meeting.attendees.add(AttendeeFactory(display_name="Via M2M")),
+            "Via M2M",
+        ),
+        (move_action, "!Bo to write the docs"),
     ]
 
 
