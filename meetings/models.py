@@ -694,6 +694,12 @@ class Meeting(RenderedMarkdown, PublicModel):
         indexes = [
             models.Index(fields=["status", "-start"], name="meetings_status_start"),
             models.Index(fields=["series", "-start"], name="meetings_series_start"),
+            # The calls before and after one (meetings.views.neighbours): a row
+            # comparison on (start, ordinal) reads one index entry, not the series.
+            models.Index(
+                fields=["series", "start", "ordinal"],
+                name="meetings_series_start_ordinal",
+            ),
         ]
 
     def __str__(self):

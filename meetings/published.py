@@ -127,8 +127,7 @@ def load(series: str, date_key: str) -> Meeting | None:
     def side(column: str, compare: str, order: str) -> str:
         return (
             f"(SELECT o.{column} FROM {meetings} o WHERE o.series_id = m.series_id "
-            f"AND (o.start {compare} m.start OR (o.start = m.start "
-            f"AND o.ordinal {compare} m.ordinal)) "
+            f"AND (o.start, o.ordinal) {compare} (m.start, m.ordinal) "
             f"ORDER BY o.start {order}, o.ordinal {order} LIMIT 1)"
         )
 

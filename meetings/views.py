@@ -188,15 +188,16 @@ def neighbours():
     index lookup inside the one query that loads the call.
 
     Plain SQL, as in with_agenda_totals: four queryset subqueries cost ~3 ms of
-    CPU to compile on every uncached render of a call."""
+    CPU to compile on every uncached render of a call. The row comparison reads
+    one entry of the (series, start, ordinal) index; the equivalent OR read the
+    series up to the call."""
     table = Meeting._meta.db_table
 
     def side(column: str, compare: str, order: str, field):
         return RawSQL(
             f"SELECT other.{column} FROM {table} other "
-            f"WHERE other.series_id = {table}.series_id AND ("
-            f"other.start {compare} {table}.start OR (other.start = {table}.start "
-            f"AND other.ordinal {compare} {table}.ordinal)) "
+            f"WHERE other.series_id = {table}.series_id AND "
+            f"(other.start, other.ordinal) {compare} ({table}.start, {table}.ordinal) "
             f"ORDER BY other.start {order}, other.ordinal {order} LIMIT 1",
             [],
             output_field=field,

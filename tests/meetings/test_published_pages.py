@@ -258,3 +258,25 @@ def test_turned_off_nothing_is_stored(client, call, settings):
     meeting, _item = call
     get(client, meeting.get_absolute_url())
     assert not PublishedPage.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stored", [True, False])
+def test_the_calls_around_one_follow_start_then_ordinal(client, settings, stored):
+    settings.PUBLISHED_PAGES = stored
+    first = MeetingFactory()
+    same_start = [
+        MeetingFactory(
+            series=first.series, start=first.start + dt.timedelta(weeks=1), ordinal=n
+        )
+        for n in (1, 2, 3)
+    ]
+    last = MeetingFactory(
+        series=first.series, start=first.start + dt.timedelta(weeks=2)
+    )
+    calls = [first, *same_start, last]
+    for before, call, after in zip(calls, calls[1:], calls[2:], strict=False):
+        for _ in range(2):  # rendered, then stored
+            html = get(client, call.get_absolute_url())[0]
+            assert f'rel="prev" href="{before.get_absolute_url()}"' in html
+            assert f'rel="next" href="{after.get_absolute_url()}"' in html
