@@ -700,6 +700,8 @@ class Meeting(RenderedMarkdown, PublicModel):
                 fields=["series", "start", "ordinal"],
                 name="meetings_series_start_ordinal",
             ),
+            # Finalized calls by date: a window of the references page.
+            models.Index(fields=["status", "date"], name="meetings_status_date"),
         ]
 
     def __str__(self):
