@@ -986,6 +986,13 @@ class Attendance(PublicModel):
                 violation_error_message=_("This person is already listed as joined."),
             ),
         ]
+        indexes = [
+            # A person's calls, read from the index alone (their page counts and
+            # matches thousands of them).
+            models.Index(
+                fields=["attendee", "meeting"], name="meetings_attendance_person"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.attendee} at {self.meeting}"
