@@ -950,7 +950,11 @@ class Attendance(PublicModel):
         Meeting, on_delete=models.CASCADE, related_name="attendances"
     )
     attendee = models.ForeignKey(
-        Attendee, on_delete=models.PROTECT, related_name="attendances"
+        Attendee,
+        on_delete=models.PROTECT,
+        related_name="attendances",
+        # meetings_attendance_person (attendee, meeting) serves every lookup.
+        db_index=False,
     )
     role = models.CharField(
         _("role"),

@@ -188,4 +188,5 @@ def test_person_lookups_use_their_indexes(ada):
             plans.append("\n".join(row[0] for row in cursor.fetchall()))
         cursor.execute("RESET enable_seqscan")
     assert "people_attendee_unique_handle_ci" in plans[0]
-    assert "Index Only Scan using meetings_attendance_person" in plans[1]
+    # Index-only once vacuumed; a fresh test table is not.
+    assert "using meetings_attendance_person" in plans[1]
