@@ -95,6 +95,27 @@ def attach_presenters(items) -> None:
     _attach_people(items, AgendaItem.presenters.through, "agendaitem_id", "presenter")
 
 
+def attach_agenda_presenters(meetings) -> None:
+    """`attach_presenters` for the `agenda` of many calls at once (the notes
+    feed): the links are found by call, not by hundreds of item ids, and each
+    person is loaded with only what a link to them shows (name, handle), one
+    row per item they present; the links' select_related cost several times
+    as much."""
+    items = [item for meeting in meetings for item in meeting.agenda]
+    people: dict[int, list[Attendee]] = {item.pk: [] for item in items}
+    if people:
+        for person in (
+            Attendee.objects.filter(presented_items__meeting__in=meetings)
+            .only("display_name", "github_handle")
+            .annotate(item_id=models.F("presented_items__id"))
+            .order_by()
+        ):
+            # Items off the agenda (declined, deferred) are not shown.
+            if person.item_id in people:
+                people[person.item_id].append(person)
+    _set_people(items, people, "presenter")
+
+
 def attach_owners(actions) -> None:
     """Set `owner_people` on each action item of `actions` (see attach_presenters)."""
     _attach_people(actions, ActionItem.owners.through, "actionitem_id", "owner")
@@ -107,6 +128,10 @@ def _attach_people(objects, links, column: str, role: str) -> None:
             "attendee"
         ):
             people[getattr(link, column)].append(link.attendee)
+    _set_people(objects, people, role)
+
+
+def _set_people(objects, people: dict[int, list[Attendee]], role: str) -> None:
     for obj in objects:
         # Attendee's ordering (lower-cased name, then id), sorted here: an ORDER
         # BY on the joined name costs more to compile than the query runs.

@@ -12,9 +12,12 @@ site stamp (pagecache.caching.public_page), so a chart is drawn once per change.
 import datetime as dt
 import functools
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from html import escape
+from typing import NamedTuple
+from urllib.parse import quote
 
 from django.db import models
 from django.db.models.functions import ExtractQuarter, ExtractYear, Lower
@@ -1053,29 +1056,141 @@ def release_timeline(teams: list[ReleaseTeam]) -> Chart:
 
 # References: the repositories and issues most discussed, per quarter --------
 
+WINDOW_QUARTERS = 4  # the references page shows a year at a time
+QUARTER_KEY = re.compile(r"([1-9][0-9]{3})-Q([1-4])")
+QUARTER_ENDS = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
+
+
+class Quarter(NamedTuple):
+    """A calendar quarter: its label is "2024 Q4", its key in URLs "2024-Q4"."""
+
+    year: int
+    quarter: int
+
+    def __str__(self):
+        return quarter_of(self.year, self.quarter)
+
+    @classmethod
+    def of(cls, day: dt.date) -> "Quarter":
+        return cls(day.year, (day.month + 2) // 3)
+
+    @classmethod
+    def from_key(cls, value: str) -> "Quarter | None":
+        """The quarter a URL names ("2024-Q4"), None for anything else."""
+        match = QUARTER_KEY.fullmatch(value)
+        return cls(int(match[1]), int(match[2])) if match else None
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-Q{self.quarter}"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, 3 * self.quarter - 2, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year, *QUARTER_ENDS[self.quarter])
+
+    def shift(self, quarters: int) -> "Quarter":
+        index = self.year * 4 + self.quarter - 1 + quarters
+        return Quarter(index // 4, index % 4 + 1)
+
 
 def finalized_references():
     return GitHubReference.objects.filter(meeting__status=Meeting.Status.FINALIZED)
+
+
+def references_between(first: Quarter, last: Quarter):
+    """References in finalized notes of calls dated from `first` to `last`,
+    read along the calls' (status, date) index."""
+    return finalized_references().filter(
+        meeting__date__gte=first.first_day, meeting__date__lte=last.last_day
+    )
 
 
 def quarter_of(year: int, quarter: int) -> str:
     return f"{year} Q{quarter}"
 
 
-def references_per_quarter() -> Chart:
-    """References in finalized notes per quarter, by repository (2 queries).
+@dataclass
+class ReferencesWindow:
+    """What the references page shows: up to WINDOW_QUARTERS quarters of
+    references, and where the windows before and after it end."""
 
-    A reference is one call mentioning one issue or pull request; owner and
-    repository are compared case-insensitively.
+    chart: Chart
+    most_discussed: list[dict]
+    first: Quarter | None = None  # None: no finalized call has references
+    last: Quarter | None = None
+    earlier: Quarter | None = None  # the `until` of the window before
+    later: Quarter | None = None  # ... after; the newest window has no `until`
+    later_is_newest: bool = False
+    # The query string that shows this window ("until=2024-Q4"), "" for the
+    # newest: what the page cache keys the page by.
+    query: str = ""
+
+
+def references_window(
+    until: Quarter | None = None, *, size: int = WINDOW_QUARTERS
+) -> ReferencesWindow:
+    """The `size` quarters ending with `until` (default: the newest quarter with
+    references), and the earlier and later windows (4 queries).
+
+    A window starts `size` quarters before its end whatever the archive's length,
+    so the page costs the same at 50 calls as at 2,000. An `until` past the newest
+    quarter shows the newest window, one before the oldest the oldest window.
     """
-    return references_chart(references_by_quarter(), most_discussed_per_quarter())
+    bounds = reference_bounds()
+    if bounds is None:
+        return ReferencesWindow(references_chart([], {}), [])
+    oldest, newest = Quarter.of(bounds[0]), Quarter.of(bounds[1])
+    if until is None or until >= newest:
+        last = newest
+    elif until < oldest:
+        last = min(oldest.shift(size - 1), newest)
+    else:
+        last = until
+    first = last.shift(1 - size)
+    refs = references_between(first, last)
+    chart = references_chart(
+        references_by_quarter(refs),
+        most_discussed_per_quarter(refs),
+        empty=f"No finalized call referenced GitHub from {first} to {last}.",
+    )
+    later = None
+    if last < newest:
+        later = min(last.shift(size), newest)
+    return ReferencesWindow(
+        chart,
+        most_discussed(refs),
+        first=first,
+        last=last,
+        earlier=first.shift(-1) if oldest < first else None,
+        later=later,
+        later_is_newest=later == newest,
+        query=f"until={last.key}" if last != newest else "",
+    )
 
 
-def references_by_quarter() -> list[dict]:
-    """(year, quarter, owner_l, repo_l, n) rows for finalized notes (1 query)."""
+def reference_bounds() -> tuple[dt.date, dt.date] | None:
+    """The dates of the oldest and newest finalized calls with references, None
+    when there is none (1 query, along the calls' (status, date) index)."""
+    with_refs = Meeting.objects.finalized().filter(
+        models.Exists(GitHubReference.objects.filter(meeting=models.OuterRef("pk")))
+    )
+    oldest = with_refs.order_by("date").values("date")[:1]
+    return (
+        with_refs.order_by("-date")
+        .annotate(oldest=models.Subquery(oldest))
+        .values_list("oldest", "date")
+        .first()
+    )
+
+
+def references_by_quarter(refs) -> list[dict]:
+    """(year, quarter, owner_l, repo_l, n) rows of `refs` (1 query)."""
     return list(
-        finalized_references()
-        .annotate(
+        refs.annotate(
             year=ExtractYear("meeting__date"),
             quarter=ExtractQuarter("meeting__date"),
             owner_l=Lower("owner"),
@@ -1087,8 +1202,18 @@ def references_by_quarter() -> list[dict]:
     )
 
 
-def references_chart(per_quarter, top_issues) -> Chart:
-    """Draw references_by_quarter() with most_discussed_per_quarter() (0 queries)."""
+def references_chart(
+    per_quarter,
+    top_issues,
+    *,
+    empty: str = "No finalized call has referenced GitHub yet.",
+) -> Chart:
+    """Draw references_by_quarter() with most_discussed_per_quarter() (0 queries).
+
+    A reference is one call mentioning one issue or pull request; owner and
+    repository are compared case-insensitively. The bars run from the first to
+    the last quarter with references.
+    """
     counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     for row in per_quarter:
@@ -1098,7 +1223,7 @@ def references_chart(per_quarter, top_issues) -> Chart:
     key = "references"
     title = "References per quarter, by repository"
     if not counts:
-        return Chart(key, title, "No finalized call has referenced GitHub yet.", [], [])
+        return Chart(key, title, empty, [], [])
     repos = [repo for repo, _n in totals.most_common(REPOS_SHOWN)]
     others = len(totals) - len(repos)
     quarters = quarter_range(min(counts), max(counts))
@@ -1176,11 +1301,11 @@ def quarter_range(first: tuple[int, int], last: tuple[int, int]):
     return quarters
 
 
-def most_discussed_per_quarter() -> dict[tuple[int, int], list[tuple[str, int]]]:
-    """Each quarter's TOP_ISSUES most referenced issues, "owner/repo#n" (1 query)."""
+def most_discussed_per_quarter(refs) -> dict[tuple[int, int], list[tuple[str, int]]]:
+    """Each quarter's TOP_ISSUES most referenced issues of `refs`, "owner/repo#n"
+    (1 query)."""
     grouped = (
-        finalized_references()
-        .annotate(
+        refs.annotate(
             year=ExtractYear("meeting__date"),
             quarter=ExtractQuarter("meeting__date"),
             owner_l=Lower("owner"),
@@ -1210,12 +1335,21 @@ def most_discussed_per_quarter() -> dict[tuple[int, int], list[tuple[str, int]]]
     return top
 
 
-def most_discussed(limit: int = 20):
-    """The issues and pull requests referenced by the most finalized calls."""
-    return (
-        finalized_references()
-        .annotate(owner_l=Lower("owner"), repo_l=Lower("repo"))
+def most_discussed(refs, limit: int = 20) -> list[dict]:
+    """The issues and pull requests of `refs` referenced by the most calls, each
+    with the URL of its page (1 query)."""
+    rows = list(
+        refs.annotate(owner_l=Lower("owner"), repo_l=Lower("repo"))
         .values("owner_l", "repo_l", "number")
         .annotate(calls=models.Count("pk"), latest=models.Max("meeting__date"))
         .order_by("-calls", "-latest", "owner_l", "repo_l", "number")[:limit]
     )
+    # One reverse() for the whole list: a {% url %} per row costs more than the
+    # query. Quoted as reverse() would (the admin can store any name).
+    head, tail = reverse(
+        "meetings:ref", kwargs={"owner": "OWNER", "repo": "REPO", "number": 1}
+    ).split("OWNER/REPO/1")
+    for row in rows:
+        owner, repo = quote(row["owner_l"], safe=""), quote(row["repo_l"], safe="")
+        row["url"] = f"{head}{owner}/{repo}/{row['number']}{tail}"
+    return rows

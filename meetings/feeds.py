@@ -6,15 +6,16 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
 from icalendar import Alarm, Calendar, Event
 
+from agenda.models import AgendaItem, attach_agenda_presenters
 from meetings.markdown import strip_control_characters
 from meetings.models import Meeting, MeetingSeries
-from meetings.views import agenda_prefetch
+from meetings.templatetags.site_tags import presenters
+from meetings.views import PAGE_DEFERRED, agenda_prefetch, render_stored
 
 # Calendars get the coming calls and those of the last weeks, not the whole past.
 CALENDAR_PAST_DAYS = 90
@@ -103,6 +104,48 @@ class XmlSafeAtom1Feed(Atom1Feed):
         super().add_item(*args, **{k: _xml_safe(v) for k, v in kwargs.items()})
 
 
+def feed_agenda():
+    """A call's agenda as its page orders it, only the columns an entry shows and
+    its stored HTML is checked against: 20 calls' agendas are hundreds of rows."""
+    prefetch = agenda_prefetch(presenters=False)
+    prefetch.queryset = prefetch.queryset.only(
+        "meeting_id",
+        "presenter_names",
+        *AgendaItem.MARKDOWN_FIELDS,
+        *AgendaItem.html_columns(),
+    )
+    return prefetch
+
+
+def entry_html(meeting: Meeting) -> str:
+    """A feed entry's content: the call's highlights, agenda and notes as the
+    stored, sanitized HTML (items() made it current), never raw markdown.
+
+    Joined here, not by a template per entry: a template render per entry, each
+    looping over dozens of agenda items, cost as much as reading them. Each part
+    is escaped or sanitized already (`html` raises if it was not made current).
+    """
+    html = meeting.html
+    parts = []
+    if meeting.highlights:
+        parts += ["<h2>Highlights</h2>\n", html["highlights"]]
+    parts.append("\n")
+    if meeting.agenda:
+        parts.append("<h2>Agenda</h2>\n<ul>")
+        for item in meeting.agenda:
+            item_html = item.html
+            parts += ["<li><strong>", item_html["title"], "</strong>"]
+            if item.presenter_entries:
+                parts += [" [", presenters(item), "]"]
+            parts += [item_html["discussion_notes"], "</li>"]
+        parts.append("</ul>")
+    parts.append("\n")
+    if meeting.notes:
+        parts += ["<h2>Notes</h2>\n", html["notes"]]
+    parts.append("\n")
+    return "".join(parts)
+
+
 class LatestNotesFeed(Feed):
     """An Atom feed of finalized notes, newest first, as sanitized HTML."""
 
@@ -118,19 +161,25 @@ class LatestNotesFeed(Feed):
         return reverse("meetings:archive")
 
     def items(self):
-        return (
+        meetings = list(
             Meeting.objects.finalized()
             .select_related("series", "mc")
-            .prefetch_related(agenda_prefetch())
+            .defer(*PAGE_DEFERRED)
+            .prefetch_related(feed_agenda())
             .order_by("-start", "-ordinal")[:FEED_ITEMS]
         )
+        attach_agenda_presenters(meetings)
+        for meeting in meetings:
+            # The HTML stored beside each text, from the same sanitizing renderer
+            # and context as the call's page; only what is stale is rendered.
+            render_stored(meeting)
+        return meetings
 
     def item_title(self, item):
         return f"{item.display_title}, {item.date_key}"
 
     def item_description(self, item):
-        # Every piece of markdown goes through the sanitizing renderer there.
-        return render_to_string("meetings/feed_item.html", {"meeting": item})
+        return entry_html(item)
 
     def item_link(self, item):
         return item.get_absolute_url()

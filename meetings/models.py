@@ -694,6 +694,8 @@ class Meeting(RenderedMarkdown, PublicModel):
         indexes = [
             models.Index(fields=["status", "-start"], name="meetings_status_start"),
             models.Index(fields=["series", "-start"], name="meetings_series_start"),
+            # Finalized calls by date: a window of the references page.
+            models.Index(fields=["status", "date"], name="meetings_status_date"),
         ]
 
     def __str__(self):

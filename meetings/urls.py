@@ -64,7 +64,11 @@ urlpatterns = [
         "releases/", public_page(views.ReleaseTeamListView.as_view()), name="releases"
     ),
     path("search/", views.SearchView.as_view(), name="search"),
-    path("refs/", public_page(views.ReferencesView.as_view()), name="refs"),
+    path(
+        "refs/",
+        public_page(views.ReferencesView.as_view(), query=("until",)),
+        name="refs",
+    ),
     path(
         "refs/<str:owner>/<str:repo>/<int:number>/",
         public_page(views.GitHubReferenceView.as_view()),

@@ -885,14 +885,24 @@ class GitHubReferenceView(ForgivingPaginationMixin, ListView):
 
 
 class ReferencesView(TemplateView):
-    """The repositories and issues the finalized notes discuss most, per quarter."""
+    """The repositories and issues the finalized notes discuss most, per quarter.
+
+    A year (four quarters) at a time, newest first: ?until=2024-Q4 shows the
+    year ending then, with links to the years before and after. A value that is
+    not a quarter shows the newest year, like a bad cursor on the archive.
+    """
 
     template_name = "meetings/references.html"
 
     def get_context_data(self, **kwargs):
+        until = charts.Quarter.from_key(self.request.GET.get("until", ""))
+        window = charts.references_window(until)
         return super().get_context_data(
-            chart=charts.references_per_quarter(),
-            most_discussed=charts.most_discussed(),
+            window=window,
+            chart=window.chart,
+            most_discussed=window.most_discussed,
+            # What the page cache keys this page by: the window shown.
+            page_query=window.query,
             **kwargs,
         )
 

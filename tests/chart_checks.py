@@ -302,22 +302,35 @@ def check_releases() -> charts.Chart:
     return chart
 
 
-def check_references() -> charts.Chart:
-    chart = charts.references_per_quarter()
+def check_references(until=None) -> charts.ReferencesWindow:
+    """The references window ending with `until` (default: the newest) against
+    the finalized references of its quarters, and its most discussed list."""
+    window = charts.references_window(until)
+    chart = window.chart
     refs = GitHubReference.objects.filter(meeting__status=Meeting.Status.FINALIZED)
+    if window.first is None:
+        assert not refs.exists()
+        assert chart.is_empty
+        assert window.most_discussed == []
+        return window
+    assert window.last.shift(1 - charts.WINDOW_QUARTERS) == window.first
     per_quarter = Counter()
     per_issue = defaultdict(Counter)
+    per_issue_latest = {}
     for day, owner, repo, number in refs.values_list(
         "meeting__date", "owner", "repo", "number"
     ):
-        quarter = f"{day.year} Q{(day.month + 2) // 3}"
-        per_quarter[quarter] += 1
-        per_issue[quarter][f"{owner.lower()}/{repo.lower()}#{number}"] += 1
+        quarter = charts.Quarter.of(day)
+        if not window.first <= quarter <= window.last:
+            continue
+        issue = f"{owner.lower()}/{repo.lower()}#{number}"
+        per_quarter[str(quarter)] += 1
+        per_issue[str(quarter)][issue] += 1
+        per_issue_latest[issue] = max(day, per_issue_latest.get(issue, day))
     table = {row[0].text: row for row in chart.rows}
     assert {q: int(row[1].text) for q, row in table.items() if row[1].text != "0"} == (
         dict(per_quarter)
     )
-    assert sum(int(row[1].text) for row in chart.rows) == refs.count()
     for quarter, row in table.items():
         # Repositories' columns and "Other" add up to the quarter's total.
         assert sum(int(cell.text) for cell in row[2:-1]) == int(row[1].text)
@@ -328,6 +341,47 @@ def check_references() -> charts.Chart:
         first, count = top.split(", ")[0].rsplit(" (", 1)
         assert int(count.rstrip(")")) == max(per_issue[quarter].values())
         assert per_issue[quarter][first] == int(count.rstrip(")"))
+    # Most discussed: the window's issues by calls, then the latest call.
+    calls = sum(per_issue.values(), Counter())
+    expected = sorted(
+        calls, key=lambda i: (-calls[i], -per_issue_latest[i].toordinal())
+    )
+    shown = [
+        f"{r['owner_l']}/{r['repo_l']}#{r['number']}" for r in window.most_discussed
+    ]
+    assert len(shown) == min(20, len(calls))
+    assert [calls[i] for i in shown] == [calls[i] for i in expected[: len(shown)]]
+    for row in window.most_discussed:
+        assert (
+            row["url"]
+            == GitHubReference(
+                owner=row["owner_l"], repo=row["repo_l"], number=row["number"]
+            ).get_absolute_url()
+        )
     if chart.rows:
         check_svg(chart)
-    return chart
+    return window
+
+
+def check_reference_windows() -> int:
+    """Walk the references page from the newest year to the oldest by its
+    "earlier" links and back by its "later" links: every quarter with references
+    is shown exactly once on the way down, and the way up retraces it."""
+    refs = GitHubReference.objects.filter(meeting__status=Meeting.Status.FINALIZED)
+    windows, until = [], None
+    while True:
+        window = check_references(until)
+        windows.append(window)
+        if window.earlier is None:
+            break
+        assert window.earlier == window.first.shift(-1)
+        until = window.earlier
+    assert windows[0].query == ""
+    assert windows[0].later is None
+    shown = sum(int(row[1].text) for w in windows for row in w.chart.rows)
+    assert shown == refs.count()
+    # Back up: each window's "later" is the window above it, the newest plain.
+    for below, above in zip(windows[1:], windows[:-1], strict=True):
+        assert below.later == above.last
+        assert below.later_is_newest == (above.query == "")
+    return len(windows)

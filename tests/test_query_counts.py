@@ -112,7 +112,9 @@ EXPECTED = {
     # are then kept per stamp and query (tests/meetings/test_search_cache.py).
     "search": 3,
     "refs": 2,
-    "references": 3,
+    # The oldest and newest calls with references, then the year shown: per
+    # quarter and repository, each quarter's top issues, the most discussed.
+    "references": 4,
     "calendar": 1,
     "series calendar": 2,
     "notes feed": 3,
@@ -171,3 +173,26 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(client, setti
     # has no action items of its own (no owners to ask for) and adds the
     # carried-over action items and their owners.
     assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}
+
+
+@pytest.mark.django_db
+def test_references_page_costs_the_same_queries_however_many_years(client, settings):
+    """The references page reads one year whatever the archive holds: the same
+    queries for the newest year and an earlier one, at two years or eight."""
+    from tests.factories import GitHubReferenceFactory, MeetingFactory
+
+    settings.PAGE_CACHE = False
+    newest = timezone.now() - dt.timedelta(days=1)
+
+    def add_years(first: int, last: int):
+        for week in range(first * 52, last * 52, 2):
+            call = MeetingFactory(start=newest - dt.timedelta(weeks=week))
+            GitHubReferenceFactory(meeting=call, number=week % 7 + 1)
+            GitHubReferenceFactory(meeting=call, owner="other", number=week)
+
+    urls = ("/refs/", "/refs/?until=" + f"{newest.year - 1}-Q{(newest.month + 2) // 3}")
+    add_years(0, 2)
+    few = [count_queries(client, url) for url in urls]
+    add_years(2, 8)
+    many = [count_queries(client, url) for url in urls]
+    assert many == few == [4, 4]

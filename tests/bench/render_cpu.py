@@ -80,6 +80,7 @@ def child() -> None:
         "home": ["/"],
         "archive": ["/calls/"],
         "archive deep": [f"/calls/?older={deep[0]}"],
+        "atom feed": ["/feeds/notes/"],
     }
     only = [x for x in os.environ.get("RENDER_CPU_PAGES", "").split(",") if x]
     rounds = int(os.environ.get("RENDER_CPU_ROUNDS", "3"))

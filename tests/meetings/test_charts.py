@@ -219,20 +219,23 @@ def test_references_per_quarter_by_repository():
     GitHubReferenceFactory(meeting=q1, owner="org", repo="lib", number=1)
     GitHubReferenceFactory(meeting=q3, owner="org", repo="lib", number=2)
     GitHubReferenceFactory(meeting=draft, owner="org", repo="lib", number=3)
-    chart = chart_checks.check_references()
+    window = chart_checks.check_references()
+    assert (window.first, window.last) == ((2024, 4), (2025, 3))
+    chart = window.chart
     assert chart.columns[2:4] == [("org/app", True), ("org/lib", True)]
     assert [chart_checks.values(r) for r in chart.rows] == [
         ["2025 Q3", "1", "0", "1", "0", "org/lib#2 (1)"],
         ["2025 Q2", "0", "0", "0", "0", ""],
         ["2025 Q1", "3", "2", "1", "0", "org/app#7 (2), org/lib#1 (1)"],
     ]
-    assert [dict(row) for row in charts.most_discussed()] == [
+    assert window.most_discussed == [
         {
             "owner_l": "org",
             "repo_l": "app",
             "number": 7,
             "calls": 2,
             "latest": dt.date(2025, 3, 5),
+            "url": "/refs/org/app/7/",
         },
         {
             "owner_l": "org",
@@ -240,6 +243,7 @@ def test_references_per_quarter_by_repository():
             "number": 2,
             "calls": 1,
             "latest": dt.date(2025, 8, 6),
+            "url": "/refs/org/lib/2/",
         },
         {
             "owner_l": "org",
@@ -247,13 +251,114 @@ def test_references_per_quarter_by_repository():
             "number": 1,
             "calls": 1,
             "latest": dt.date(2025, 2, 5),
+            "url": "/refs/org/lib/1/",
         },
     ]
+    assert (window.earlier, window.later, window.query) == (None, None, "")
+
+
+def quarterly_references(years: int, *, last=dt.date(2026, 11, 4)):
+    """A call with one reference to example/widget#<year> every quarter for
+    `years` years up to `last`, and a reference to example/old#1 in the first."""
+    calls = []
+    for n in range(years * 4):
+        day = last - dt.timedelta(weeks=13 * n)
+        call = MeetingFactory(start=dt.datetime.combine(day, dt.time(16), dt.UTC))
+        GitHubReferenceFactory(meeting=call, number=day.year)
+        calls.append(call)
+    GitHubReferenceFactory(meeting=calls[-1], owner="example", repo="old", number=1)
+    return calls
+
+
+def test_quarter_keys_parse_and_shift():
+    quarter = charts.Quarter.from_key("2024-Q4")
+    assert quarter == (2024, 4)
+    assert (str(quarter), quarter.key) == ("2024 Q4", "2024-Q4")
+    assert (quarter.first_day, quarter.last_day) == (
+        dt.date(2024, 10, 1),
+        dt.date(2024, 12, 31),
+    )
+    assert quarter.shift(1) == (2025, 1)
+    assert quarter.shift(-4) == (2023, 4)
+    assert quarter.shift(-7) == (2023, 1)
+    assert charts.Quarter.of(dt.date(2024, 3, 31)) == (2024, 1)
+    assert charts.Quarter.from_key("9999-Q4").last_day == dt.date(9999, 12, 31)
+    for bad in (
+        "",
+        "2024",
+        "2024-Q5",
+        "2024-Q0",
+        "2024-q4",
+        "0999-Q1",
+        "24-Q1",
+        "2024-Q4x",
+        " 2024-Q4",
+        "２０２４-Q4",
+        "2024-Q4\n",
+    ):
+        assert charts.Quarter.from_key(bad) is None, bad
+
+
+def test_references_show_the_newest_year_and_no_older_reference():
+    quarterly_references(3)
+    window = chart_checks.check_references()
+    assert (window.first, window.last) == ((2026, 1), (2026, 4))
+    assert [row[0].text for row in window.chart.rows] == [
+        "2026 Q4",
+        "2026 Q3",
+        "2026 Q2",
+        "2026 Q1",
+    ]
+    # The oldest call's issues are two years back: neither in the chart nor in
+    # the most discussed list.
+    shown = {(r["repo_l"], r["number"]) for r in window.most_discussed}
+    assert shown == {("widget", 2026)}
+    assert "old" not in str(window.chart.svg) + window.chart.table_html()
+    assert (window.earlier, window.later, window.query) == ((2025, 4), None, "")
+
+
+def test_references_walk_back_a_year_at_a_time_and_forward_again():
+    quarterly_references(3)
+    assert chart_checks.check_reference_windows() == 3
+    middle = charts.references_window(charts.Quarter(2025, 4))
+    assert (middle.first, middle.last) == ((2025, 1), (2025, 4))
+    assert (middle.earlier, middle.later, middle.later_is_newest) == (
+        (2024, 4),
+        (2026, 4),
+        True,
+    )
+    assert middle.query == "until=2025-Q4"
+    oldest = charts.references_window(charts.Quarter(2024, 4))
+    assert oldest.earlier is None
+    assert (oldest.later, oldest.later_is_newest) == ((2025, 4), False)
+    assert ("old", 1) in {(r["repo_l"], r["number"]) for r in oldest.most_discussed}
+
+
+def test_references_until_out_of_range_shows_the_nearest_year():
+    quarterly_references(3)
+    newest = charts.references_window(charts.Quarter(2030, 1))
+    assert (newest.last, newest.query) == ((2026, 4), "")
+    oldest = charts.references_window(charts.Quarter(1999, 2))
+    assert (oldest.first, oldest.last) == ((2024, 1), (2024, 4))
+    assert oldest.query == "until=2024-Q4"
+    assert oldest.earlier is None
+
+
+def test_references_year_in_a_gap_says_so_and_links_on():
+    quarterly_references(1, last=dt.date(2026, 11, 4))
+    quarterly_references(1, last=dt.date(2020, 11, 4))
+    gap = charts.references_window(charts.Quarter(2023, 4))
+    assert gap.chart.is_empty
+    assert gap.chart.description == (
+        "No finalized call referenced GitHub from 2023 Q1 to 2023 Q4."
+    )
+    assert gap.most_discussed == []
+    assert (gap.earlier, gap.later) == ((2022, 4), (2024, 4))
 
 
 def test_empty_site_draws_no_chart(client):
-    for check in (chart_checks.check_releases, chart_checks.check_references):
-        assert check().is_empty
+    assert chart_checks.check_releases().is_empty
+    assert chart_checks.check_references().chart.is_empty
     series = MeetingSeriesFactory()
     calls = charts.series_calls(series)
     assert charts.series_attendance(calls, {}).chart.is_empty

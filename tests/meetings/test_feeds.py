@@ -5,7 +5,13 @@ import pytest
 from django.utils import timezone
 from icalendar import Calendar
 
-from tests.factories import AgendaItemFactory, MeetingFactory, MeetingSeriesFactory
+from people.models import Attendee
+from tests.factories import (
+    AgendaItemFactory,
+    AttendeeFactory,
+    MeetingFactory,
+    MeetingSeriesFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +119,130 @@ def test_atom_feed_has_finalized_notes_as_sanitized_html(client, series):
     assert "<em>agreed</em>" in summary.text
     assert "<script" not in summary.text
     assert "javascript:" not in summary.text
+
+
+# What each entry held when a template rendered it from the markdown on every
+# request: the feed now joins the stored HTML, and must read the same.
+ENTRY_AS_RENDERED_FROM_MARKDOWN = (
+    "{% load markdown_tags site_tags %}{% if meeting.highlights %}<h2>Highlights</h2>\n"
+    "{{ meeting.highlights|markdown:meeting }}{% endif %}\n"
+    "{% if meeting.agenda %}<h2>Agenda</h2>\n<ul>{% for item in meeting.agenda %}"
+    "<li><strong>{{ item.title|markdown_inline:meeting }}</strong>"
+    "{% if item.presenter_entries %} [{% presenters item %}]{% endif %}"
+    "{{ item.discussion_notes|markdown:meeting }}</li>{% endfor %}</ul>{% endif %}\n"
+    "{% if meeting.notes %}<h2>Notes</h2>\n{{ meeting.notes|markdown:meeting }}"
+    "{% endif %}\n"
+)
+
+
+def rich_call(series, **fields):
+    """A call with every kind of markdown the feed shows, links defined once for
+    all its texts, presenters linked and as written, and HTML to sanitize."""
+    meeting = MeetingFactory(
+        series=series,
+        highlights="**Big** news, see #12 and [the plan][plan] <img src=x onerror=y>",
+        notes=(
+            # No task list: nh3 orders a checkbox's forced attributes at random.
+            "| a | b |\n|---|---|\n| `x` | ~~y~~ |\n\n"
+            "Thanks @ada-q![^1]\n\n[^1]: A footnote.\n\n"
+            "[plan]: https://example.org/plan\n"
+            '<a href="javascript:alert(1)">bad</a> <script>alert(1)</script>'
+        ),
+        **fields,
+    )
+    ada = Attendee.objects.filter(github_handle="ada-q").first() or AttendeeFactory(
+        display_name="Ada <Q> O'Neil", github_handle="ada-q"
+    )
+    bo = AttendeeFactory(display_name="Bo", github_handle="")
+    first = AgendaItemFactory(
+        meeting=meeting,
+        title="Roadmap `v2` & [plan][plan]",
+        presenter_names="Ada/Cy <b>",
+        discussion_notes="*agreed*, see other/repo#3\n\n<details>x</details>",
+    )
+    first.presenters.add(ada, bo)
+    AgendaItemFactory(meeting=meeting, title="Proposed", status="proposed")
+    AgendaItemFactory(meeting=meeting, title="Declined", status="declined")
+    return meeting
+
+
+def entry_content(response):
+    feed = ET.fromstring(response.content)
+    return [entry.find(f"{ATOM}summary").text for entry in feed.findall(f"{ATOM}entry")]
+
+
+def test_atom_entries_read_as_the_markdown_renders_them(client, series):
+    from django.template import Context, Template
+
+    from meetings.feeds import FEED_ITEMS
+    from meetings.models import Meeting
+    from meetings.views import agenda_prefetch
+
+    rich_call(series)
+    MeetingFactory(series=series, highlights="Short one.")
+    # Twice: the first read stores the HTML it rendered, the second serves it.
+    first = entry_content(client.get("/feeds/notes/"))
+    assert entry_content(client.get("/feeds/notes/")) == first
+    template = Template(ENTRY_AS_RENDERED_FROM_MARKDOWN)
+    expected = [
+        template.render(Context({"meeting": meeting}))
+        for meeting in Meeting.objects.finalized()
+        .select_related("series")
+        .prefetch_related(agenda_prefetch())
+        .order_by("-start", "-ordinal")[:FEED_ITEMS]
+    ]
+    assert first == expected
+    (rich,) = [content for content in first if "Roadmap" in content]
+    assert '<a href="/people/ada-q/">Ada &lt;Q&gt; O&#x27;Neil</a>, Bo' in rich
+    assert "Cy &lt;b&gt;" in rich
+    assert '<a href="https://example.org/plan"' in rich
+    assert "example/widget/issues/12" in rich
+    assert "<strong>Proposed</strong>" in rich
+    assert "Declined" not in rich
+
+
+def test_atom_feed_sanitizes_what_it_stores_and_renders_stale_html_again(
+    client, series
+):
+    from agenda.models import AgendaItem
+    from meetings.models import Meeting
+
+    meeting = rich_call(series)
+    client.get("/feeds/notes/")
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert stored.html_key
+    assert "<strong>Big</strong>" in stored.highlights_html
+    # HTML left by an older renderer (or written around it) is never served.
+    Meeting.objects.filter(pk=meeting.pk).update(
+        notes_html="<script>stale()</script>", html_key="0:stale"
+    )
+    AgendaItem.objects.filter(meeting=meeting).update(
+        discussion_notes_html="<script>stale()</script>", html_key="0:stale"
+    )
+    (content,) = entry_content(client.get("/feeds/notes/"))
+    assert "stale()" not in content
+    for unsafe in ("<script", "javascript:", "onerror"):
+        assert unsafe not in content
+    assert "<em>agreed</em>" in content
+    assert '<a rel="nofollow noopener noreferrer">bad</a>' in content
+    assert Meeting.objects.get(pk=meeting.pk).html_key != "0:stale"
+
+
+def test_atom_feed_queries_do_not_grow_with_calls_agendas_or_presenters(
+    client, series, settings, django_assert_num_queries
+):
+    from meetings.feeds import FEED_ITEMS
+
+    settings.PAGE_CACHE = False
+    rich_call(series)
+    client.get("/feeds/notes/")  # stores the HTML it rendered
+    with django_assert_num_queries(3):
+        assert len(entry_content(client.get("/feeds/notes/"))) == 1
+    for _n in range(FEED_ITEMS + 3):
+        meeting = rich_call(series)
+        for _i in range(3):
+            AgendaItemFactory(meeting=meeting).presenters.add(AttendeeFactory())
+    client.get("/feeds/notes/")
+    # The calls, their agendas, their presenters.
+    with django_assert_num_queries(3):
+        assert len(entry_content(client.get("/feeds/notes/"))) == FEED_ITEMS

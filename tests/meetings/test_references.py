@@ -1,3 +1,6 @@
+import datetime as dt
+import re
+
 import pytest
 
 from meetings.markdown import github_references, render_markdown
@@ -149,3 +152,78 @@ def test_meeting_page_links_references_with_the_series_repo(client):
     html = client.get(meeting.get_absolute_url()).content.decode()
     assert 'href="https://github.com/example/widget/issues/42"' in html
     assert 'href="https://github.com/ada"' in html
+
+
+def page_refs_calls(years=3):
+    """A finalized call a quarter, each referencing example/widget#<year>, from
+    2026 Q4 back `years` years; plus a draft in the newest quarter."""
+    last = dt.date(2026, 11, 4)
+    for n in range(years * 4):
+        day = last - dt.timedelta(weeks=13 * n)
+        call = MeetingFactory(start=dt.datetime.combine(day, dt.time(16), dt.UTC))
+        GitHubReferenceFactory(meeting=call, number=day.year)
+    draft = MeetingFactory(
+        start=dt.datetime(2026, 12, 2, 16, tzinfo=dt.UTC), status="held"
+    )
+    GitHubReferenceFactory(meeting=draft, number=9999)
+
+
+def nav_links(html):
+    """The page's "Later"/"Earlier" links: label -> href."""
+    nav = re.search(
+        r'<nav class="pagination" aria-label="Quarters">(.*?)</nav>', html, re.S
+    )
+    if nav is None:
+        return {}
+    links = re.findall(r'<a rel="\w+" href="([^"]*)">([^<]*)</a>', nav[1])
+    return {label: href for href, label in links}
+
+
+@pytest.mark.django_db
+def test_references_page_shows_the_newest_year_and_links_to_earlier_ones(client):
+    page_refs_calls()
+    html = client.get("/refs/").content.decode()
+    assert "<title>References · Callbook</title>" in html
+    assert "counted once per call, from 2026 Q1 to 2026 Q4." in html
+    assert 'href="/refs/example/widget/2026/"' in html
+    assert "example/widget#2025" not in html
+    assert "9999" not in html  # a draft's references are not counted
+    assert nav_links(html) == {"Earlier quarters": "?until=2025-Q4"}
+
+    html = client.get("/refs/?until=2025-Q4").content.decode()
+    assert "<title>References, 2025 Q1 to 2025 Q4 · Callbook</title>" in html
+    assert 'href="/refs/example/widget/2025/"' in html
+    assert "example/widget#2026" not in html
+    assert nav_links(html) == {
+        "Later quarters": "/refs/",
+        "Earlier quarters": "?until=2024-Q4",
+    }
+
+    html = client.get("/refs/?until=2024-Q4").content.decode()
+    assert "from 2024 Q1 to 2024 Q4." in html
+    assert nav_links(html) == {"Later quarters": "?until=2025-Q4"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "until",
+    ["nonsense", "2024-Q9", "99999-Q1", "2024-Q4%00", "%FF", "-1", "2024-Q4&until=x"],
+)
+def test_references_page_shows_the_newest_year_for_a_value_that_is_no_quarter(
+    client, until
+):
+    page_refs_calls(2)
+    newest = client.get("/refs/").content.decode()
+    response = client.get(f"/refs/?until={until}")
+    assert response.status_code == 200
+    assert "from 2026 Q1 to 2026 Q4." in response.content.decode()
+    assert nav_links(response.content.decode()) == nav_links(newest)
+
+
+@pytest.mark.django_db
+def test_references_page_keeps_its_empty_state_with_or_without_a_year(client):
+    for url in ("/refs/", "/refs/?until=2024-Q4"):
+        html = client.get(url).content.decode()
+        assert "No finalized call has referenced GitHub yet." in html
+        assert "No finalized call has linked to GitHub yet." in html
+        assert 'aria-label="Quarters"' not in html

@@ -33,6 +33,7 @@ from tests.factories import (
     AgendaItemFactory,
     AttendanceFactory,
     AttendeeFactory,
+    GitHubReferenceFactory,
     MeetingFactory,
     UserFactory,
 )
@@ -292,6 +293,24 @@ def test_list_pages_are_stored_only_under_the_page_and_filters_they_showed(
     assert get(client, f"{archive}?page=last").status_code == 200
     assert get(client, f"{archive}?page=last").queries == 1
     assert len(cache._cache) == entries + 2
+
+
+def test_references_years_are_stored_as_shown_and_made_up_ones_not_at_all(client):
+    for year in (2024, 2026):
+        call = MeetingFactory(start=dt.datetime(year, 5, 6, 16, tzinfo=dt.UTC))
+        GitHubReferenceFactory(meeting=call)
+    refs = reverse("meetings:refs")
+    get(client, refs)
+    entries = len(cache._cache)
+    # Not a quarter, past the newest, before the oldest: served, not stored.
+    for n in range(20):
+        for until in (f"x{n}", f"{2030 + n}-Q1", f"{1900 + n}-Q2"):
+            assert get(client, f"{refs}?until={until}").status_code == 200
+    assert len(cache._cache) == entries
+    earlier = f"{refs}?until=2025-Q1"
+    assert "2024-05-06" in get(client, earlier).content.decode()
+    assert get(client, earlier).queries == 1
+    assert len(cache._cache) == entries + 1
 
 
 def test_the_home_page_is_kept_for_the_minute(client, finalized):
