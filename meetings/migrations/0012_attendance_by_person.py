@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("meetings", "0010_stored_html"),
+        ("meetings", "0011_status_date_index"),
         ("people", "0004_move_site_generation"),
     ]
 
