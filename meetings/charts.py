@@ -24,7 +24,12 @@ from django.db.models.functions import ExtractQuarter, ExtractYear, Lower
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from meetings.models import Attendance, GitHubReference, Meeting, ReleaseTeam
+from meetings.models import (
+    Attendance,
+    GitHubReference,
+    Meeting,
+    ReleaseTeam,
+)
 from people.models import Attendee
 
 WIDTH = 720
@@ -216,6 +221,12 @@ LEVEL_LABELS = {
 }
 
 
+HEATMAP_YEARS = 2  # drawn week by week; earlier years are one row of the table
+STREAK_COUNTED = 100  # a longer streak shows as "100+"
+# Named, not `exclude(FINALIZED)`: the (status, start) index finds these few calls.
+NOT_FINALIZED = [s for s in Meeting.Status if s != Meeting.Status.FINALIZED]
+
+
 @dataclass
 class PersonActivity:
     """What a person's page draws and states about their calls."""
@@ -224,35 +235,134 @@ class PersonActivity:
     first_call: dt.date | None
     calls_this_year: int
     streak: int
+    calls_joined: int = 0
+    streak_capped: bool = False  # more than `streak` calls in a row
+
+
+@dataclass
+class PersonTotals:
+    """A person's whole history in a few numbers (person_totals)."""
+
+    joined: int
+    presented: int
+    led: int
+    first_joined: dt.date | None
+    first_year: int | None
 
 
 def person_activity(person: Attendee, *, today: dt.date) -> PersonActivity:
-    """The person page's heatmap and figures (3 queries)."""
-    calls = person_calls(person)
-    joined_dates = [date for date, joined, *_rest in calls if joined]
-    streak = current_streak(person, {row[4] for row in calls if row[1]})
-    chart = heatmap(person, activity_weeks(person, calls), today=today)
+    """The person page's heatmap and figures (3 queries).
+
+    What a page costs does not grow with the length of the person's history: the
+    heatmap draws the latest HEATMAP_YEARS years (their calls read one by one),
+    the years before are totals counted along indexes, and the streak is walked
+    back from the newest call for at most STREAK_COUNTED calls.
+    """
+    since = dt.date(today.year - HEATMAP_YEARS + 1, 1, 1)
+    totals = person_totals(person)
+    calls = person_calls(person, since=since)
+    # The series they joined in these years: a series last joined before them
+    # has had calls since that they missed, or has ended (no current streak).
+    streak, capped = current_streak(person, {row[4] for row in calls if row[1]})
+    chart = heatmap(
+        person, activity_weeks(person, calls), today=today, totals=totals, since=since
+    )
     return PersonActivity(
         chart=chart,
-        first_call=joined_dates[0] if joined_dates else None,
-        calls_this_year=sum(1 for day in joined_dates if day.year == today.year),
+        first_call=totals.first_joined,
+        calls_this_year=sum(
+            1 for date, joined, *_rest in calls if joined and date.year == today.year
+        ),
         streak=streak,
+        calls_joined=totals.joined,
+        streak_capped=capped,
     )
 
 
-def person_calls(person: Attendee) -> list[tuple]:
+def _scalar(queryset, function: str = "COUNT", column: str = "pk", distinct=False):
+    """One number over `queryset` as a subquery (no GROUP BY)."""
+    field = models.DateField() if function == "MIN" else models.IntegerField()
+    extra = {"template": "%(function)s(DISTINCT %(expressions)s)"} if distinct else {}
+    return models.Subquery(
+        queryset.order_by().values(
+            v=models.Func(
+                models.F(column), function=function, output_field=field, **extra
+            )
+        )
+    )
+
+
+def person_totals(person: Attendee) -> PersonTotals:
+    """Calls joined, presented at and led over the person's whole history, and
+    when it began (1 query).
+
+    Each part reads only the person's own rows along an index: calls joined are
+    all their attendances (an index-only count) less those at calls not finalized
+    (the few scheduled or held ones); the earliest call joined is found walking
+    calls from the oldest (a join of every attendance with its call would read
+    the whole archive's rows).
+    """
+    finalized = Meeting.objects.finalized()
+    attended = Attendance.objects.filter(attendee=person)
+    presented = finalized.filter(agenda_items__presenters=person)
+    led = finalized.filter(mc=person)
+    first_joined = (
+        finalized.filter(attendances__attendee=person)
+        .order_by("start", "pk")
+        .values("date")[:1]
+    )
+    row = (
+        Attendee.objects.filter(pk=person.pk)
+        .values(
+            # meeting_id, not id: counted from the (attendee, meeting) index alone.
+            attended=_scalar(attended, column="meeting"),
+            not_finalized=_scalar(
+                attended.filter(meeting__status__in=NOT_FINALIZED), column="meeting"
+            ),
+            presented=_scalar(presented, distinct=True),
+            led=_scalar(led),
+            first_joined=models.Subquery(first_joined),
+            first_presented=_scalar(presented, "MIN", "date"),
+            first_led=_scalar(led, "MIN", "date"),
+        )
+        .get()
+    )
+    firsts = [
+        row[key] for key in ("first_joined", "first_presented", "first_led") if row[key]
+    ]
+    return PersonTotals(
+        joined=row["attended"] - row["not_finalized"],
+        presented=row["presented"],
+        led=row["led"],
+        first_joined=row["first_joined"],
+        first_year=min(firsts).year if firsts else None,
+    )
+
+
+def person_calls(person: Attendee, *, since: dt.date | None = None) -> list[tuple]:
     """(date, joined, presented, mc_id, series_id) of every finalized call the
-    person joined, presented at or led, oldest first (1 query)."""
-    # Membership in the person's call ids, each read once along its index and
-    # hashed: a correlated EXISTS would be two index lookups for every call of
-    # the archive (35 ms for someone at 2,000 calls).
-    attended = Attendance.objects.filter(attendee=person).values("meeting_id")
+    person joined, presented at or led, oldest first, from `since` on (1 query)."""
+    calls = Meeting.objects.finalized()
+    if since is not None:
+        # The date is the series' local one; the start (a day earlier, for any
+        # time zone) lets the (status, start) index read these years only.
+        calls = calls.filter(
+            start__gte=dt.datetime.combine(
+                since - dt.timedelta(days=1), dt.time(), dt.UTC
+            ),
+            date__gte=since,
+        )
+    # Their attendance at each call, joined on (a lookup per call of these years
+    # along the (attendee, meeting) index); the items they presented, few, hashed.
     presented = person.presented_items.values("meeting_id")
     return list(
-        Meeting.objects.finalized()
-        .annotate(
+        calls.annotate(
+            mine=models.FilteredRelation(
+                "attendances", condition=models.Q(attendances__attendee=person)
+            ),
             joined=models.ExpressionWrapper(
-                models.Q(pk__in=attended), output_field=models.BooleanField()
+                models.Q(mine__meeting__isnull=False),
+                output_field=models.BooleanField(),
             ),
             presented=models.ExpressionWrapper(
                 models.Q(pk__in=presented), output_field=models.BooleanField()
@@ -264,24 +374,32 @@ def person_calls(person: Attendee) -> list[tuple]:
     )
 
 
-def current_streak(person: Attendee, series_ids: set[int]) -> int:
-    """The newest finalized calls of the person's series that they joined in a row.
+def current_streak(person: Attendee, series_ids) -> tuple[int, bool]:
+    """The newest finalized calls of the person's series that they joined in a row,
+    and whether there are more than STREAK_COUNTED (1 query).
 
-    Counted back from the newest finalized call of the series they have joined,
-    every series together, until the first such call they did not join.
+    Counted back from the newest finalized call of `series_ids` (the series they
+    joined lately), every series together, until the first such call they did not
+    join: the calls walked newest first along the (status, start) index, each
+    looked up in the call's attendance, no further than STREAK_COUNTED + 1 calls.
     """
     if not series_ids:
-        return 0
-    calls = Meeting.objects.finalized().filter(series__in=series_ids)
-    missed = (
-        calls.exclude(attendances__attendee=person)
+        return 0, False
+    joined = list(
+        Meeting.objects.finalized()
+        .filter(series__in=series_ids)
+        .annotate(
+            mine=models.FilteredRelation(
+                "attendances", condition=models.Q(attendances__attendee=person)
+            )
+        )
         .order_by("-start", "-ordinal")
-        .values_list("start", flat=True)
-        .first()
+        .values_list("mine__meeting", flat=True)[: STREAK_COUNTED + 1]
     )
-    if missed is not None:
-        calls = calls.filter(start__gt=missed)
-    return calls.count()
+    streak = next((n for n, pk in enumerate(joined) if pk is None), len(joined))
+    if streak > STREAK_COUNTED:
+        return STREAK_COUNTED, True
+    return streak, False
 
 
 @dataclass
@@ -318,11 +436,23 @@ def _new_year(year: int) -> int:
     return dt.date(year, 1, 1).toordinal()
 
 
-def heatmap(person: Attendee, weeks: Weeks, *, today: dt.date) -> Chart:
-    """A year a row, a week a cell, coloured by the most a person did that week."""
+def heatmap(
+    person: Attendee,
+    weeks: Weeks,
+    *,
+    today: dt.date,
+    totals: PersonTotals | None = None,
+    since: dt.date | None = None,
+) -> Chart:
+    """A year a row, a week a cell, coloured by the most a person did that week.
+
+    With `totals` (the whole history) and `since` (where `weeks` begin), the rows
+    start at `since`'s year and the table adds one row for the years before.
+    """
     key = "activity"
     title = f"{person.display_name}'s calls, week by week"
-    if weeks.first_year is None:
+    first_year = totals.first_year if totals else weeks.first_year
+    if first_year is None:
         return Chart(key, title, f"{person.display_name} has no calls yet.", [], [])
     per_week = weeks.level
     per_year = defaultdict(
@@ -332,17 +462,35 @@ def heatmap(person: Attendee, weeks: Weeks, *, today: dt.date) -> Chart:
             for year, (j, p, m) in weeks.per_year.items()
         },
     )
-    last_year = max(today.year, *weeks.per_year)
-    years = list(range(last_year, weeks.first_year - 1, -1))
-    joined_total = sum(c["joined"] for c in per_year.values())
-    presented_total = sum(c["presented"] for c in per_year.values())
-    mc_total = sum(c["mc"] for c in per_year.values())
+    last_year = max([today.year, *weeks.per_year])
+    drawn_from = max(first_year, since.year) if since else first_year
+    years = list(range(last_year, drawn_from - 1, -1))
+    drawn = [sum(c[kind] for c in per_year.values()) for kind in LEVELS[1:]]
+    joined_total, presented_total, mc_total = (
+        (totals.joined, totals.presented, totals.led) if totals else drawn
+    )
     description = (
-        f"From {years[-1]} to {years[0]}: {joined_total} calls joined, "
+        f"From {first_year} to {years[0]}: {joined_total} calls joined, "
         f"presented at {presented_total}, led {mc_total} as MC. Each row is a "
         f"year, each square a week, its colour the most the person did that "
         f"week: joined, presented an item, or led the call as MC."
     )
+    earlier = []
+    if first_year < drawn_from:
+        span = (
+            str(first_year)
+            if first_year == drawn_from - 1
+            else f"{first_year}\u2013{drawn_from - 1}"
+        )
+        description += f" The years before {drawn_from} are one row of the table."
+        earlier = [
+            [
+                Cell(span),
+                num(joined_total - drawn[0]),
+                num(presented_total - drawn[1]),
+                num(mc_total - drawn[2]),
+            ]
+        ]
     cell, gap, left, top = 12, 2, 44, 18
     width = left + 53 * (cell + gap)
     height = top + len(years) * (cell + gap) + 2
@@ -380,7 +528,7 @@ def heatmap(person: Attendee, weeks: Weeks, *, today: dt.date) -> Chart:
             num(per_year[year]["mc"]),
         ]
         for year in years
-    ]
+    ] + earlier
     return Chart(
         key,
         title,

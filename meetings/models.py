@@ -973,7 +973,11 @@ class Attendance(PartOfCall, PublicModel):
         Meeting, on_delete=models.CASCADE, related_name="attendances"
     )
     attendee = models.ForeignKey(
-        Attendee, on_delete=models.PROTECT, related_name="attendances"
+        Attendee,
+        on_delete=models.PROTECT,
+        related_name="attendances",
+        # meetings_attendance_person (attendee, meeting) serves every lookup.
+        db_index=False,
     )
     role = models.CharField(
         _("role"),
@@ -1007,6 +1011,13 @@ class Attendance(PartOfCall, PublicModel):
                 fields=["meeting", "attendee"],
                 name="meetings_attendance_unique",
                 violation_error_message=_("This person is already listed as joined."),
+            ),
+        ]
+        indexes = [
+            # A person's calls, read from the index alone (their page counts and
+            # matches thousands of them).
+            models.Index(
+                fields=["attendee", "meeting"], name="meetings_attendance_person"
             ),
         ]
 

@@ -16,7 +16,6 @@ from django.core.exceptions import (
 from django.core.paginator import Paginator
 from django.db.models import (
     Case,
-    Count,
     DateField,
     F,
     IntegerField,
@@ -451,44 +450,20 @@ class HomeView(TemplateView):
         # The first few open items of each series, due soonest first; the rest
         # are counted and linked (/actions/), so the page does not grow with them.
         series_ids = [m.series_id for m in next_meetings]
-        open_in_series = ActionItem.objects.open().filter(
-            meeting__series__in=series_ids,
-            meeting__status=Meeting.Status.FINALIZED,
-        )
-        first_open = (
-            open_in_series.annotate(
-                row=Window(
-                    RowNumber(),
-                    partition_by=F("meeting__series_id"),
-                    order_by=[
-                        F("due_date").asc(nulls_last=True),
-                        F("meeting__start").asc(),
-                        F("position").asc(),
-                        F("pk").asc(),
-                    ],
-                )
-            )
-            .filter(row__lte=HOME_ACTIONS_PER_SERIES)
-            .select_related("meeting__series")
-            .prefetch_related("owners")
-            .order_by(
-                F("due_date").asc(nulls_last=True), "meeting__start", "position", "pk"
-            )
-        )
-        open_counts = dict(
-            open_in_series.order_by()
-            .values_list("meeting__series_id")
-            .annotate(n=Count("pk"))
-        )
         by_series = {}
-        for action in first_open:
+        for action in ActionItem.objects.first_open_per_series(
+            series_ids, HOME_ACTIONS_PER_SERIES
+        ):
             by_series.setdefault(action.meeting.series_id, []).append(action)
+        attach_owners([a for actions in by_series.values() for a in actions])
         for meeting in next_meetings:
             render_stored(meeting)
             summarize_agenda(meeting)
             meeting.open_actions = by_series.get(meeting.series_id, [])
-            meeting.more_open_actions = open_counts.get(meeting.series_id, 0) - len(
-                meeting.open_actions
+            meeting.more_open_actions = (
+                meeting.open_actions[0].open_in_series - len(meeting.open_actions)
+                if meeting.open_actions
+                else 0
             )
         latest = (
             Meeting.objects.finalized()

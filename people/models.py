@@ -38,8 +38,12 @@ class AttendeeQuerySet(PublicQuerySet):
 
     def handle_is(self, handle: str):
         """The person with this GitHub handle, any case (uses the Lower() index)."""
-        return self.alias(handle_ci=Lower("github_handle")).filter(
-            handle_ci=normalize_handle(handle).lower()
+        # The index is partial (handles only): without its condition in the query
+        # PostgreSQL cannot use it and reads every person.
+        return (
+            self.alias(handle_ci=Lower("github_handle"))
+            .filter(handle_ci=normalize_handle(handle).lower())
+            .exclude(github_handle="")
         )
 
     def matching(self, name: str):

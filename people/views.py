@@ -148,10 +148,11 @@ class AttendeeDetailView(DetailView):
         # Keyset pages (?older=/?newer= a call's id): a deep page costs what the
         # first does.
         page = keyset_page(calls, self.request, CALLS_PER_PAGE)
+        activity = person_activity(self.object, today=timezone.localdate())
         return super().get_context_data(
-            calls_joined=calls.count(),
+            calls_joined=activity.calls_joined,
             first_call=calls.order_by("start", "pk").first(),
-            activity=person_activity(self.object, today=timezone.localdate()),
+            activity=activity,
             keyset=page,
             page_query=page.query,
             **kwargs,

@@ -52,34 +52,58 @@ def check_person(person, *, today: dt.date) -> charts.PersonActivity:
     )
     presented = finalized.filter(agenda_items__presenters=person).distinct()
     led = finalized.filter(mc=person)
-    table = {
-        int(row[0].text): [int(c.text) for c in row[1:]] for row in activity.chart.rows
-    }
+    drawn_from = today.year - charts.HEATMAP_YEARS + 1
+    table, earlier = {}, None
+    for row in activity.chart.rows:
+        label, *numbers = values(row)
+        if "\u2013" in label or int(label) < drawn_from:
+            # The years before the heatmap's, one row: "2007\u20132024" or "2024".
+            assert earlier is None
+            assert row is activity.chart.rows[-1]
+            first, _dash, last = label.partition("\u2013")
+            earlier = (int(first), int(last or first), [int(n) for n in numbers])
+        else:
+            table[int(label)] = [int(n) for n in numbers]
+    assert all(year >= drawn_from for year in table)
     for year, (n_joined, n_presented, n_led) in table.items():
         assert n_joined == joined.filter(meeting__date__year=year).count(), year
         assert n_presented == presented.filter(date__year=year).count(), year
         assert n_led == led.filter(date__year=year).count(), year
-    assert sum(r[0] for r in table.values()) == joined.count()
-    assert sum(r[1] for r in table.values()) == presented.count()
-    assert sum(r[2] for r in table.values()) == led.count()
+    if earlier:
+        first, last, (n_joined, n_presented, n_led) = earlier
+        assert last == min(table) - 1
+        span = {"date__year__gte": first, "date__year__lte": last}
+        assert (
+            n_joined
+            == joined.filter(**{f"meeting__{k}": v for k, v in span.items()}).count()
+        )
+        assert n_presented == presented.filter(**span).count()
+        assert n_led == led.filter(**span).count()
+    assert activity.calls_joined == joined.count()
+    assert f"{joined.count()} calls joined" in activity.chart.description or not table
     first = joined.aggregate(first=Min("meeting__date"))["first"]
     assert activity.first_call == first
     assert (
         activity.calls_this_year
         == joined.filter(meeting__date__year=today.year).count()
     )
-    # The streak, walked one call at a time from the newest.
+    # The streak, walked one call at a time from the newest, over the series of
+    # the calls they joined in the heatmap's years.
     attended = set(joined.values_list("meeting_id", flat=True))
+    recent_series = joined.filter(meeting__date__year__gte=drawn_from).values(
+        "meeting__series"
+    )
     streak = 0
     for pk in (
-        finalized.filter(series__in=joined.values("meeting__series"))
+        finalized.filter(series__in=recent_series)
         .order_by("-start", "-ordinal")
         .values_list("pk", flat=True)
     ):
         if pk not in attended:
             break
         streak += 1
-    assert activity.streak == streak
+    assert activity.streak == min(streak, charts.STREAK_COUNTED)
+    assert activity.streak_capped == (streak > charts.STREAK_COUNTED)
     if table:
         root = check_svg(activity.chart)
         squares = {
@@ -88,14 +112,20 @@ def check_person(person, *, today: dt.date) -> charts.PersonActivity:
         }
         days = set(
             finalized.filter(
-                Q(pk__in=attended) | Q(mc=person) | Q(pk__in=presented.values("pk"))
+                Q(pk__in=attended) | Q(mc=person) | Q(pk__in=presented.values("pk")),
+                date__year__gte=drawn_from,
             ).values_list("date", flat=True)
         )
         weeks = {week_of(day) for day in days}
         coloured = sum(n for css, n in squares.items() if css != "lvl-none")
         assert coloured == len(weeks)
         assert squares.get("lvl-mc", 0) == len(
-            {week_of(day) for day in led.values_list("date", flat=True)}
+            {
+                week_of(day)
+                for day in led.filter(date__year__gte=drawn_from).values_list(
+                    "date", flat=True
+                )
+            }
         )
         assert coloured + squares.get("lvl-none", 0) == 53 * len(table)
     return activity

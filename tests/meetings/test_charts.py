@@ -149,18 +149,37 @@ def test_person_heatmap_first_call_this_year_and_streak(five_calls):
     assert empty.chart.description == f"{nobody.display_name} has no calls yet."
 
 
-def test_heatmap_rows_run_from_this_year_back_to_the_first_call(five_calls):
+def test_heatmap_draws_the_latest_years_and_sums_the_ones_before(five_calls):
     _series, (ann, _bo, _cy), _calls = five_calls
     MeetingFactory(start=dt.datetime(2023, 12, 31, 12, tzinfo=dt.UTC), mc=ann)
     activity = chart_checks.check_person(ann, today=dt.date(2027, 2, 1))
-    assert [r[0].text for r in activity.chart.rows] == [
-        "2027",
-        "2026",
-        "2025",
-        "2024",
-        "2023",
+    assert charts.HEATMAP_YEARS == 2
+    assert [chart_checks.values(r) for r in activity.chart.rows] == [
+        ["2027", "0", "0", "0"],
+        ["2026", "5", "0", "3"],
+        ["2023\u20132025", "0", "0", "1"],
     ]
-    assert chart_checks.values(activity.chart.rows[-1]) == ["2023", "0", "0", "1"]
+    assert activity.chart.description.startswith(
+        "From 2023 to 2027: 5 calls joined, presented at 0, led 4 as MC."
+    )
+    assert "The years before 2026 are one row of the table." in (
+        activity.chart.description
+    )
+    # One year before the drawn ones is named alone.
+    assert (
+        chart_checks.check_person(ann, today=dt.date(2025, 2, 1)).chart.rows[-1][0].text
+        == "2023"
+    )
+
+
+def test_a_long_streak_is_counted_up_to_a_bound(five_calls, monkeypatch):
+    _series, (ann, _bo, _cy), _calls = five_calls
+    monkeypatch.setattr(charts, "STREAK_COUNTED", 3)
+    activity = chart_checks.check_person(ann, today=TODAY)
+    assert (activity.streak, activity.streak_capped) == (3, True)
+    monkeypatch.setattr(charts, "STREAK_COUNTED", 5)
+    activity = chart_checks.check_person(ann, today=TODAY)
+    assert (activity.streak, activity.streak_capped) == (5, False)
 
 
 def test_release_timeline():

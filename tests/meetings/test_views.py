@@ -614,6 +614,76 @@ def test_home_lists_the_first_open_action_items_and_counts_the_rest(client, seri
 
 
 @pytest.mark.django_db
+def test_home_ranks_and_counts_open_action_items_per_series(client, series):
+    from meetings.views import HOME_ACTIONS_PER_SERIES
+
+    other = MeetingSeriesFactory(slug="other", title="Other calls")
+    ann = AttendeeFactory(display_name="Ann Owner", github_handle="annowner")
+    for one, prefix, extra in ((series, "Community", 4), (other, "Other", 0)):
+        older = MeetingFactory(series=one, start=NOW - dt.timedelta(weeks=2))
+        newer = MeetingFactory(series=one, start=NOW - dt.timedelta(weeks=1))
+        MeetingFactory(series=one, status="scheduled", start=NOW + dt.timedelta(days=1))
+        # The newer call's items come after every item of the older call.
+        for n in range(HOME_ACTIONS_PER_SERIES + extra):
+            ActionItemFactory(
+                meeting=newer if n % 2 else older,
+                description=f"{prefix} item {n:02d}",
+                position=n,
+            )
+        ActionItemFactory(meeting=older, description=f"{prefix} done", status="done")
+    # Not counted: raised at a call whose notes are not finalized.
+    held = MeetingFactory(
+        series=series, status="held", start=NOW - dt.timedelta(days=1)
+    )
+    ActionItemFactory(meeting=held, description="Community unfinished")
+    owned = ActionItemFactory(
+        meeting=MeetingFactory(series=other, start=NOW - dt.timedelta(weeks=3)),
+        description="Other owned",
+    )
+    owned.owners.add(ann)
+    html = body(client.get("/"))
+    sections = html.split('<section class="next-call"')[1:]
+    (community,) = [one for one in sections if "Widget Call</a></h2>" in one]
+    (rest,) = [one for one in sections if "Other calls</a></h2>" in one]
+    shown = [n for n in range(14) if f"Community item {n:02d}" in community]
+    evens, odds = list(range(0, 14, 2)), list(range(1, 14, 2))
+    assert shown == sorted((evens + odds)[:HOME_ACTIONS_PER_SERIES])
+    assert community.index("Community item 12") < community.index("Community item 01")
+    assert '<a href="/actions/">4 more open action items</a>' in community
+    assert "Community done" not in community
+    assert "unfinished" not in html
+    # The other series: its oldest call's item first, with its owner linked, and
+    # one item past the first ten.
+    assert rest.index("Other owned") < rest.index("Other item 00")
+    assert '<a href="/people/annowner/">Ann Owner</a>' in rest
+    assert "Other item 09" not in rest
+    assert '<a href="/actions/">1 more open action item</a>' in rest
+
+
+@pytest.mark.django_db
+def test_home_open_action_items_are_one_query_however_many(client, series):
+    from django.test.utils import CaptureQueriesContext
+
+    past = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=1))
+    MeetingFactory(series=series, status="scheduled", start=NOW + dt.timedelta(days=1))
+    ActionItemFactory(meeting=past)
+
+    def actions_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/").status_code == 200
+        return [q["sql"] for q in queries if "agenda_actionitem" in q["sql"]]
+
+    few = actions_queries()
+    for weeks in range(2, 30):
+        earlier = MeetingFactory(series=series, start=NOW - dt.timedelta(weeks=weeks))
+        ActionItemFactory(meeting=earlier)
+        ActionItemFactory(meeting=earlier, status="done")
+    many = actions_queries()
+    # The ranked items with their series' count, then their owners.
+    assert len(few) == len(many) == 2
+
+
+@pytest.mark.django_db
 def test_coming_call_lists_only_the_latest_open_action_items(client, series):
     from meetings.views import CARRIED_OVER_SHOWN
 

@@ -8,6 +8,7 @@ from tests.factories import (
     AttendanceFactory,
     AttendeeFactory,
     MeetingFactory,
+    MeetingSeriesFactory,
     ReleaseTeamFactory,
 )
 
@@ -118,3 +119,74 @@ def test_a_long_history_of_calls_is_paged(client):
         page = client.get(f"/people/bo/?older={junk}")
         assert page.status_code == 200
         assert page.content.decode().count('<li><a href="/calls/series-') == 50
+
+
+def test_a_long_history_costs_what_a_short_one_does(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from meetings.charts import HEATMAP_YEARS
+
+    bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    series = MeetingSeriesFactory()
+    this_year = timezone.localdate().year
+
+    def visit():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/people/bo/").content.decode()
+        return html, len(queries)
+
+    for week in range(3):
+        meeting = MeetingFactory(
+            series=series, start=at(this_year, 1, 5) + dt.timedelta(weeks=week)
+        )
+        AttendanceFactory(meeting=meeting, attendee=bo)
+    short, few = visit()
+    assert "<strong>3</strong> calls in a row" in short
+    assert "The years before" not in short
+    # Twelve years more of weekly calls, all joined.
+    for week in range(52 * 12):
+        meeting = MeetingFactory(
+            series=series, start=at(this_year - 12, 1, 2) + dt.timedelta(weeks=week)
+        )
+        AttendanceFactory(meeting=meeting, attendee=bo)
+    long, many = visit()
+    assert many == few
+    joined = 3 + 52 * 12
+    assert f"{joined} calls joined" in long
+    # The heatmap draws the latest years; the table sums the ones before.
+    first = this_year - 12
+    drawn_from = this_year - HEATMAP_YEARS + 1
+    assert long.count('text-anchor="end">') == HEATMAP_YEARS
+    assert f"The years before {drawn_from} are one row of the table." in long
+    assert f'<th scope="row">{first}\u2013{drawn_from - 1}</th>' in long
+    assert f"From {first} to {this_year}: {joined} calls joined" in long
+    # A streak past the bound is shown as such.
+    assert "<strong>100+</strong> calls in a row" in long
+
+
+def test_person_lookups_use_their_indexes(ada):
+    from django.db import connection
+
+    from meetings.charts import person_totals
+    from people.models import Attendee
+
+    if connection.vendor != "postgresql":
+        pytest.skip("reads PostgreSQL's plans")
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        person = Attendee.objects.handle_is("adaquill").get()
+        person_totals(person)
+    plans = []
+    with connection.cursor() as cursor:
+        # Tiny tables are read whole; what matters is that the index can serve.
+        cursor.execute("SET enable_seqscan = off")
+        for query in queries:
+            cursor.execute("EXPLAIN " + query["sql"])
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        cursor.execute("RESET enable_seqscan")
+    assert "people_attendee_unique_handle_ci" in plans[0]
+    # Index-only once vacuumed; a fresh test table is not.
+    assert "using meetings_attendance_person" in plans[1]

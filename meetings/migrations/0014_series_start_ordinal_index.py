@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0012_published_page'),
+        ('meetings', '0013_published_page'),
         ('people', '0004_move_site_generation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

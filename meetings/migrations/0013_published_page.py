@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('meetings', '0011_status_date_index'),
+        ('meetings', '0012_attendance_by_person'),
     ]
 
     operations = [
