@@ -106,7 +106,9 @@ def store(meeting: Meeting, token: str, *, description: str, body: str) -> bool:
 
 def current(page: PublishedPage | None) -> PublishedPage | None:
     """`page` if it holds notes rendered by this code."""
-    if page is not None and page.body and page.version == code_version():
+    # The version first: a page loaded without its body (publish_notes) is not
+    # read again for one it would not serve.
+    if page is not None and page.version == code_version() and page.body:
         return page
     return None
 

@@ -57,6 +57,7 @@ from meetings.models import (
     GitHubReference,
     Meeting,
     MeetingSeries,
+    PublishedPage,
     ReleaseTeam,
     refresh_rendered,
 )
@@ -821,15 +822,34 @@ class MeetingDetailView(TemplateView):
 def publish_notes(meetings) -> int:
     """Render and store the notes of these calls where they are finalized and not
     stored yet, as their first view would (after an import or a deploy); returns
-    how many were rendered."""
+    how many were rendered.
+
+    Reads only what finds each call's page, not the calls' texts or the notes
+    already stored: on a long archive those are most of the database."""
+    # The view renders with a request (its context processors); a command has none.
     factory = RequestFactory()
     now = timezone.now()
+    current = PublishedPage.objects.filter(version=published.code_version()).exclude(
+        body=""
+    )
+    calls = (
+        meetings.finalized()
+        .exclude(pk__in=current.values("meeting_id"))
+        .select_related("series", "published_page")
+        .only(
+            "series__slug",
+            "date",
+            "ordinal",
+            "start",
+            "status",
+            "published_page__token",
+            "published_page__version",
+        )
+    )
     rendered = 0
-    for meeting in meetings.finalized().select_related("series", "published_page"):
+    for meeting in calls:
         meeting.stored = getattr(meeting, "published_page", None)
-        if not published.is_publishable(meeting, now) or published.current(
-            meeting.stored
-        ):
+        if not published.is_publishable(meeting, now):
             continue
         request = factory.get(meeting.get_absolute_url())
         request.user = AnonymousUser()

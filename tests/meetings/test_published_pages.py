@@ -13,6 +13,7 @@ from django.utils import timezone
 from agenda.models import ActionItem, AgendaItem
 from meetings import published
 from meetings.models import Meeting, PublishedPage
+from meetings.views import publish_notes
 from people.models import Attendee
 from tests.factories import (
     ActionItemFactory,
@@ -280,3 +281,18 @@ def test_the_calls_around_one_follow_start_then_ordinal(client, settings, stored
             html = get(client, call.get_absolute_url())[0]
             assert f'rel="prev" href="{before.get_absolute_url()}"' in html
             assert f'rel="next" href="{after.get_absolute_url()}"' in html
+
+
+@pytest.mark.django_db
+def test_render_markdown_renders_only_what_is_missing_or_stale(call, monkeypatch):
+    meeting, _item = call
+    other = MeetingFactory()
+    assert publish_notes(Meeting.objects.all()) == 2
+    # Current notes are left out by the query, without reading them.
+    with CaptureQueriesContext(connection) as queries:
+        assert publish_notes(Meeting.objects.all()) == 0
+    assert len(queries) == 1
+    PublishedPage.objects.filter(meeting=other).update(version="older code")
+    assert publish_notes(Meeting.objects.all()) == 1
+    assert "Plugin API" in PublishedPage.objects.get(meeting=meeting).body
+    assert PublishedPage.objects.get(meeting=other).version == published.code_version()
