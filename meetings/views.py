@@ -279,12 +279,14 @@ def keyset_page(queryset, request, size: int) -> KeysetPage:
     older, newer = cursor_of(request, "older"), cursor_of(request, "newer")
     if older or newer:
         pk = older or newer
-        start = Subquery(Meeting.objects.filter(pk=pk).values("start")[:1])
+        start = Subquery(Meeting.objects.filter(pk=pk).order_by().values("start"))
+        # The plain bound (start <=, >=) is what an index on start can seek to;
+        # the OR alone is a filter, read over every call up to the cursor.
         if older:
             rows = list(
-                queryset.filter(
-                    Q(start__lt=start) | Q(start=start, pk__lt=pk)
-                ).order_by(*newest_first)[: size + 1]
+                queryset.filter(start__lte=start)
+                .filter(Q(start__lt=start) | Q(start=start, pk__lt=pk))
+                .order_by(*newest_first)[: size + 1]
             )
             if rows:
                 return KeysetPage(
@@ -295,9 +297,9 @@ def keyset_page(queryset, request, size: int) -> KeysetPage:
                 )
         else:
             rows = list(
-                queryset.filter(
-                    Q(start__gt=start) | Q(start=start, pk__gt=pk)
-                ).order_by("start", "pk")[: size + 1]
+                queryset.filter(start__gte=start)
+                .filter(Q(start__gt=start) | Q(start=start, pk__gt=pk))
+                .order_by("start", "pk")[: size + 1]
             )
             if len(rows) > size:
                 rows = rows[:size][::-1]
