@@ -2,6 +2,7 @@
 newer/older links with a call's id as cursor, ordered by (start, id), no OFFSET."""
 
 import datetime as dt
+import json
 import re
 
 import pytest
@@ -159,3 +160,47 @@ def test_a_persons_calls_are_keyset_paged(client, settings):
     assert [len(page) for page in pages] == [50, 2]
     assert len(set(flat)) == 52
     assert back == [pages[0]]
+
+
+def calls_read_and_dropped(sql: str) -> int:
+    """How many calls the page's query read from the index and then dropped
+    (PostgreSQL's EXPLAIN ANALYZE: rows its filters removed)."""
+    with connection.cursor() as cursor:
+        # A test's few rows would be read by a sequential scan; the archive's
+        # thousands are read along the (status, start) index.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL enable_seqscan = on")
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+
+    def dropped(node) -> int:
+        own = (
+            node.get("Rows Removed by Filter", 0)
+            if node.get("Alias") == "meetings_meeting"
+            else 0
+        )
+        return own + sum(dropped(child) for child in node.get("Plans", []))
+
+    return dropped(plan[0]["Plan"])
+
+
+@pytest.mark.django_db
+def test_a_deep_page_reads_the_index_from_its_cursor(client, small_pages):
+    if connection.vendor != "postgresql":
+        pytest.skip("Reads PostgreSQL's query plan.")
+    series = MeetingSeriesFactory()
+    calls = [
+        MeetingFactory(series=series, start=NOW - dt.timedelta(days=d + 1))
+        for d in range(40)
+    ]
+    # Calls older than the 5th oldest, and newer than the 5th newest: each
+    # page's query starts at its cursor instead of reading up to it.
+    for query, expected in (
+        (f"older={calls[-5].pk}", calls[-4:-1]),
+        (f"newer={calls[4].pk}", calls[1:4]),
+    ):
+        html, queries = get(client, f"/calls/?{query}")
+        assert listed(html) == [m.get_absolute_url() for m in expected]
+        (page,) = [sql for sql in queries if "LIMIT 4" in sql]
+        assert calls_read_and_dropped(page) <= 1, query

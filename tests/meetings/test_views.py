@@ -190,6 +190,11 @@ def test_archive_filters_by_series_and_year(client, series):
     html = body(client.get("/calls/?series=community&year=2022"))
     assert old.get_absolute_url() in html
     assert mine.get_absolute_url() not in html
+    # The year facet: the series' years, each link keeping the series filter.
+    assert '<a href="?series=community&amp;year=2024">2024</a>' in html
+    assert '<a href="?series=community&amp;year=2022">2022</a>' in html
+    assert '<option value="2022" selected>2022</option>' in html
+    assert '<option value="community" selected>' in html
 
 
 @pytest.mark.django_db
