@@ -114,6 +114,12 @@ ALLOWED_ATTRIBUTES = {
 FORCED_ATTRIBUTES = {
     "input": {"type": "checkbox", "disabled": "", "aria-label": "task"},
 }
+# An <input> as nh3 writes it. nh3 adds the forced attributes in a random order
+# (a Rust HashMap, seeded per call), so the same text gave different bytes from
+# one render to the next. nh3 escapes every '"' inside an attribute value and
+# every '<' in text, so this only ever matches a real tag.
+_INPUT_TAG_RE = re.compile(r'<input((?: [a-z-]+="[^"]*")*)>')
+_ATTRIBUTE_RE = re.compile(r' ([a-z-]+)="[^"]*"')
 # No javascript:, data:, vbscript: or any other scheme that can run code.
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -121,7 +127,7 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # beside each markdown field (meetings.models.RenderedMarkdown) under a key made
 # from this number and the texts it was rendered from: raise it whenever a change
 # here alters the output, and every stored HTML is rendered again when next read.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 # Model and form validators bound every rendered field to this (see
 # meetings.models.validate_markdown_length); proposals have a tighter form limit.
@@ -319,9 +325,19 @@ def _parser(html: bool = True) -> MarkdownIt:
 _parsers = threading.local()
 
 
+def _attributes_in_order(match: re.Match) -> str:
+    """The same <input> with its attributes sorted by name: only their order
+    changes, never what they are."""
+    attributes = sorted(
+        _ATTRIBUTE_RE.finditer(match.group(1)), key=lambda found: found.group(1)
+    )
+    return "<input" + "".join(found.group(0) for found in attributes) + ">"
+
+
 def sanitize_html(html: str, tags: set[str] = ALLOWED_TAGS) -> str:
-    """Keep only the allow-listed tags, attributes and URL schemes."""
-    return nh3.clean(
+    """Keep only the allow-listed tags, attributes and URL schemes, in an order
+    that is the same on every render (stored HTML, ETags)."""
+    clean = nh3.clean(
         html,
         tags=tags,
         attributes={
@@ -334,6 +350,9 @@ def sanitize_html(html: str, tags: set[str] = ALLOWED_TAGS) -> str:
         link_rel="nofollow noopener noreferrer",
         strip_comments=True,
     )
+    if "<input" not in clean:
+        return clean
+    return _INPUT_TAG_RE.sub(_attributes_in_order, clean)
 
 
 def _valid_default_repo(default_repo: str) -> str:

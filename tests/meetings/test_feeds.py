@@ -142,7 +142,7 @@ def rich_call(series, **fields):
         series=series,
         highlights="**Big** news, see #12 and [the plan][plan] <img src=x onerror=y>",
         notes=(
-            # No task list: nh3 orders a checkbox's forced attributes at random.
+            "- [x] done\n- [ ] open\n\n"
             "| a | b |\n|---|---|\n| `x` | ~~y~~ |\n\n"
             "Thanks @ada-q![^1]\n\n[^1]: A footnote.\n\n"
             "[plan]: https://example.org/plan\n"

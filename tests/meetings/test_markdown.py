@@ -1,4 +1,8 @@
+import os
+import subprocess
+import sys
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -175,6 +179,77 @@ def test_a_typed_input_is_only_ever_a_disabled_checkbox(payload):
     assert "formaction" not in html
     assert 'type="checkbox"' in html
     assert 'disabled=""' in html
+
+
+# Everything the renderer can put in an attribute, a task list and a typed <input>
+# among it: stored HTML and ETags compare the bytes of one render with another.
+EVERY_ATTRIBUTE = (
+    "- [x] done\n- [ ] open\n\n"
+    '<input type="text" checked="a&quot;b" disabled=no aria-label=x name=y>\n\n'
+    "| a | b |\n|:-|-:|\n| 1 | 2 |\n\n"
+    '3. [a](https://a.org "t") ![i](https://a.org/i.png "t") #4 @ada\n\n'
+    "```py\nx = 1\n```\n"
+)
+CHECKBOXES = (
+    '<ul>\n<li><input aria-label="task" checked="" disabled="" type="checkbox"> done'
+    '</li>\n<li><input aria-label="task" disabled="" type="checkbox"> open</li>\n'
+    '</ul>\n<input aria-label="task" checked="a&quot;b" disabled="" type="checkbox">'
+)
+
+
+def test_the_same_text_renders_to_the_same_bytes_every_time():
+    from meetings.markdown import _render
+
+    # Past the memo: nh3 used to order a checkbox's forced attributes at random
+    # on every call.
+    renders = {_render(EVERY_ATTRIBUTE, "o/r") for _ in range(50)}
+    assert len(renders) == 1
+    assert str(render_markdown(EVERY_ATTRIBUTE, "o/r")) in renders
+    assert CHECKBOXES in renders.pop()
+
+
+def test_the_same_text_renders_to_the_same_bytes_in_every_process():
+    # Each worker process renders and stores on its own; their HTML must agree.
+    code = (
+        "import sys\n"
+        "from meetings.markdown import render_markdown\n"
+        "sys.stdout.write(str(render_markdown(sys.stdin.read(), 'o/r')))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    renders = set()
+    for seed in ("0", "1", "2", "12345", "random"):
+        env = {
+            "PATH": os.environ["PATH"],
+            "PYTHONPATH": str(root),
+            "PYTHONHASHSEED": seed,
+        }
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            input=EVERY_ATTRIBUTE,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        renders.add(result.stdout)
+    assert renders == {str(render_markdown(EVERY_ATTRIBUTE, "o/r"))}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '`<input type="checkbox" onclick="x">`',
+        '[x](https://a.org "<input type=\\"checkbox\\" onclick=\\"x\\">")',
+        '![x](https://a.org/i.png "<input type=\\"checkbox\\" onclick=\\"x\\">")',
+    ],
+)
+def test_ordering_attributes_never_touches_what_is_not_a_tag(text):
+    html = str(render_markdown(text))
+    assert "<input" not in html
+    assert "&lt;input type=" in html
+    assert live_problems(html) == [], html
 
 
 def test_raw_html_links_are_not_linked_again():

@@ -187,3 +187,27 @@ def test_html_read_before_it_is_checked_is_refused():
     meeting, _item, _action = notes_call()
     with pytest.raises(RuntimeError, match="before refresh_rendered"):
         meeting.html  # noqa: B018
+
+
+@pytest.mark.django_db
+def test_checkboxes_stored_by_renderer_1_are_rendered_again(monkeypatch):
+    # Renderer 1 stored a task list's checkbox attributes in a random order
+    # (nh3's forced attributes); 2 orders them, so every stored render is redone.
+    meeting = MeetingFactory(notes="- [x] done\n- [ ] open")
+    with monkeypatch.context() as old:
+        old.setattr(markdown, "RENDERER_VERSION", 1)
+        call_command("render_markdown", stdout=io.StringIO())
+    old_key = Meeting.objects.get(pk=meeting.pk).html_key
+    assert old_key.startswith("1:")
+    Meeting.objects.filter(pk=meeting.pk).update(
+        notes_html='<ul>\n<li><input disabled="" checked="" aria-label="task" '
+        'type="checkbox"> done</li>\n</ul>\n',
+    )
+    call_command("render_markdown", stdout=io.StringIO())
+    stored = Meeting.objects.get(pk=meeting.pk)
+    assert stored.html_key != old_key
+    assert stored.notes_html == (
+        '<ul>\n<li><input aria-label="task" checked="" disabled="" type="checkbox">'
+        ' done</li>\n<li><input aria-label="task" disabled="" type="checkbox"> open'
+        "</li>\n</ul>\n"
+    )
