@@ -7,7 +7,9 @@ it once, stores it in `PublishedPage`, and serves it from one query until:
 
 - a write touches one of those rows: `PublicModel` and `PublicQuerySet` announce
   every write (`public_rows_written`) and the receivers below delete the stored
-  page of each call concerned, both at once and after the transaction commits;
+  page of each call concerned, both at once and after the transaction commits
+  (inside `forget_once()`, e.g. one file of an import: once at its end, and once
+  after the transaction commits);
 - the code changes: `code_version()` hashes the templates and apps, so a deploy
   renders each page again on its first view.
 
@@ -21,6 +23,9 @@ import datetime as dt
 import hashlib
 import importlib.metadata
 import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -62,19 +67,55 @@ def code_version() -> str:
 
 
 def forget(meeting_ids) -> None:
-    """Delete the stored pages of these calls now and once the write commits."""
+    """Delete the stored pages of these calls now and once the write commits
+    (inside `forget_once()`: when it ends)."""
     ids = {pk for pk in meeting_ids if pk is not None}
     if not ids:
         return
-
-    def delete():
-        # One plain DELETE: nothing hangs off these rows, no signals to send.
-        rows = PublishedPage.objects.filter(meeting_id__in=ids)
-        rows._raw_delete(rows.db)
-
-    delete()
+    pending = getattr(_batch, "ids", None)
+    if pending is not None:
+        pending |= ids
+        return
+    _delete(ids)
     if connection.in_atomic_block:
-        transaction.on_commit(delete)
+        transaction.on_commit(lambda: _delete(ids))
+
+
+def _delete(ids: set) -> None:
+    # One plain DELETE: nothing hangs off these rows, no signals to send.
+    rows = PublishedPage.objects.filter(meeting_id__in=ids)
+    rows._raw_delete(rows.db)
+
+
+_batch = threading.local()
+
+
+@contextmanager
+def forget_once() -> Iterator[None]:
+    """Collect the calls that the writes inside concern and delete their stored
+    pages once, at the end, and once more after the transaction commits, instead
+    of twice a write: a file of an import makes hundreds of writes.
+
+    Only inside a transaction (outside one, every write forgets at once as
+    usual): nobody outside it sees its writes before it commits, and the delete
+    on commit still beats any render that read data older than the writes."""
+    if getattr(_batch, "ids", None) is not None or not connection.in_atomic_block:
+        yield  # an outer batch forgets, or there is no transaction to wait for
+        return
+    _batch.ids = set()
+    try:
+        yield
+    except BaseException:
+        ids, _batch.ids = _batch.ids, None
+        # The transaction may not take a query now; should it commit anyway (the
+        # error caught further out), the writes that did land are forgotten then.
+        if ids:
+            transaction.on_commit(lambda: _delete(ids))
+        raise
+    ids, _batch.ids = _batch.ids, None
+    if ids:
+        _delete(ids)
+        transaction.on_commit(lambda: _delete(ids))
 
 
 def claim(meeting: Meeting) -> str | None:
@@ -203,7 +244,11 @@ def calls_naming(people: set) -> set:
     return set(each[0].union(*each[1:]))
 
 
-def meeting_ids(model, instances, pks) -> set:
+def meeting_ids(model, instances, pks, created: bool = False) -> set:
+    if created and model in (Meeting, MeetingSeries, Attendee):
+        # Rows just inserted: no call names them yet and none has a stored page
+        # (a new person's calls are forgotten as their rows link them).
+        return set()
     if model is Meeting:
         return {row.pk for row in instances} | set(pks)
     if model is MeetingSeries:
@@ -223,8 +268,8 @@ def meeting_ids(model, instances, pks) -> set:
     return ids
 
 
-def rows_written(sender, instances=(), pks=(), **kwargs) -> None:
-    forget(meeting_ids(sender, instances, pks))
+def rows_written(sender, instances=(), pks=(), created=False, **kwargs) -> None:
+    forget(meeting_ids(sender, instances, pks, created))
 
 
 def people_linked(sender, instance, action, reverse, pk_set, **kwargs) -> None:

@@ -84,16 +84,19 @@ class SiteGeneration(models.Model):
 
 
 # Sent for every public write, with the model (sender) and the rows written:
-# `instances` (saved, deleted or bulk-written objects) or `pks`. A write that may
+# `instances` (saved, deleted or bulk-written objects) or `pks`, and `created`
+# when every one of them was just inserted (a bulk_create). A write that may
 # move rows (a queryset update) is announced before and after it, so receivers see
 # both where the rows were and where they are. For what an app derives from
 # particular rows (meetings.published: a finalized call's stored page).
 public_rows_written = Signal()
 
 
-def announce(model, *, instances=(), pks=()) -> None:
+def announce(model, *, instances=(), pks=(), created: bool = False) -> None:
     if public_rows_written.has_listeners(model):
-        public_rows_written.send(model, instances=list(instances), pks=list(pks))
+        public_rows_written.send(
+            model, instances=list(instances), pks=list(pks), created=created
+        )
 
 
 class PublicQuerySet(models.QuerySet):
@@ -126,17 +129,37 @@ class PublicQuerySet(models.QuerySet):
     delete.alters_data = True
     delete.queryset_only = True
 
-    def bulk_create(self, objs, *args, **kwargs):
-        created = super().bulk_create(objs, *args, **kwargs)
+    def bulk_create(
+        self,
+        objs,
+        batch_size=None,
+        ignore_conflicts=False,
+        update_conflicts=False,
+        update_fields=None,
+        unique_fields=None,
+    ):
+        created = super().bulk_create(
+            objs,
+            batch_size=batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            update_fields=update_fields,
+            unique_fields=unique_fields,
+        )
         if created:
-            announce(self.model, instances=created)
+            # Without update_conflicts no existing row was written.
+            announce(self.model, instances=created, created=not update_conflicts)
             SiteGeneration.bump()
         return created
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
         announce(self.model, pks=[obj.pk for obj in objs])
-        rows = super().bulk_update(objs, fields, *args, **kwargs)
+        # Django runs its UPDATEs through self.update(): as a plain QuerySet, so
+        # the rows are not read and announced again, nor the stamp bumped twice.
+        plain = self._chain()
+        plain.__class__ = models.QuerySet
+        rows = plain.bulk_update(objs, fields, *args, **kwargs)
         if rows:
             announce(self.model, instances=objs)
             SiteGeneration.bump()

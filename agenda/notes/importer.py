@@ -75,6 +75,7 @@ from agenda.notes.plan import (
     plan_call,
     with_standing_links,
 )
+from meetings import published
 from meetings.models import (
     Attendance,
     GitHubReference,
@@ -854,7 +855,9 @@ def import_notes(
                 continue
             created_before = len(router.created)
             try:
-                with transaction.atomic():
+                # Hundreds of writes a file: their calls' stored notes are
+                # deleted once, not once a write.
+                with transaction.atomic(), published.forget_once():
                     written += _import_file(
                         parsed_file, file_report, router, index, dates, vocabulary
                     )
@@ -873,7 +876,7 @@ def import_notes(
                 learn_people(every_call, index)
                 dates = _meeting_dates()
                 router.forget(router.created[created_before:])
-        with transaction.atomic():
+        with transaction.atomic(), published.forget_once():
             _fingerprint(list(dict.fromkeys(written)))
             _learn_styles(router, styles)
         report.series = sorted(s.slug for s in router.cache.values())

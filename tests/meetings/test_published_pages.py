@@ -6,11 +6,13 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
+from agenda.notes.importer import import_notes, sources_from_paths
 from meetings import published
 from meetings.models import Meeting, PublishedPage
 from meetings.views import publish_notes
@@ -101,6 +103,20 @@ def edits(meeting, item):
         team = ReleaseTeamFactory(meeting=meeting, version="9.9.9")
         team.members.add(AttendeeFactory(display_name="Helper Hal"))
 
+    def bulk_update_item():
+        row = AgendaItem.objects.get(pk=item.pk)
+        row.title = "Bulk renamed"
+        AgendaItem.objects.bulk_update([row], ["title"])
+
+    def upsert_person():
+        # An existing row written by bulk_create: not a new person.
+        Attendee.objects.bulk_create(
+            [Attendee(pk=ada.pk, display_name="Ada Upserted")],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=["display_name"],
+        )
+
     return [
         (lambda: Meeting.objects.get(pk=meeting.pk).save(), None),
         (
@@ -158,6 +174,8 @@ def edits(meeting, item):
             "Another series name",
         ),
         (release_team, "Helper Hal"),
+        (bulk_update_item, "Bulk renamed"),
+        (upsert_person, "Ada Upserted"),
         (
             lambda: meeting.attendees.add(AttendeeFactory(display_name="Via M2M")),
             "Via M2M",
@@ -296,3 +314,136 @@ def test_render_markdown_renders_only_what_is_missing_or_stale(call, monkeypatch
     assert publish_notes(Meeting.objects.all()) == 1
     assert "Plugin API" in PublishedPage.objects.get(meeting=meeting).body
     assert PublishedPage.objects.get(meeting=other).version == published.code_version()
+
+
+# Many writes at once: one file of an import.
+
+
+def stored(meeting) -> bool:
+    return PublishedPage.objects.filter(meeting=meeting).exclude(body="").exists()
+
+
+def deletes_of_stored_pages(queries) -> int:
+    table = PublishedPage._meta.db_table
+    return sum(
+        q["sql"].startswith("DELETE") and table in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+@pytest.mark.django_db
+def test_writes_forget_their_calls_once_at_the_end_and_again_on_commit(
+    client, call, django_capture_on_commit_callbacks
+):
+    meeting, item = call
+    get(client, meeting.get_absolute_url())
+    with django_capture_on_commit_callbacks() as callbacks:
+        with (
+            CaptureQueriesContext(connection) as queries,
+            transaction.atomic(),
+            published.forget_once(),
+        ):
+            AgendaItem.objects.filter(pk=item.pk).update(title="Renamed")
+            AgendaItemFactory(meeting=meeting, title="Added topic")
+            meeting.attendees.add(AttendeeFactory(display_name="Via M2M"))
+            meeting.save()
+        assert deletes_of_stored_pages(queries) == 1
+        assert not stored(meeting)
+        # A reader that read the call before the commit stores its render ...
+        token = published.claim(meeting)
+        assert published.store(meeting, token, description="", body="<p>Old</p>")
+    # ... and the delete on commit takes it away.
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert not PublishedPage.objects.filter(meeting=meeting).exists()
+    html = body(get(client, meeting.get_absolute_url())[0])
+    assert "Renamed" in html
+    assert "Via M2M" in html
+
+
+@pytest.mark.django_db
+def test_writes_before_an_error_caught_in_the_transaction_are_forgotten(
+    client, call, django_capture_on_commit_callbacks
+):
+    meeting, item = call
+    get(client, meeting.get_absolute_url())
+
+    def rename_then_fail():
+        with published.forget_once():
+            AgendaItem.objects.filter(pk=item.pk).update(title="Renamed")
+            raise RuntimeError("the file failed")
+
+    # The error is caught inside the transaction, so the rename commits.
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        transaction.atomic(),
+        pytest.raises(RuntimeError, match="the file failed"),
+    ):
+        rename_then_fail()
+    assert not PublishedPage.objects.filter(meeting=meeting).exists()
+    assert "Renamed" in body(get(client, meeting.get_absolute_url())[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_every_write_forgets_at_once(client, call):
+    meeting, item = call
+    get(client, meeting.get_absolute_url())
+    with published.forget_once():
+        AgendaItem.objects.filter(pk=item.pk).update(title="Renamed")
+        assert not PublishedPage.objects.filter(meeting=meeting).exists()
+    assert "Renamed" in body(get(client, meeting.get_absolute_url())[0])
+
+
+@pytest.mark.django_db
+def test_a_new_person_is_not_looked_for_in_the_calls(call):
+    with CaptureQueriesContext(connection) as queries:
+        (new,) = Attendee.objects.bulk_create([Attendee(display_name="New Nell")])
+    assert not [q for q in queries.captured_queries if "UNION" in q["sql"]]
+    # Once they exist, a write to them is.
+    with CaptureQueriesContext(connection) as queries:
+        Attendee.objects.filter(pk=new.pk).update(display_name="Nell")
+    assert [q for q in queries.captured_queries if "UNION" in q["sql"]]
+
+
+def import_file(folder, name: str, text: str):
+    path = folder / name
+    path.write_text(text, "utf-8")
+    return import_notes(sources=sources_from_paths([path]), series_slug="w")
+
+
+@pytest.mark.django_db
+def test_an_import_leaves_no_stale_stored_notes(
+    client, tmp_path, django_capture_on_commit_callbacks
+):
+    agenda = "### Agenda\n\n- [ann] Release\n    - due on 3rd june\n"
+    attendees = "### Attendees\n\n- Ada Lovelace\n- Bo Brown\n\n"
+    import_file(tmp_path, "a.md", f"## 2022-06-01\n\n{attendees}{agenda}")
+    meeting = Meeting.objects.get()
+    url = meeting.get_absolute_url()
+    assert "Ada Lovelace" in body(get(client, url)[0])
+    assert stored(meeting)
+
+    # Another version of the same call: the call is written again.
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_file(
+            tmp_path,
+            "b.md",
+            f"## 2022-06-01\n\n{attendees}{agenda.replace('due', 'expected')}",
+        )
+    assert report.total_updated == 1
+    assert "expected on 3rd june" in body(get(client, url)[0])
+    assert stored(meeting)
+
+    # A new call that gives a person of the stored one a GitHub handle: the
+    # stored call now links to their page.
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_file(
+            tmp_path,
+            "c.md",
+            "## 2022-06-08\n\n### Attendees\n\n"
+            "- Ada Lovelace ([@ada-l](https://github.com/ada-l))\n",
+        )
+    assert report.total_new == 1
+    assert Attendee.objects.get(display_name="Ada Lovelace").github_handle == "ada-l"
+    person_url = reverse("people:detail", kwargs={"handle": "ada-l"})
+    assert f'href="{person_url}"' in body(get(client, url)[0])
