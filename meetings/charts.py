@@ -11,6 +11,7 @@ site stamp (pagecache.caching.public_page), so a chart is drawn once per change.
 
 import datetime as dt
 import functools
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -20,7 +21,7 @@ from typing import NamedTuple
 from urllib.parse import quote
 
 from django.db import models
-from django.db.models.functions import ExtractQuarter, ExtractYear, Lower
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -1097,16 +1098,39 @@ class Quarter(NamedTuple):
         return Quarter(index // 4, index % 4 + 1)
 
 
-def finalized_references():
-    return GitHubReference.objects.filter(meeting__status=Meeting.Status.FINALIZED)
+class Ref(NamedTuple):
+    """One finalized call's reference to an issue, owner and repository
+    lower-cased: the references page counts these."""
+
+    quarter: Quarter
+    date: dt.date
+    owner_l: str
+    repo_l: str
+    number: int
 
 
-def references_between(first: Quarter, last: Quarter):
-    """References in finalized notes of calls dated from `first` to `last`,
-    read along the calls' (status, date) index."""
-    return finalized_references().filter(
-        meeting__date__gte=first.first_day, meeting__date__lte=last.last_day
+def references_between(first: Quarter, last: Quarter) -> list[Ref]:
+    """The references in finalized notes of calls dated from `first` to `last`
+    (2 queries: the calls along their (status, date) index, then their references
+    by call).
+
+    Not a join, nor IN (subquery): PostgreSQL would rather hash the whole
+    references table than look the year's calls up in it, work that grows with
+    the archive. A list of call ids is looked up along the references' call index.
+    """
+    calls = {
+        pk: (Quarter.of(day), day)
+        for pk, day in Meeting.objects.finalized()
+        .filter(date__gte=first.first_day, date__lte=last.last_day)
+        .order_by()
+        .values_list("pk", "date")
+    }
+    rows = (
+        GitHubReference.objects.filter(meeting_id__in=list(calls))
+        .order_by()
+        .values_list("meeting_id", Lower("owner"), Lower("repo"), "number")
     )
+    return [Ref(*calls[meeting], *issue) for meeting, *issue in rows]
 
 
 def quarter_of(year: int, quarter: int) -> str:
@@ -1134,7 +1158,7 @@ def references_window(
     until: Quarter | None = None, *, size: int = WINDOW_QUARTERS
 ) -> ReferencesWindow:
     """The `size` quarters ending with `until` (default: the newest quarter with
-    references), and the earlier and later windows (4 queries).
+    references), and the earlier and later windows (3 queries).
 
     A window starts `size` quarters before its end whatever the archive's length,
     so the page costs the same at 50 calls as at 2,000. An `until` past the newest
@@ -1187,19 +1211,13 @@ def reference_bounds() -> tuple[dt.date, dt.date] | None:
     )
 
 
-def references_by_quarter(refs) -> list[dict]:
-    """(year, quarter, owner_l, repo_l, n) rows of `refs` (1 query)."""
-    return list(
-        refs.annotate(
-            year=ExtractYear("meeting__date"),
-            quarter=ExtractQuarter("meeting__date"),
-            owner_l=Lower("owner"),
-            repo_l=Lower("repo"),
-        )
-        .values("year", "quarter", "owner_l", "repo_l")
-        .annotate(n=models.Count("pk"))
-        .order_by("year", "quarter")
-    )
+def references_by_quarter(refs: list[Ref]) -> list[dict]:
+    """(year, quarter, owner_l, repo_l, n) rows of `refs`, in that order."""
+    counts = Counter((ref.quarter, ref.owner_l, ref.repo_l) for ref in refs)
+    return [
+        {"year": q.year, "quarter": q.quarter, "owner_l": owner, "repo_l": repo, "n": n}
+        for (q, owner, repo), n in sorted(counts.items())
+    ]
 
 
 def references_chart(
@@ -1224,7 +1242,8 @@ def references_chart(
     title = "References per quarter, by repository"
     if not counts:
         return Chart(key, title, empty, [], [])
-    repos = [repo for repo, _n in totals.most_common(REPOS_SHOWN)]
+    # Most references first, then by name: ties come out the same on every database.
+    repos = sorted(totals, key=lambda repo: (-totals[repo], repo))[:REPOS_SHOWN]
     others = len(totals) - len(repos)
     quarters = quarter_range(min(counts), max(counts))
     busiest = max(quarters, key=lambda q: (counts[q].total(), q))
@@ -1301,51 +1320,48 @@ def quarter_range(first: tuple[int, int], last: tuple[int, int]):
     return quarters
 
 
-def most_discussed_per_quarter(refs) -> dict[tuple[int, int], list[tuple[str, int]]]:
-    """Each quarter's TOP_ISSUES most referenced issues of `refs`, "owner/repo#n"
-    (1 query)."""
-    grouped = (
-        refs.annotate(
-            year=ExtractYear("meeting__date"),
-            quarter=ExtractQuarter("meeting__date"),
-            owner_l=Lower("owner"),
-            repo_l=Lower("repo"),
-        )
-        .values("year", "quarter", "owner_l", "repo_l", "number")
-        .annotate(n=models.Count("pk"))
-        .annotate(
-            rank=models.Window(
-                models.functions.RowNumber(),
-                partition_by=[models.F("year"), models.F("quarter")],
-                order_by=[
-                    models.F("n").desc(),
-                    models.F("owner_l").asc(),
-                    models.F("repo_l").asc(),
-                    models.F("number").asc(),
-                ],
-            )
-        )
-        .filter(rank__lte=TOP_ISSUES)
-        .order_by("year", "quarter", "rank")
-    )
-    top: dict[tuple[int, int], list[tuple[str, int]]] = defaultdict(list)
-    for row in grouped:
-        ref = f"{row['owner_l']}/{row['repo_l']}#{row['number']}"
-        top[(row["year"], row["quarter"])].append((ref, row["n"]))
-    return top
+def most_discussed_per_quarter(
+    refs: list[Ref],
+) -> dict[tuple[int, int], list[tuple[str, int]]]:
+    """Each quarter's TOP_ISSUES most referenced issues of `refs`, "owner/repo#n"."""
+    calls = Counter((ref.quarter, ref.owner_l, ref.repo_l, ref.number) for ref in refs)
+    quarters = defaultdict(list)
+    for (quarter, *issue), n in calls.items():
+        quarters[quarter].append((-n, issue))
+    # Most calls first, then by name: ties come out the same on every database.
+    return {
+        quarter: [
+            (f"{owner}/{repo}#{number}", -n)
+            for n, (owner, repo, number) in heapq.nsmallest(TOP_ISSUES, issues)
+        ]
+        for quarter, issues in sorted(quarters.items())
+    }
 
 
-def most_discussed(refs, limit: int = 20) -> list[dict]:
-    """The issues and pull requests of `refs` referenced by the most calls, each
-    with the URL of its page (1 query)."""
-    rows = list(
-        refs.annotate(owner_l=Lower("owner"), repo_l=Lower("repo"))
-        .values("owner_l", "repo_l", "number")
-        .annotate(calls=models.Count("pk"), latest=models.Max("meeting__date"))
-        .order_by("-calls", "-latest", "owner_l", "repo_l", "number")[:limit]
+def most_discussed(refs: list[Ref], limit: int = 20) -> list[dict]:
+    """The issues and pull requests of `refs` referenced by the most calls, then
+    by the latest call, each with the URL of its page."""
+    calls = Counter((ref.owner_l, ref.repo_l, ref.number) for ref in refs)
+    latest: dict[tuple[str, str, int], dt.date] = {}
+    for ref in refs:
+        issue = (ref.owner_l, ref.repo_l, ref.number)
+        if ref.date > latest.get(issue, dt.date.min):
+            latest[issue] = ref.date
+    top = heapq.nsmallest(
+        limit, calls, key=lambda i: (-calls[i], -latest[i].toordinal(), i)
     )
-    # One reverse() for the whole list: a {% url %} per row costs more than the
-    # query. Quoted as reverse() would (the admin can store any name).
+    rows = [
+        {
+            "owner_l": owner,
+            "repo_l": repo,
+            "number": number,
+            "calls": calls[owner, repo, number],
+            "latest": latest[owner, repo, number],
+        }
+        for owner, repo, number in top
+    ]
+    # One reverse() for the whole list: a {% url %} per row costs more than
+    # counting. Quoted as reverse() would (the admin can store any name).
     head, tail = reverse(
         "meetings:ref", kwargs={"owner": "OWNER", "repo": "REPO", "number": 1}
     ).split("OWNER/REPO/1")

@@ -257,6 +257,74 @@ def test_references_per_quarter_by_repository():
     assert (window.earlier, window.later, window.query) == (None, None, "")
 
 
+def test_references_count_the_years_finalized_calls_and_nothing_else(client):
+    """Hand-counted: the year's finalized calls, its first and last days included,
+    and none of the older archive, the day before, drafts or coming calls; ties
+    go to the latest call, then by name."""
+
+    def call(day: dt.date, *refs: str, status=Meeting.Status.FINALIZED):
+        meeting = MeetingFactory(
+            start=dt.datetime.combine(day, dt.time(16), dt.UTC), status=status
+        )
+        for ref in refs:
+            owner_repo, number = ref.split("#")
+            owner, repo = owner_repo.split("/")
+            GitHubReferenceFactory(
+                meeting=meeting, owner=owner, repo=repo, number=int(number)
+            )
+
+    # An archive longer than the year, naming the year's issues too.
+    for week in range(104):
+        call(dt.date(2023, 1, 4) + dt.timedelta(weeks=week), "org/app#1", "org/lib#3")
+    call(dt.date(2024, 12, 31), "org/app#1", "org/lib#3")
+    call(dt.date(2025, 1, 1), "org/app#1", "Org/Lib#2")
+    call(dt.date(2025, 2, 5), "org/app#1", "org/lib#3")
+    call(dt.date(2025, 5, 6), "other/tool#9")
+    call(dt.date(2025, 6, 4), "org/app#1", status=Meeting.Status.HELD)
+    call(dt.date(2025, 8, 6), "org/lib#2", "org/lib#3")
+    call(dt.date(2025, 12, 31), "ORG/LIB#3", "other/tool#9")
+    call(dt.date(2026, 1, 7), "org/app#1", status=Meeting.Status.SCHEDULED)
+
+    window = chart_checks.check_references()
+    assert (window.first, window.last) == ((2025, 1), (2025, 4))
+    chart = window.chart
+    # org/app and other/tool tie at 2: by name.
+    assert chart.columns[2:5] == [
+        ("org/lib", True),
+        ("org/app", True),
+        ("other/tool", True),
+    ]
+    assert [chart_checks.values(r) for r in chart.rows] == [
+        ["2025 Q4", "2", "1", "0", "1", "0", "org/lib#3 (1), other/tool#9 (1)"],
+        ["2025 Q3", "2", "2", "0", "0", "0", "org/lib#2 (1), org/lib#3 (1)"],
+        ["2025 Q2", "1", "0", "0", "1", "0", "other/tool#9 (1)"],
+        [
+            "2025 Q1",
+            "4",
+            "2",
+            "2",
+            "0",
+            "0",
+            "org/app#1 (2), org/lib#2 (1), org/lib#3 (1)",
+        ],
+    ]
+    assert [
+        (f"{r['owner_l']}/{r['repo_l']}#{r['number']}", r["calls"], r["latest"])
+        for r in window.most_discussed
+    ] == [
+        ("org/lib#3", 3, dt.date(2025, 12, 31)),
+        ("other/tool#9", 2, dt.date(2025, 12, 31)),
+        ("org/lib#2", 2, dt.date(2025, 8, 6)),
+        ("org/app#1", 2, dt.date(2025, 2, 5)),
+    ]
+    html = client.get("/refs/").content.decode()
+    assert (
+        '<a href="/refs/org/lib/3/">org/lib#3</a></td><td class="num">3</td>'
+        "<td>2025-12-31</td>"
+    ) in html
+    assert "9 references to 3 repositories" in html
+
+
 def quarterly_references(years: int, *, last=dt.date(2026, 11, 4)):
     """A call with one reference to example/widget#<year> every quarter for
     `years` years up to `last`, and a reference to example/old#1 in the first."""
