@@ -1,5 +1,4 @@
 from django.db import models
-from django.db.models import Prefetch
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import redirect
@@ -52,6 +51,107 @@ class AttendeeListView(ForgivingPaginationMixin, ListView):
 
 
 CALLS_PER_PAGE = 50
+# The newest rows of each list on a person's page; the rest are a link away.
+SHOWN_PER_LIST = 10
+HISTORY_PER_PAGE = 50
+
+
+def _count(queryset) -> models.Expression:
+    """How many rows of `queryset` (filtered on the outer person): one subquery."""
+    rows = queryset.order_by().annotate(n=models.Func("pk", function="COUNT"))
+    return models.Subquery(rows.values("n")[:1], output_field=models.IntegerField())
+
+
+def mc_turns_of(person):
+    """The finalized calls `person` hosted, newest first."""
+    return (
+        Meeting.objects.finalized()
+        .filter(mc=person)
+        .select_related("series")
+        .only("series__slug", "series__title", "title", "start", "date", "ordinal")
+        .order_by("-start", "-ordinal", "-pk")
+    )
+
+
+def items_presented_by(person):
+    """The agenda items of finalized calls `person` presented, newest first."""
+    return (
+        AgendaItem.objects.filter(presenters=person, meeting__status=FINALIZED)
+        .select_related("meeting__series")
+        .order_by("-meeting__start", "position", "pk")
+    )
+
+
+OPEN_FIRST = models.Case(
+    models.When(status=ActionItem.Status.OPEN, then=0),
+    default=1,
+    output_field=models.IntegerField(),
+)
+
+
+def action_items_of(person):
+    """The open and done action items `person` owns from finalized calls: the open
+    ones first (they still matter), then newest first."""
+    return (
+        ActionItem.objects.filter(
+            owners=person,
+            meeting__status=FINALIZED,
+            status__in=[ActionItem.Status.OPEN, ActionItem.Status.DONE],
+        )
+        .select_related("meeting__series")
+        .order_by(OPEN_FIRST, "-meeting__start", "position", "pk")
+    )
+
+
+def release_teams_of(person):
+    """The release teams `person` led or helped, newest first, each with `led`."""
+    # Two index lookups united, where one OR of lead and helpers reads every team.
+    # (Each part unordered: SQLite allows no ORDER BY inside a UNION.)
+    led = (
+        ReleaseTeam.objects.filter(lead=person)
+        .order_by()
+        .annotate(led=models.Value(True, output_field=models.BooleanField()))
+    )
+    helped = (
+        ReleaseTeam.objects.filter(members=person)
+        .exclude(lead=person)
+        .order_by()
+        .annotate(led=models.Value(False, output_field=models.BooleanField()))
+    )
+    return led.union(helped).order_by("-planned_date", "-version")
+
+
+def person_with_totals(handle: str):
+    """The person with this handle and the length of each list on their page (one
+    query), or None."""
+    if not GITHUB_HANDLE_RE.match(normalize_handle(handle)):
+        # Not a handle at all (e.g. a NUL byte PostgreSQL refuses): no query.
+        return None
+    person = models.OuterRef("pk")
+    owned = ActionItem.owners.through.objects.filter(
+        attendee=person, actionitem__meeting__status=FINALIZED
+    )
+    return (
+        Attendee.objects.handle_is(handle)
+        .annotate(
+            mc_total=_count(Meeting.objects.finalized().filter(mc=person)),
+            items_total=_count(
+                AgendaItem.presenters.through.objects.filter(
+                    attendee=person, agendaitem__meeting__status=FINALIZED
+                )
+            ),
+            open_total=_count(owned.filter(actionitem__status=ActionItem.Status.OPEN)),
+            done_total=_count(owned.filter(actionitem__status=ActionItem.Status.DONE)),
+            # Led, plus helped without leading: each by its index.
+            teams_total=_count(ReleaseTeam.objects.filter(lead=person))
+            + _count(
+                ReleaseTeam.members.through.objects.filter(attendee=person).exclude(
+                    releaseteam__lead=person
+                )
+            ),
+        )
+        .first()
+    )
 
 
 class AttendeeDetailView(DetailView):
@@ -87,53 +187,19 @@ class AttendeeDetailView(DetailView):
         return found[0] if len(found) == 1 else None
 
     def get_object(self, queryset=None):
-        if not GITHUB_HANDLE_RE.match(normalize_handle(self.kwargs["handle"])):
-            # Not a handle at all (e.g. a NUL byte PostgreSQL refuses): no query.
-            raise Http404("No person with this GitHub handle.")
-        person = (
-            Attendee.objects.handle_is(self.kwargs["handle"])
-            .prefetch_related(
-                Prefetch(
-                    "mc_meetings",
-                    queryset=Meeting.objects.finalized()
-                    .select_related("series")
-                    .order_by("-start", "-ordinal"),
-                    to_attr="mc_turns",
-                ),
-                Prefetch(
-                    "presented_items",
-                    queryset=AgendaItem.objects.filter(meeting__status=FINALIZED)
-                    .select_related("meeting__series")
-                    .order_by("-meeting__start", "position"),
-                    to_attr="items_presented",
-                ),
-                Prefetch(
-                    "owned_action_items",
-                    queryset=ActionItem.objects.filter(
-                        meeting__status=FINALIZED,
-                        status__in=[ActionItem.Status.OPEN, ActionItem.Status.DONE],
-                    )
-                    .select_related("meeting__series")
-                    .order_by("-meeting__start", "position"),
-                    to_attr="action_items",
-                ),
-                Prefetch(
-                    "led_release_teams",
-                    queryset=ReleaseTeam.objects.select_related("meeting__series"),
-                    to_attr="teams_led",
-                ),
-                Prefetch(
-                    "release_teams",
-                    queryset=ReleaseTeam.objects.select_related("meeting__series"),
-                    to_attr="teams_helped",
-                ),
-            )
-            .first()
-        )
+        person = person_with_totals(self.kwargs["handle"])
         if person is None:
             raise Http404("No person with this GitHub handle.")
-        person.open_actions = [a for a in person.action_items if a.is_open]
-        person.done_actions = [a for a in person.action_items if not a.is_open]
+        # The newest few of each list, a LIMIT each, so a long-time contributor's
+        # page costs what a newcomer's does; the totals say how many there are.
+        person.mc_turns = list(mc_turns_of(person)[:SHOWN_PER_LIST])
+        person.items_presented = list(items_presented_by(person)[:SHOWN_PER_LIST])
+        actions = list(action_items_of(person)[:SHOWN_PER_LIST])
+        person.open_actions = [a for a in actions if a.is_open]
+        person.done_actions = [a for a in actions if not a.is_open]
+        person.actions_total = person.open_total + person.done_total
+        person.actions_hidden = person.actions_total - len(actions)
+        person.release_teams_shown = list(release_teams_of(person)[:SHOWN_PER_LIST])
         return person
 
     def get_context_data(self, **kwargs):
@@ -157,3 +223,58 @@ class AttendeeDetailView(DetailView):
             page_query=page.query,
             **kwargs,
         )
+
+
+class PersonHistoryView(ForgivingPaginationMixin, ListView):
+    """One whole list of a person's page (MC turns, items, ...), paged."""
+
+    paginate_by = HISTORY_PER_PAGE
+    context_object_name = "rows"
+    # Set by each subclass: the rows (a function of the person) and the heading.
+    rows_of = None
+    heading = ""
+
+    def get(self, request, *args, **kwargs):
+        self.person = person_with_totals(kwargs["handle"])
+        if self.person is None:
+            raise Http404("No person with this GitHub handle.")
+        if self.person.github_handle != kwargs["handle"]:
+            # As the person's page: the stored spelling is the permalink.
+            return redirect(
+                request.resolver_match.view_name,
+                handle=self.person.github_handle,
+                permanent=True,
+            )
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return self.rows_of(self.person)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            person=self.person, heading=self.heading, **kwargs
+        )
+
+
+class MCTurnsView(PersonHistoryView):
+    template_name = "people/mc_turns.html"
+    rows_of = staticmethod(mc_turns_of)
+    heading = "MC turns"
+
+
+class ItemsPresentedView(PersonHistoryView):
+    template_name = "people/items_presented.html"
+    rows_of = staticmethod(items_presented_by)
+    heading = "Agenda items presented"
+
+
+class ActionItemsView(PersonHistoryView):
+    template_name = "people/action_items.html"
+    rows_of = staticmethod(action_items_of)
+    heading = "Action items"
+
+
+class ReleaseTeamsView(PersonHistoryView):
+    template_name = "people/release_teams.html"
+    rows_of = staticmethod(release_teams_of)
+    heading = "Release teams"

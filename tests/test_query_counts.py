@@ -30,6 +30,10 @@ def page_urls(community):
         "private proposal": f"/proposals/{proposal_token(proposal)}/",
         "people": "/people/",
         "person": "/people/AdaQuill/",
+        "person's MC turns": "/people/AdaQuill/mc-turns/",
+        "person's items": "/people/AdaQuill/items/",
+        "person's actions": "/people/AdaQuill/actions/",
+        "person's release teams": "/people/AdaQuill/release-teams/",
         "releases": "/releases/",
         "actions": "/actions/",
         "search": "/search/?q=widget",
@@ -110,8 +114,15 @@ EXPECTED = {
     "propose": 1,
     "private proposal": 1,
     "people": 2,
-    # The heatmap's years, the person's totals, the streak (bounded walks).
-    "person": 11,
+    # The person with the length of each list, the newest few of each (MC turns,
+    # items, action items, release teams), the page of calls joined and the first
+    # one; the heatmap's years, the person's totals, the streak (bounded walks).
+    "person": 10,
+    # The person with their totals, then the page's count and rows.
+    "person's MC turns": 3,
+    "person's items": 3,
+    "person's actions": 3,
+    "person's release teams": 3,
     "releases": 2,
     "actions": 2,
     # The site stamp, the ranking (ids), then the page's rows and snippets; both
@@ -189,6 +200,51 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(
         assert few == {"finalized": 1, "coming": 9, "coming, proposals page 2": 8}
     else:
         assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}
+
+
+@pytest.mark.django_db
+def test_person_page_costs_the_same_queries_however_long_their_record(client, settings):
+    """Each list on a person's page is the newest few (a LIMIT) and its total: the
+    same queries, and the same rows shown, with a short record or a long one."""
+    from people.views import SHOWN_PER_LIST
+    from tests.factories import (
+        ActionItemFactory,
+        AgendaItemFactory,
+        AttendanceFactory,
+        AttendeeFactory,
+        MeetingFactory,
+        ReleaseTeamFactory,
+    )
+
+    settings.PAGE_CACHE = False
+    settings.CLOCK_CACHE_SECONDS = 0
+    bo = AttendeeFactory(github_handle="bo")
+
+    def add_record(n):
+        for _n in range(n):
+            meeting = MeetingFactory(mc=bo)
+            AttendanceFactory(meeting=meeting, attendee=bo)
+            AgendaItemFactory(meeting=meeting).presenters.add(bo)
+            ActionItemFactory(meeting=meeting, status="open").owners.add(bo)
+            ActionItemFactory(meeting=meeting, status="done").owners.add(bo)
+            ReleaseTeamFactory(lead=bo, meeting=meeting)
+            ReleaseTeamFactory(meeting=meeting).members.add(bo)
+
+    def visit():
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get("/people/bo/").content.decode()
+        return html, len(queries)
+
+    add_record(2)
+    short, few = visit()
+    add_record(SHOWN_PER_LIST * 3)
+    long, many = visit()
+    assert many == few
+    assert short.count("#item-") == 2
+    assert long.count("#item-") == SHOWN_PER_LIST
+    assert long.count("#action-") == SHOWN_PER_LIST
+    assert long.count("</a>: lead") + long.count("</a>: helper") == SHOWN_PER_LIST
+    assert f"{2 + SHOWN_PER_LIST * 3} MC turns" in long
 
 
 @pytest.mark.django_db

@@ -190,3 +190,133 @@ def test_person_lookups_use_their_indexes(ada):
     assert "people_attendee_unique_handle_ci" in plans[0]
     # Index-only once vacuumed; a fresh test table is not.
     assert "using meetings_attendance_person" in plans[1]
+
+
+def _record(person, n, *, open_actions=None, done_actions=2):
+    """`n` of each list for `person`: MC turns, items presented, release teams
+    led; `open_actions` open action items (raised before the done ones)."""
+    open_actions = n if open_actions is None else open_actions
+    series = MeetingSeriesFactory()
+    calls = [
+        MeetingFactory(
+            series=series, start=at(2020, 1, 1) + dt.timedelta(weeks=w), mc=person
+        )
+        for w in range(n)
+    ]
+    for meeting in calls:
+        AgendaItemFactory(meeting=meeting).presenters.add(person)
+        ReleaseTeamFactory(lead=person, meeting=meeting, planned_date=meeting.date)
+    for w in range(open_actions):
+        ActionItemFactory(meeting=calls[w % n], status="open").owners.add(person)
+    for w in range(done_actions):
+        ActionItemFactory(meeting=calls[-1 - w % n], status="done").owners.add(person)
+    return calls
+
+
+def test_each_list_shows_its_newest_few_and_says_how_many(client):
+    from people.views import SHOWN_PER_LIST
+
+    bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    many = SHOWN_PER_LIST + 3
+    calls = _record(bo, many)
+    html = client.get("/people/bo/").content.decode()
+    assert f"{many} MC turns" in html
+    assert f"{many} agenda items presented" in html
+    assert f"{many} open and 2 done action items" in html
+    # Bounded: the newest few of each list, then a link to the rest.
+    assert html.count("#item-") == SHOWN_PER_LIST
+    assert html.count("</a>: lead") == SHOWN_PER_LIST
+    mc = html[html.index("<h2>MC turns</h2>") : html.index("<h2>Calls joined</h2>")]
+    assert mc.count("<li>") == SHOWN_PER_LIST
+    assert calls[-1].get_absolute_url() in mc
+    assert calls[-1 - SHOWN_PER_LIST].get_absolute_url() not in mc
+    # Open action items come first; the done ones are counted, not dropped.
+    assert html.count("#action-") == SHOWN_PER_LIST
+    done = html[html.index("<h3>Done</h3>") : html.index("<h2>Release teams</h2>")]
+    assert "#action-" not in done
+    assert "2 done, listed after the open ones." in done
+    assert f'<a href="/people/bo/items/">Show all {many} items presented</a>' in html
+    assert f'<a href="/people/bo/actions/">Show all {many + 2} action items</a>' in html
+    assert f'<a href="/people/bo/mc-turns/">Show all {many} MC turns</a>' in html
+    assert (
+        f'<a href="/people/bo/release-teams/">Show all {many} release teams</a>' in html
+    )
+
+
+def test_short_lists_are_shown_whole_without_a_link(client, ada):
+    html = client.get("/people/AdaQuill/").content.decode()
+    assert "Show all" not in html
+    # With few open action items the done ones follow on the page.
+    assert "Write RFC" in html
+    assert "Fix CI" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "marker"),
+    [
+        ("mc-turns", '<li><a href="/calls/series-'),
+        ("items", "#item-"),
+        ("actions", "#action-"),
+        ("release-teams", "</a>: lead"),
+    ],
+)
+def test_show_all_pages_are_paged(client, monkeypatch, path, marker):
+    from people.views import PersonHistoryView
+
+    monkeypatch.setattr(PersonHistoryView, "paginate_by", 5)
+    bo = AttendeeFactory(display_name="Bo", github_handle="bo")
+    _record(bo, 6, open_actions=4)
+    total = 6  # of each list; of action items, 4 open and 2 done
+    first = client.get(f"/people/bo/{path}/").content.decode()
+    assert '<a href="/people/bo/">Bo</a>' in first
+    assert first.count(marker) == 5
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2"' in first
+    second = client.get(f"/people/bo/{path}/?page=2").content.decode()
+    assert second.count(marker) == total - 5
+    # A page that is no number shows the first, as the people list does.
+    assert client.get(f"/people/bo/{path}/?page=x").content.decode().count(marker) == 5
+    # The stored spelling of the handle is the permalink; unknown people 404.
+    response = client.get(f"/people/BO/{path}/")
+    assert response.status_code == 301
+    assert response["Location"] == f"/people/bo/{path}/"
+    assert client.get(f"/people/nobody-here/{path}/").status_code == 404
+    assert client.get(f"/people/x%00y/{path}/").status_code == 404
+
+
+@pytest.mark.parametrize("path", ["mc-turns", "items", "actions", "release-teams"])
+def test_show_all_pages_of_someone_with_nothing_yet(client, path):
+    AttendeeFactory(display_name="Fresh", github_handle="fresh")
+    response = client.get(f"/people/fresh/{path}/")
+    assert response.status_code == 200
+    assert "None yet." in response.content.decode()
+
+
+def test_all_action_items_open_first_then_newest(client, ada):
+    html = client.get("/people/AdaQuill/actions/").content.decode()
+    assert "1 open and 1 done action item" in html
+    assert html.index("<h2>Open</h2>") < html.index("Write RFC")
+    assert html.index("Write RFC") < html.index("<h2>Done</h2>") < html.index("Fix CI")
+    assert "Guessed" not in html
+    assert "Dropped one" not in html
+
+
+def test_all_release_teams_say_lead_or_helper(client, ada):
+    # Listed as a helper of a team she leads too: one team, led.
+    ReleaseTeamFactory(version="1.7.0", lead=ada, meeting=None).members.add(ada)
+    html = client.get("/people/AdaQuill/release-teams/").content.decode()
+    assert "1.5.0</a>: lead" in html
+    assert "1.6.0</a>: helper" in html
+    assert html.count("1.7.0</a>") == 1
+    assert "1.7.0</a>: lead" in html
+    assert "Page 1 of" not in html
+    person = client.get("/people/AdaQuill/").context["person"]
+    assert person.teams_total == 3
+
+
+def test_all_items_leave_out_drafts(client, ada):
+    html = client.get("/people/AdaQuill/items/").content.decode()
+    assert "Plugin API" in html
+    assert "Secret draft item" not in html
+    html = client.get("/people/AdaQuill/mc-turns/").content.decode()
+    assert html.count('<li><a href="/calls/series-') == 2
