@@ -30,6 +30,24 @@ from people.models import (
 MAX_REQUESTED_MINUTES = 120
 
 
+# What a call page shows of an agenda item besides its stored HTML: the texts
+# (their HTML is checked against them, and they hold the call's link definitions),
+# status, presenters and proposer as written, minutes, links.
+AGENDA_SHOWN = (
+    "meeting",
+    "title",
+    "description",
+    "discussion_notes",
+    "status",
+    "arrived_late",
+    "presenter_names",
+    "proposer_name",
+    "proposer_handle",
+    "requested_minutes",
+    "links",
+)
+
+
 class AgendaItemQuerySet(PublicQuerySet):
     def for_meeting(self, meeting):
         return self.filter(meeting=meeting)
@@ -55,6 +73,25 @@ class AgendaItemQuerySet(PublicQuerySet):
             "position",
             "pk",
         )
+
+    def page_agenda(self, meeting) -> list["AgendaItem"]:
+        """A call's whole public agenda as `on_agenda()` orders it, with what its
+        page shows of each item. Proposals are moved last here: the CASE that
+        orders them in SQL costs more to compile than the query takes to run."""
+        items = (
+            self.filter(
+                meeting=meeting,
+                status__in=[
+                    AgendaItem.Status.ACCEPTED,
+                    AgendaItem.Status.DISCUSSED,
+                    AgendaItem.Status.PROPOSED,
+                ],
+            )
+            .only(*AgendaItem.html_columns(), *AGENDA_SHOWN)
+            .order_by("position", "pk")
+        )
+        # A stable sort: position and id order stays within each group.
+        return sorted(items, key=lambda item: item.is_proposed)
 
     def backlog(self, series):
         """Deferred items parked on the series, not on a meeting."""
@@ -122,13 +159,21 @@ def attach_owners(actions) -> None:
     _attach_people(actions, ActionItem.owners.through, "actionitem_id", "owner")
 
 
+# What a link to a person shows (site_tags.person_link), and all that pages read
+# of the people attached below.
+LINKED_PERSON = ["id", "display_name", "github_handle"]
+
+
 def _attach_people(objects, links, column: str, role: str) -> None:
     people: dict[int, list[Attendee]] = {obj.pk: [] for obj in objects}
     if people:
-        for link in links.objects.filter(**{f"{column}__in": people}).select_related(
-            "attendee"
-        ):
-            people[getattr(link, column)].append(link.attendee)
+        # Rows of values, each person built from the three columns a link shows:
+        # the links' select_related built two full model instances a row.
+        rows = links.objects.filter(**{f"{column}__in": people}).values_list(
+            column, "attendee_id", "attendee__display_name", "attendee__github_handle"
+        )
+        for key, *person in rows:
+            people[key].append(Attendee.from_db(rows.db, LINKED_PERSON, person))
     _set_people(objects, people, role)
 
 

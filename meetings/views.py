@@ -15,6 +15,7 @@ from django.core.exceptions import (
 )
 from django.core.paginator import Paginator
 from django.db.models import (
+    BooleanField,
     Case,
     DateField,
     F,
@@ -211,6 +212,17 @@ def neighbours():
     }
 
 
+def has_release_teams():
+    """Whether a call formed a release team, as an annotation (plain SQL, as
+    above): an index lookup that spares most calls' pages a query."""
+    teams, meetings = ReleaseTeam._meta.db_table, Meeting._meta.db_table
+    return RawSQL(
+        f"EXISTS (SELECT 1 FROM {teams} WHERE {teams}.meeting_id = {meetings}.id)",
+        [],
+        output_field=BooleanField(),
+    )
+
+
 def neighbour(meeting, side: str):
     """The call before or after `meeting` (loaded with `neighbours()`), enough of
     it for a link, or None."""
@@ -221,6 +233,39 @@ def neighbour(meeting, side: str):
         series=meeting.series, date=day, ordinal=getattr(meeting, f"{side}_ordinal")
     )
 
+
+# What a call's page shows of the call, its series and its MCs (and the texts its
+# stored HTML is checked against): the rest of the rows costs compiling, reading
+# and building on every render.
+PAGE_FIELDS = (
+    "html_key",
+    "series__slug",
+    "series__title",
+    "series__info_url",
+    "series__video_url",
+    "series__github_repo",
+    "series__length_minutes",
+    "series__time_zone",
+    "start",
+    "date",
+    "ordinal",
+    "title",
+    "length_minutes",
+    "status",
+    "mc__display_name",
+    "mc__github_handle",
+    "highlights",
+    "notes",
+    "info_url",
+    "video_url",
+    "recording_url",
+    "next_mc__display_name",
+    "next_mc__github_handle",
+    "next_release",
+    "highlights_html",
+    "notes_html",
+    "next_release_html",
+)
 
 # What no public page shows of a call and can be long: the imported file, the
 # search text and vector, the front matter; and the series' long texts.
@@ -713,37 +758,58 @@ class MeetingDetailView(TemplateView):
             self.kwargs["date_key"],
             with_agenda_totals(Meeting.objects.all())
             .select_related("series", "mc", "next_mc")
-            .defer(*PAGE_DEFERRED)
-            .annotate(**neighbours())
-            .prefetch_related(
-                Prefetch(
-                    "attendances",
-                    queryset=Attendance.objects.select_related("attendee"),
-                ),
-                Prefetch(
-                    "action_items",
-                    queryset=ActionItem.objects.exclude(
-                        status=ActionItem.Status.SUGGESTED
-                    ),
-                ),
-                Prefetch(
-                    "release_teams",
-                    queryset=ReleaseTeam.objects.select_related(
-                        "lead"
-                    ).prefetch_related("members"),
-                ),
-            ),
+            .only(*PAGE_FIELDS)
+            .annotate(**neighbours(), has_release_teams=has_release_teams()),
+        )
+        # The call's rows by plain queries, each with what the page shows, in
+        # position order: a prefetch orders them by the call first, a join to
+        # compile and run for one call.
+        meeting.page_attendances = list(
+            Attendance.objects.filter(meeting=meeting)
+            .select_related("attendee")
+            .only(
+                "written_as",
+                "first_time",
+                "attendee__display_name",
+                "attendee__github_handle",
+            )
+            .order_by("position", "pk")
+        )
+        meeting.page_actions = list(
+            ActionItem.objects.filter(meeting=meeting)
+            .exclude(status=ActionItem.Status.SUGGESTED)
+            .only(
+                "meeting",
+                "html_key",
+                "description",
+                "description_html",
+                "owner_names",
+                "status",
+                "due_date",
+            )
+            .order_by("position", "pk")
+        )
+        # Most calls form no release team: then no query for them.
+        meeting.page_release_teams = (
+            list(
+                ReleaseTeam.objects.filter(meeting=meeting)
+                .select_related("lead")
+                .prefetch_related("members")
+            )
+            if meeting.has_release_teams
+            else []
         )
         # The agenda after the call, whose totals say whether its proposals fit
         # on one page: then a plain query, no row numbering to compile and run.
-        fits = page == 1 and meeting.proposal_count <= PROPOSALS_SHOWN
-        prefetch_related_objects(
-            [meeting],
-            agenda_prefetch(proposals_page=None if fits else page, presenters=False),
-        )
+        if page == 1 and meeting.proposal_count <= PROPOSALS_SHOWN:
+            meeting.agenda = AgendaItem.objects.page_agenda(meeting)
+        else:
+            prefetch_related_objects(
+                [meeting], agenda_prefetch(proposals_page=page, presenters=False)
+            )
         attach_presenters(meeting.agenda)
-        attach_owners(meeting.action_items.all())
-        render_stored(meeting, *meeting.action_items.all())
+        attach_owners(meeting.page_actions)
+        render_stored(meeting, *meeting.page_actions)
         return summarize_agenda(meeting, page)
 
     def render_parts(

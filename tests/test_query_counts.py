@@ -96,7 +96,8 @@ def test_query_counts_hold_during_a_call(client, settings):
     large = {name: count_queries(client, url) for name, url in urls.items()}
     assert large == small
     # Home: the call on now and its agenda (items, presenters) on top of the rest.
-    assert small == {"home": 9, "call on now": 9, "late propose": 1}
+    # The call on now formed no release team: no query for one.
+    assert small == {"home": 9, "call on now": 8, "late propose": 1}
 
 
 EXPECTED = {
@@ -109,8 +110,9 @@ EXPECTED = {
     # Finalized notes are stored (meetings/published.py): the call, its stored
     # notes and its neighbours in one query.
     "meeting": 1,
-    # ... which a coming call also asks for, before it renders.
-    "coming call": 9,
+    # ... which a coming call also asks for, before it renders (no release team
+    # formed: no query for one).
+    "coming call": 8,
     "propose": 1,
     "private proposal": 1,
     "people": 2,
@@ -191,15 +193,16 @@ def test_call_pages_cost_the_same_queries_however_long_the_archive(
     publish_notes(Meeting.objects.all())
     many = {name: count_queries(client, url) for name, url in urls.items()}
     assert many == few
-    # The call with its totals and neighbours, attendances (with the people),
-    # agenda, presenters, action items, their owners, release teams; a coming call
-    # has no action items of its own (no owners to ask for) and adds the
-    # carried-over action items and their owners. Stored notes: one query, which a
-    # coming call's first page makes too before it renders.
+    # The call with its totals, neighbours and whether it formed a release team
+    # (none here: no query for them), attendances (with the people), agenda,
+    # presenters, action items, their owners; a coming call has no action items of
+    # its own (no owners to ask for) and adds the carried-over action items and
+    # their owners. Stored notes: one query, which a coming call's first page
+    # makes too before it renders.
     if published:
-        assert few == {"finalized": 1, "coming": 9, "coming, proposals page 2": 8}
+        assert few == {"finalized": 1, "coming": 8, "coming, proposals page 2": 7}
     else:
-        assert few == {"finalized": 7, "coming": 8, "coming, proposals page 2": 8}
+        assert few == {"finalized": 6, "coming": 7, "coming, proposals page 2": 7}
 
 
 @pytest.mark.django_db
@@ -268,3 +271,25 @@ def test_references_page_costs_the_same_queries_however_many_years(client, setti
     add_years(2, 8)
     many = [count_queries(client, url) for url in urls]
     assert many == few == [3, 3]
+
+
+@pytest.mark.django_db
+def test_a_call_that_formed_a_release_team_asks_for_it(client, settings):
+    """Only a call that formed a release team queries for teams (and their
+    members): the call's own query says whether it did."""
+    from tests.factories import AttendeeFactory, MeetingFactory, ReleaseTeamFactory
+
+    settings.PAGE_CACHE = False
+    settings.CLOCK_CACHE_SECONDS = 0
+    settings.PUBLISHED_PAGES = False
+    meeting = MeetingFactory()
+    client.get(meeting.get_absolute_url())  # stores the notes' HTML
+    without = count_queries(client, meeting.get_absolute_url())
+    team = ReleaseTeamFactory(version="9.9.0", meeting=meeting)
+    team.members.add(AttendeeFactory(display_name="Helper Person"))
+    html = client.get(meeting.get_absolute_url()).content.decode()
+    assert "<h3>Release team</h3>" in html
+    assert ">9.9.0</a>" in html
+    assert "helped by " in html
+    assert "Helper Person" in html
+    assert count_queries(client, meeting.get_absolute_url()) == without + 2

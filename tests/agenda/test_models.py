@@ -69,6 +69,26 @@ def test_on_agenda_lists_accepted_before_proposed_and_hides_declined():
 
 
 @pytest.mark.django_db
+def test_page_agenda_orders_as_on_agenda_does():
+    meeting = MeetingFactory()
+    for position, status in enumerate(
+        ["proposed", "accepted", "declined", "discussed", "proposed", "accepted"]
+    ):
+        # Equal positions too: the id breaks the tie, as in on_agenda().
+        AgendaItemFactory(meeting=meeting, status=status, position=position // 2)
+    AgendaItemFactory(status="accepted")  # another call's
+    expected = list(AgendaItem.objects.for_meeting(meeting).on_agenda())
+    assert AgendaItem.objects.page_agenda(meeting) == expected
+    assert [item.status for item in expected] == [
+        "accepted",
+        "discussed",
+        "accepted",
+        "proposed",
+        "proposed",
+    ]
+
+
+@pytest.mark.django_db
 def test_total_minutes():
     meeting = MeetingFactory()
     AgendaItemFactory(meeting=meeting, requested_minutes=10)
