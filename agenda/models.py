@@ -662,6 +662,17 @@ class ActionItem(PartOfCall, RenderedMarkdown, PublicModel):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
+    @property
+    def status_badge(self) -> str:
+        """The status as a call page's badge shows it ("open"): what
+        get_status_display() says, without the dict of every choice it builds,
+        translating each label, on every call."""
+        try:
+            label = self.Status(self.status).label
+        except ValueError:  # as get_status_display(): a value no choice names
+            label = self.status
+        return str(label).lower()
+
 
 class NotebookUpdate(models.Model):
     """One change typed into a call's live notebook (a Yjs update), stored before

@@ -91,10 +91,12 @@ def meeting_or_404(series: str, date_key: str, queryset=None) -> Meeting:
     """The call of a series on a date (2020-09-16, or 2020-09-16-2), or a 404."""
     if queryset is None:
         queryset = Meeting.objects.select_related("series")
-    meeting = queryset.for_series(series).on_date_key(date_key).first()
-    if meeting is None:
+    # At most one call matches (series, date and ordinal are unique): no ORDER BY
+    # to compile, as first() adds, for the call's page loads it on every render.
+    found = list(queryset.for_series(series).on_date_key(date_key).order_by()[:1])
+    if not found:
         raise Http404("No call of this series on this date.")
-    return meeting
+    return found[0]
 
 
 # A coming call's page lists at most this many open action items of earlier calls.

@@ -166,3 +166,14 @@ def test_open_carried_over_is_the_open_part_of_carried_over():
     assert carried.count() == 2
     assert list(ActionItem.objects.open_carried_over_to(coming)) == [kept]
     assert list(carried.open()) == [kept]
+
+
+@pytest.mark.django_db
+def test_status_badge_is_the_status_display_lower_cased():
+    action = ActionItemFactory()
+    for status in ActionItem.Status:
+        action.status = status
+        assert action.status_badge == action.get_status_display().lower()
+    action.status = "Unheard-Of"
+    assert action.status_badge == "unheard-of"
+    assert ActionItem.Status.DROPPED.label == "Dropped"
