@@ -1175,7 +1175,7 @@ class PublishedPage(models.Model):
     Not a cache with an expiry: a write to the call, its rows or the people and
     series it shows deletes the row (meetings.published), and a page rendered by
     other code (`version`) is rendered again. The call page then serves its notes
-    from this one row instead of ~7 queries and a template render. Deriving it
+    from this one row instead of ~6 queries and a template render. Deriving it
     is not a public write, so it never bumps the site stamp.
     """
 

@@ -185,3 +185,25 @@ def test_wrk_rotates_over_every_path_and_reports_its_figures():
     assert set(Recorder.paths) == set(paths)
     # Consecutive requests of one connection never repeat a path.
     assert Recorder.paths[0] != Recorder.paths[1]
+
+
+def test_the_page_comparison_fails_on_any_difference(tmp_path, capsys):
+    from tests.bench.meeting_pages import compare
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder in (old / "scratch", new / "scratch"):
+        folder.mkdir(parents=True)
+        (folder / "a.html").write_text("<p>same</p>\n")
+    (old / "scratch" / "b.html").write_text("<p>one</p>\n")
+    (new / "scratch" / "b.html").write_text("<p>one</p>\n")
+    assert compare(new, old) == 0
+    (new / "scratch" / "b.html").write_text("<p>one </p>\n")
+    assert compare(new, old) == 1
+    assert "-<p>one</p>" in capsys.readouterr().out
+    (new / "scratch" / "b.html").write_text("<p>one</p>\n")
+    (new / "scratch" / "c.html").write_text("<p>new</p>\n")
+    assert compare(new, old) == 1
+    (new / "scratch" / "c.html").unlink()
+    (new / "scratch" / "a.html").unlink()
+    assert compare(new, old) == 1
+    assert "1 missing" in capsys.readouterr().out
