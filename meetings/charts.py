@@ -15,13 +15,13 @@ import heapq
 import math
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html import escape
 from typing import NamedTuple
 from urllib.parse import quote
 
 from django.db import models
-from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -1099,24 +1099,27 @@ class Quarter(NamedTuple):
 
 
 class Ref(NamedTuple):
-    """One finalized call's reference to an issue, owner and repository
-    lower-cased: the references page counts these."""
+    """One finalized call's reference to an issue, owner and repository in the
+    one spelling the window shows them in (spellings()): the references page
+    counts these."""
 
     quarter: Quarter
     date: dt.date
-    owner_l: str
-    repo_l: str
+    owner: str
+    repo: str
     number: int
 
 
 def references_between(first: Quarter, last: Quarter) -> list[Ref]:
     """The references in finalized notes of calls dated from `first` to `last`
     (2 queries: the calls along their (status, date) index, then their references
-    by call).
+    by call), each repository under its one spelling (spellings()).
 
     Not a join, nor IN (subquery): PostgreSQL would rather hash the whole
     references table than look the year's calls up in it, work that grows with
     the archive. A list of call ids is looked up along the references' call index.
+    The spelling is chosen among these rows alone, for the same reason: a
+    repository's spelling on one year's page does not read the other years.
     """
     calls = {
         pk: (Quarter.of(day), day)
@@ -1125,12 +1128,38 @@ def references_between(first: Quarter, last: Quarter) -> list[Ref]:
         .order_by()
         .values_list("pk", "date")
     }
-    rows = (
+    rows = list(
         GitHubReference.objects.filter(meeting_id__in=list(calls))
         .order_by()
-        .values_list("meeting_id", Lower("owner"), Lower("repo"), "number")
+        .values_list("meeting_id", "owner", "repo", "number")
     )
-    return [Ref(*calls[meeting], *issue) for meeting, *issue in rows]
+    spelling = spellings((owner, repo) for _call, owner, repo, _n in rows)
+    return [
+        Ref(*calls[call], *spelling[owner, repo], number)
+        for call, owner, repo, number in rows
+    ]
+
+
+def spellings(
+    repos: Iterable[tuple[str, str]],
+) -> dict[tuple[str, str], tuple[str, str]]:
+    """Map each (owner, repo) as written to the one spelling shown for it.
+
+    GitHub's owner and repository names are case-insensitive, so notes that
+    write falcosecurity/Falco and falcosecurity/falco name one repository (one
+    row per call and issue already: Meeting.sync_github_references). It is
+    shown as most of the given references spell it; a tie goes to the spelling
+    first in code-point order ("Falco" before "falco"), so the choice depends on
+    the rows alone, not on the order the database returns them in.
+    """
+    uses = Counter(repos)
+    best: dict[tuple[str, str], tuple[str, str]] = {}
+    for written, n in uses.items():
+        key = (written[0].lower(), written[1].lower())
+        chosen = best.get(key)
+        if chosen is None or (-n, written) < (-uses[chosen], chosen):
+            best[key] = written
+    return {written: best[written[0].lower(), written[1].lower()] for written in uses}
 
 
 def quarter_of(year: int, quarter: int) -> str:
@@ -1212,10 +1241,10 @@ def reference_bounds() -> tuple[dt.date, dt.date] | None:
 
 
 def references_by_quarter(refs: list[Ref]) -> list[dict]:
-    """(year, quarter, owner_l, repo_l, n) rows of `refs`, in that order."""
-    counts = Counter((ref.quarter, ref.owner_l, ref.repo_l) for ref in refs)
+    """(year, quarter, owner, repo, n) rows of `refs`, in that order."""
+    counts = Counter((ref.quarter, ref.owner, ref.repo) for ref in refs)
     return [
-        {"year": q.year, "quarter": q.quarter, "owner_l": owner, "repo_l": repo, "n": n}
+        {"year": q.year, "quarter": q.quarter, "owner": owner, "repo": repo, "n": n}
         for (q, owner, repo), n in sorted(counts.items())
     ]
 
@@ -1228,14 +1257,14 @@ def references_chart(
 ) -> Chart:
     """Draw references_by_quarter() with most_discussed_per_quarter() (0 queries).
 
-    A reference is one call mentioning one issue or pull request; owner and
-    repository are compared case-insensitively. The bars run from the first to
-    the last quarter with references.
+    A reference is one call mentioning one issue or pull request; each
+    repository comes under one spelling (spellings()). The bars run from the
+    first to the last quarter with references.
     """
     counts: dict[tuple[int, int], Counter] = defaultdict(Counter)
     totals: Counter = Counter()
     for row in per_quarter:
-        repo = f"{row['owner_l']}/{row['repo_l']}"
+        repo = f"{row['owner']}/{row['repo']}"
         counts[(row["year"], row["quarter"])][repo] += row["n"]
         totals[repo] += row["n"]
     key = "references"
@@ -1243,7 +1272,9 @@ def references_chart(
     if not counts:
         return Chart(key, title, empty, [], [])
     # Most references first, then by name: ties come out the same on every database.
-    repos = sorted(totals, key=lambda repo: (-totals[repo], repo))[:REPOS_SHOWN]
+    repos = sorted(totals, key=lambda repo: (-totals[repo], repo.lower(), repo))[
+        :REPOS_SHOWN
+    ]
     others = len(totals) - len(repos)
     quarters = quarter_range(min(counts), max(counts))
     busiest = max(quarters, key=lambda q: (counts[q].total(), q))
@@ -1324,15 +1355,15 @@ def most_discussed_per_quarter(
     refs: list[Ref],
 ) -> dict[tuple[int, int], list[tuple[str, int]]]:
     """Each quarter's TOP_ISSUES most referenced issues of `refs`, "owner/repo#n"."""
-    calls = Counter((ref.quarter, ref.owner_l, ref.repo_l, ref.number) for ref in refs)
+    calls = Counter((ref.quarter, ref.owner, ref.repo, ref.number) for ref in refs)
     quarters = defaultdict(list)
-    for (quarter, *issue), n in calls.items():
-        quarters[quarter].append((-n, issue))
+    for (quarter, owner, repo, number), n in calls.items():
+        quarters[quarter].append((-n, owner.lower(), repo.lower(), number, owner, repo))
     # Most calls first, then by name: ties come out the same on every database.
     return {
         quarter: [
             (f"{owner}/{repo}#{number}", -n)
-            for n, (owner, repo, number) in heapq.nsmallest(TOP_ISSUES, issues)
+            for n, _o, _r, number, owner, repo in heapq.nsmallest(TOP_ISSUES, issues)
         ]
         for quarter, issues in sorted(quarters.items())
     }
@@ -1341,19 +1372,27 @@ def most_discussed_per_quarter(
 def most_discussed(refs: list[Ref], limit: int = 20) -> list[dict]:
     """The issues and pull requests of `refs` referenced by the most calls, then
     by the latest call, each with the URL of its page."""
-    calls = Counter((ref.owner_l, ref.repo_l, ref.number) for ref in refs)
+    calls = Counter((ref.owner, ref.repo, ref.number) for ref in refs)
     latest: dict[tuple[str, str, int], dt.date] = {}
     for ref in refs:
-        issue = (ref.owner_l, ref.repo_l, ref.number)
+        issue = (ref.owner, ref.repo, ref.number)
         if ref.date > latest.get(issue, dt.date.min):
             latest[issue] = ref.date
     top = heapq.nsmallest(
-        limit, calls, key=lambda i: (-calls[i], -latest[i].toordinal(), i)
+        limit,
+        calls,
+        key=lambda i: (
+            -calls[i],
+            -latest[i].toordinal(),
+            i[0].lower(),
+            i[1].lower(),
+            i,
+        ),
     )
     rows = [
         {
-            "owner_l": owner,
-            "repo_l": repo,
+            "owner": owner,
+            "repo": repo,
             "number": number,
             "calls": calls[owner, repo, number],
             "latest": latest[owner, repo, number],
@@ -1366,6 +1405,6 @@ def most_discussed(refs: list[Ref], limit: int = 20) -> list[dict]:
         "meetings:ref", kwargs={"owner": "OWNER", "repo": "REPO", "number": 1}
     ).split("OWNER/REPO/1")
     for row in rows:
-        owner, repo = quote(row["owner_l"], safe=""), quote(row["repo_l"], safe="")
+        owner, repo = quote(row["owner"], safe=""), quote(row["repo"], safe="")
         row["url"] = f"{head}{owner}/{repo}/{row['number']}{tail}"
     return rows

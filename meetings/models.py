@@ -702,6 +702,15 @@ class Meeting(RenderedMarkdown, PublicModel):
             ),
             # Finalized calls by date: a window of the references page.
             models.Index(fields=["status", "date"], name="meetings_status_date"),
+            # Open action items per series (home, the call page): their calls
+            # read from this index alone, not from the table of whole notes,
+            # which a join of every finalized call would scan. PostgreSQL only:
+            # SQLite ignores INCLUDE and keeps a plain (status, series) index.
+            models.Index(
+                fields=["status", "series"],
+                include=["id", "start", "date", "ordinal"],
+                name="meetings_status_series_cover",
+            ),
         ]
 
     def __str__(self):
@@ -970,7 +979,11 @@ class Attendance(PartOfCall, PublicModel):
         GUEST = "guest", _("Guest")
 
     meeting = models.ForeignKey(
-        Meeting, on_delete=models.CASCADE, related_name="attendances"
+        Meeting,
+        on_delete=models.CASCADE,
+        related_name="attendances",
+        # meetings_attendance_unique (meeting, attendee) serves every lookup.
+        db_index=False,
     )
     attendee = models.ForeignKey(
         Attendee,

@@ -244,10 +244,17 @@ def calls_naming(people: set) -> set:
     return set(each[0].union(*each[1:]))
 
 
-def meeting_ids(model, instances, pks, created: bool = False) -> set:
+def meeting_ids(
+    model, instances, pks, created: bool = False, before: bool = False
+) -> set:
     if created and model in (Meeting, MeetingSeries, Attendee):
         # Rows just inserted: no call names them yet and none has a stored page
         # (a new person's calls are forgotten as their rows link them).
+        return set()
+    if before and model in (Meeting, MeetingSeries, Attendee):
+        # An update of these rows cannot change which calls they concern (the
+        # links live in the calls' rows): the announcement after it finds the
+        # same calls, so a person's UNION runs once, not twice.
         return set()
     if model is Meeting:
         return {row.pk for row in instances} | set(pks)
@@ -268,8 +275,10 @@ def meeting_ids(model, instances, pks, created: bool = False) -> set:
     return ids
 
 
-def rows_written(sender, instances=(), pks=(), created=False, **kwargs) -> None:
-    forget(meeting_ids(sender, instances, pks, created))
+def rows_written(
+    sender, instances=(), pks=(), created=False, before=False, **kwargs
+) -> None:
+    forget(meeting_ids(sender, instances, pks, created, before))
 
 
 def people_linked(sender, instance, action, reverse, pk_set, **kwargs) -> None:

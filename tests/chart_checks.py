@@ -317,12 +317,14 @@ def check_references(until=None) -> charts.ReferencesWindow:
     per_quarter = Counter()
     per_issue = defaultdict(Counter)
     per_issue_latest = {}
+    written = defaultdict(Counter)  # each repository's spellings in the window
     for day, owner, repo, number in refs.values_list(
         "meeting__date", "owner", "repo", "number"
     ):
         quarter = charts.Quarter.of(day)
         if not window.first <= quarter <= window.last:
             continue
+        written[f"{owner}/{repo}".lower()][f"{owner}/{repo}"] += 1
         issue = f"{owner.lower()}/{repo.lower()}#{number}"
         per_quarter[str(quarter)] += 1
         per_issue[str(quarter)][issue] += 1
@@ -331,6 +333,13 @@ def check_references(until=None) -> charts.ReferencesWindow:
     assert {q: int(row[1].text) for q, row in table.items() if row[1].text != "0"} == (
         dict(per_quarter)
     )
+    # Each repository under one spelling: the most written, ties alphabetically.
+    shown_as = {
+        repo: min(uses, key=lambda spelling: (-uses[spelling], spelling))
+        for repo, uses in written.items()
+    }
+    for name, _numeric in chart.columns[2:-2]:
+        assert shown_as[name.lower()] == name
     for quarter, row in table.items():
         # Repositories' columns and "Other" add up to the quarter's total.
         assert sum(int(cell.text) for cell in row[2:-1]) == int(row[1].text)
@@ -339,23 +348,27 @@ def check_references(until=None) -> charts.ReferencesWindow:
             assert top == ""
             continue
         first, count = top.split(", ")[0].rsplit(" (", 1)
+        assert shown_as[first.split("#")[0].lower()] == first.split("#")[0]
         assert int(count.rstrip(")")) == max(per_issue[quarter].values())
-        assert per_issue[quarter][first] == int(count.rstrip(")"))
+        assert per_issue[quarter][first.lower()] == int(count.rstrip(")"))
     # Most discussed: the window's issues by calls, then the latest call.
     calls = sum(per_issue.values(), Counter())
     expected = sorted(
         calls, key=lambda i: (-calls[i], -per_issue_latest[i].toordinal())
     )
     shown = [
-        f"{r['owner_l']}/{r['repo_l']}#{r['number']}" for r in window.most_discussed
+        f"{r['owner']}/{r['repo']}#{r['number']}".lower() for r in window.most_discussed
     ]
     assert len(shown) == min(20, len(calls))
     assert [calls[i] for i in shown] == [calls[i] for i in expected[: len(shown)]]
     for row in window.most_discussed:
+        assert shown_as[f"{row['owner']}/{row['repo']}".lower()] == (
+            f"{row['owner']}/{row['repo']}"
+        )
         assert (
             row["url"]
             == GitHubReference(
-                owner=row["owner_l"], repo=row["repo_l"], number=row["number"]
+                owner=row["owner"], repo=row["repo"], number=row["number"]
             ).get_absolute_url()
         )
     if chart.rows:

@@ -83,6 +83,7 @@ from meetings.models import (
     MeetingSeries,
     ReleaseTeam,
 )
+from pagecache.models import SiteGeneration
 from people.models import Alias, Attendee
 from people.parsing import parse_attendee_line
 
@@ -426,9 +427,16 @@ def _save_people(people: list[Person]) -> None:
                     .values_list("pk", flat=True)
                     .first()
                 )
-    for person in people:
-        if person.handle_added:
-            Attendee.objects.filter(pk=person.pk).update(github_handle=person.handle)
+    # One write for every handle learned: each is a person whose stored calls
+    # must be found (meetings.published), best in one query.
+    handles = [
+        Attendee(pk=person.pk, github_handle=person.handle)
+        for person in people
+        if person.handle_added
+    ]
+    if handles:
+        Attendee.objects.bulk_update(handles, ["github_handle"])
+        for person in people:
             person.handle_added = False
     aliases = [
         Alias(attendee_id=person.pk, name=name[:100])
@@ -855,9 +863,14 @@ def import_notes(
                 continue
             created_before = len(router.created)
             try:
-                # Hundreds of writes a file: their calls' stored notes are
-                # deleted once, not once a write.
-                with transaction.atomic(), published.forget_once():
+                # Hundreds of writes a file: the site stamp is bumped and their
+                # calls' stored notes are deleted once, not once a write (and
+                # not at all for a file rolled back).
+                with (
+                    transaction.atomic(),
+                    SiteGeneration.bump_once(),
+                    published.forget_once(),
+                ):
                     written += _import_file(
                         parsed_file, file_report, router, index, dates, vocabulary
                     )
@@ -876,7 +889,11 @@ def import_notes(
                 learn_people(every_call, index)
                 dates = _meeting_dates()
                 router.forget(router.created[created_before:])
-        with transaction.atomic(), published.forget_once():
+        with (
+            transaction.atomic(),
+            SiteGeneration.bump_once(),
+            published.forget_once(),
+        ):
             _fingerprint(list(dict.fromkeys(written)))
             _learn_styles(router, styles)
         report.series = sorted(s.slug for s in router.cache.values())

@@ -2,11 +2,21 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from agenda.models import ActionItem, AgendaItem
 from agenda.notes.check import lossless_failures, round_trip
 from agenda.notes.importer import NotesImportError, import_notes, sources_from_paths
-from meetings.models import GitHubReference, Meeting, MeetingSeries, ReleaseTeam
+from meetings.models import (
+    GitHubReference,
+    Meeting,
+    MeetingSeries,
+    PublishedPage,
+    ReleaseTeam,
+)
+from meetings.views import publish_notes
+from pagecache.models import SiteGeneration
 from people.models import Alias, Attendee
 from tests.factories import AliasFactory, AttendeeFactory, MeetingSeriesFactory
 
@@ -408,3 +418,77 @@ def test_a_file_that_breaks_while_writing_is_rolled_back_alone(monkeypatch):
     assert list(Meeting.objects.values_list("date", flat=True)) == [dt.date(2021, 3, 3)]
     assert not Attendee.objects.filter(github_handle="evepark").exists()
     assert not MeetingSeries.objects.filter(title="Gadget Sync").exists()
+
+
+def stamp_writes(queries) -> int:
+    table = connection.ops.quote_name(SiteGeneration._meta.db_table)
+    return sum(q["sql"].startswith(f"UPDATE {table}") for q in queries)
+
+
+@pytest.mark.django_db
+def test_an_import_bumps_the_site_stamp_once_a_file():
+    stamp, _changed_at = SiteGeneration.current()  # the row exists, as on a site
+    with CaptureQueriesContext(connection) as queries:
+        report = run(
+            "widget/2021-03-03.md",
+            "gadget/gadget-archive.md",
+            series="w",
+            split_series=True,
+        )
+    assert report.failures == 0
+    assert report.total_new == 4
+    # One for each file, one for the closing fingerprints; not one a row.
+    assert stamp_writes(queries) == 3
+    assert SiteGeneration.current()[0] != stamp
+
+
+@pytest.mark.django_db
+def test_handles_learned_by_a_file_look_for_their_people_calls_once():
+    AttendeeFactory(display_name="Dana Ruiz", github_handle="")
+    AttendeeFactory(display_name="Chen Wu", github_handle="")
+    with CaptureQueriesContext(connection) as queries:
+        run("widget/2021-03-03.md")
+    assert set(
+        Attendee.objects.filter(display_name__in=["Dana Ruiz", "Chen Wu"]).values_list(
+            "github_handle", flat=True
+        )
+    ) == {"danaruiz", "chenwu"}
+    assert sum(" UNION " in q["sql"] for q in queries) == 1
+
+
+@pytest.mark.django_db
+def test_a_file_that_fails_changes_neither_the_stamp_nor_stored_notes(
+    monkeypatch, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from agenda.notes import importer as notes_import
+
+    settings.PUBLISHED_PAGES = True
+    run("widget/2021-03-03.md")
+    assert publish_notes(Meeting.objects.all()) == 1
+    pages = list(PublishedPage.objects.values_list("meeting_id", "token", "body"))
+    stamp = SiteGeneration.current()
+    # Another version of the call, which breaks after its old rows are gone and
+    # the call is written again.
+    text = (FIXTURES / "widget/2021-03-03.md").read_text("utf-8")
+    changed = tmp_path / "2021-03-03.md"
+    changed.write_text(text.replace("Freeze next Friday", "Freeze on Monday"))
+    real_flush = notes_import._Writer.flush
+
+    def flush(self):
+        if self.pending:
+            raise RuntimeError("disk full")
+        return real_flush(self)
+
+    monkeypatch.setattr(notes_import._Writer, "flush", flush)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = import_notes(
+            sources=sources_from_paths([changed]), series_slug="widget"
+        )
+    assert [f.error for f in report.files] == [
+        {"message": "RuntimeError: disk full", "line": 1}
+    ]
+    assert SiteGeneration.current() == stamp
+    assert (
+        list(PublishedPage.objects.values_list("meeting_id", "token", "body")) == pages
+    )
+    assert "Freeze next Friday" in pages[0][2]

@@ -222,32 +222,32 @@ def test_references_per_quarter_by_repository():
     window = chart_checks.check_references()
     assert (window.first, window.last) == ((2024, 4), (2025, 3))
     chart = window.chart
-    assert chart.columns[2:4] == [("org/app", True), ("org/lib", True)]
+    assert chart.columns[2:4] == [("Org/App", True), ("org/lib", True)]
     assert [chart_checks.values(r) for r in chart.rows] == [
         ["2025 Q3", "1", "0", "1", "0", "org/lib#2 (1)"],
         ["2025 Q2", "0", "0", "0", "0", ""],
-        ["2025 Q1", "3", "2", "1", "0", "org/app#7 (2), org/lib#1 (1)"],
+        ["2025 Q1", "3", "2", "1", "0", "Org/App#7 (2), org/lib#1 (1)"],
     ]
     assert window.most_discussed == [
         {
-            "owner_l": "org",
-            "repo_l": "app",
+            "owner": "Org",
+            "repo": "App",
             "number": 7,
             "calls": 2,
             "latest": dt.date(2025, 3, 5),
-            "url": "/refs/org/app/7/",
+            "url": "/refs/Org/App/7/",
         },
         {
-            "owner_l": "org",
-            "repo_l": "lib",
+            "owner": "org",
+            "repo": "lib",
             "number": 2,
             "calls": 1,
             "latest": dt.date(2025, 8, 6),
             "url": "/refs/org/lib/2/",
         },
         {
-            "owner_l": "org",
-            "repo_l": "lib",
+            "owner": "org",
+            "repo": "lib",
             "number": 1,
             "calls": 1,
             "latest": dt.date(2025, 2, 5),
@@ -309,7 +309,7 @@ def test_references_count_the_years_finalized_calls_and_nothing_else(client):
         ],
     ]
     assert [
-        (f"{r['owner_l']}/{r['repo_l']}#{r['number']}", r["calls"], r["latest"])
+        (f"{r['owner']}/{r['repo']}#{r['number']}", r["calls"], r["latest"])
         for r in window.most_discussed
     ] == [
         ("org/lib#3", 3, dt.date(2025, 12, 31)),
@@ -323,6 +323,102 @@ def test_references_count_the_years_finalized_calls_and_nothing_else(client):
         "<td>2025-12-31</td>"
     ) in html
     assert "9 references to 3 repositories" in html
+
+
+def test_references_fold_the_case_of_owner_and_repo_across_calls(client):
+    """Calls that capitalise a repository differently discuss one repository and
+    one issue: counted, ranked and linked once, under its most written spelling
+    (a tie: the first in code-point order)."""
+
+    def call(day: dt.date, *refs: str):
+        meeting = MeetingFactory(start=dt.datetime.combine(day, dt.time(16), dt.UTC))
+        for ref in refs:
+            owner_repo, number = ref.split("#")
+            owner, repo = owner_repo.split("/")
+            GitHubReferenceFactory(
+                meeting=meeting, owner=owner, repo=repo, number=int(number)
+            )
+        return meeting
+
+    falco = [
+        call(dt.date(2025, 1, 8), "falcosecurity/Falco#12", "Org/Tool#1"),
+        call(dt.date(2025, 2, 5), "falcosecurity/falco#12"),
+        call(dt.date(2025, 5, 7), "FalcoSecurity/falco#12", "falcosecurity/falco#3"),
+    ]
+    call(dt.date(2025, 8, 6), "org/tool#1")
+    call(dt.date(2025, 11, 5), "acme/widget#5")
+    call(dt.date(2025, 12, 3), "acme/widget#5")
+
+    window = chart_checks.check_references()
+    # falcosecurity/falco is written so twice, each other way once; Org/Tool and
+    # org/tool once each: "O" comes before "o".
+    assert [
+        (f"{r['owner']}/{r['repo']}#{r['number']}", r["calls"], r["url"])
+        for r in window.most_discussed
+    ] == [
+        ("falcosecurity/falco#12", 3, "/refs/falcosecurity/falco/12/"),
+        ("acme/widget#5", 2, "/refs/acme/widget/5/"),
+        ("Org/Tool#1", 2, "/refs/Org/Tool/1/"),
+        ("falcosecurity/falco#3", 1, "/refs/falcosecurity/falco/3/"),
+    ]
+    chart = window.chart
+    # acme/widget and Org/Tool tie at 2: by name, whatever the case.
+    assert chart.columns[2:5] == [
+        ("falcosecurity/falco", True),
+        ("acme/widget", True),
+        ("Org/Tool", True),
+    ]
+    assert [chart_checks.values(r) for r in chart.rows] == [
+        ["2025 Q4", "2", "0", "2", "0", "0", "acme/widget#5 (2)"],
+        ["2025 Q3", "1", "0", "0", "1", "0", "Org/Tool#1 (1)"],
+        [
+            "2025 Q2",
+            "2",
+            "2",
+            "0",
+            "0",
+            "0",
+            "falcosecurity/falco#3 (1), falcosecurity/falco#12 (1)",
+        ],
+        [
+            "2025 Q1",
+            "3",
+            "2",
+            "0",
+            "1",
+            "0",
+            "falcosecurity/falco#12 (2), Org/Tool#1 (1)",
+        ],
+    ]
+
+    html = client.get("/refs/").content.decode()
+    assert "8 references to 3 repositories" in html
+    assert (
+        '<a href="/refs/falcosecurity/falco/12/">falcosecurity/falco#12</a></td>'
+        '<td class="num">3</td><td>2025-05-07</td>'
+    ) in html
+    assert "falcosecurity/Falco" not in html
+    assert "FalcoSecurity" not in html
+    assert "org/tool" not in html
+    # The link lists every call, however it spelled the repository.
+    issue = client.get("/refs/falcosecurity/falco/12/").content.decode()
+    assert [m.get_absolute_url() in issue for m in falco] == [True, True, True]
+    assert "Calls that discussed falcosecurity/falco#12" in issue
+
+
+def test_reference_spelling_does_not_depend_on_row_order():
+    written = [("b", "X"), ("acme", "w"), ("B", "x"), ("ACME", "W"), ("acme", "W")]
+    expected = {
+        ("b", "X"): ("B", "x"),
+        ("B", "x"): ("B", "x"),
+        ("acme", "w"): ("ACME", "W"),
+        ("ACME", "W"): ("ACME", "W"),
+        ("acme", "W"): ("ACME", "W"),
+    }
+    assert charts.spellings(written) == expected
+    assert charts.spellings(reversed(written)) == expected
+    # The most written spelling wins over the first in code-point order.
+    assert charts.spellings(written + [("acme", "w")])["ACME", "W"] == ("acme", "w")
 
 
 def quarterly_references(years: int, *, last=dt.date(2026, 11, 4)):
@@ -379,7 +475,7 @@ def test_references_show_the_newest_year_and_no_older_reference():
     ]
     # The oldest call's issues are two years back: neither in the chart nor in
     # the most discussed list.
-    shown = {(r["repo_l"], r["number"]) for r in window.most_discussed}
+    shown = {(r["repo"], r["number"]) for r in window.most_discussed}
     assert shown == {("widget", 2026)}
     assert "old" not in str(window.chart.svg) + window.chart.table_html()
     assert (window.earlier, window.later, window.query) == ((2025, 4), None, "")
@@ -399,7 +495,7 @@ def test_references_walk_back_a_year_at_a_time_and_forward_again():
     oldest = charts.references_window(charts.Quarter(2024, 4))
     assert oldest.earlier is None
     assert (oldest.later, oldest.later_is_newest) == ((2025, 4), False)
-    assert ("old", 1) in {(r["repo_l"], r["number"]) for r in oldest.most_discussed}
+    assert ("old", 1) in {(r["repo"], r["number"]) for r in oldest.most_discussed}
 
 
 def test_references_until_out_of_range_shows_the_nearest_year():

@@ -9,7 +9,7 @@ from django.contrib.messages import add_message, constants
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client, RequestFactory
@@ -396,6 +396,113 @@ def test_a_bump_changes_the_stamp_and_time():
     assert new_stamp != stamp
     assert new_changed_at >= changed_at
     assert SiteGeneration.objects.count() == 1
+
+
+def stamp_writes(queries) -> list[str]:
+    table = connection.ops.quote_name(SiteGeneration._meta.db_table)
+    return [q["sql"] for q in queries if q["sql"].startswith(f"UPDATE {table}")]
+
+
+def writes(queries) -> list[str]:
+    return [
+        q["sql"]
+        for q in queries
+        if q["sql"].split(" ", 1)[0] in ("INSERT", "UPDATE", "DELETE")
+    ]
+
+
+def test_writes_in_one_block_bump_the_stamp_once_as_its_last_write(finalized):
+    stamp, _changed_at = SiteGeneration.current()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        SiteGeneration.bump_once(),
+    ):
+        finalized.save()
+        Meeting.objects.filter(pk=finalized.pk).update(highlights="- edited")
+        AgendaItemFactory(meeting=finalized, title="Added")
+        Attendee.objects.bulk_create([Attendee(display_name="New Nell")])
+        assert SiteGeneration.current()[0] == stamp
+    assert len(stamp_writes(queries)) == 1
+    # Last, so the row is locked for a moment, not for the whole block.
+    assert writes(queries)[-1] == stamp_writes(queries)[0]
+    assert SiteGeneration.current()[0] != stamp
+
+
+def test_a_block_that_rolls_back_leaves_the_stamp(
+    finalized, django_capture_on_commit_callbacks
+):
+    stamp, _changed_at = SiteGeneration.current()
+
+    def save_then_fail():
+        with transaction.atomic(), SiteGeneration.bump_once():
+            finalized.save()
+            raise RuntimeError("the file failed")
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError, match="the file failed"),
+    ):
+        save_then_fail()
+    assert callbacks == []
+    assert SiteGeneration.current()[0] == stamp
+
+
+def test_a_block_whose_error_is_caught_in_the_transaction_bumps_on_commit(
+    finalized, django_capture_on_commit_callbacks
+):
+    stamp, _changed_at = SiteGeneration.current()
+
+    def edit_then_fail():
+        with SiteGeneration.bump_once():
+            Meeting.objects.filter(pk=finalized.pk).update(highlights="- edited")
+            raise RuntimeError("the file failed")
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with pytest.raises(RuntimeError, match="the file failed"):
+            edit_then_fail()
+        assert SiteGeneration.current()[0] == stamp
+    # The edit committed, and its new stamp with it.
+    assert SiteGeneration.current()[0] != stamp
+
+
+def test_an_inner_block_leaves_the_bump_to_the_outer_one(finalized):
+    stamp, _changed_at = SiteGeneration.current()
+    with (
+        CaptureQueriesContext(connection) as queries,
+        transaction.atomic(),
+        SiteGeneration.bump_once(),
+    ):
+        Meeting.objects.filter(pk=finalized.pk).update(highlights="- edited")
+        with transaction.atomic(), SiteGeneration.bump_once():
+            finalized.save()
+        assert SiteGeneration.current()[0] == stamp
+    assert len(stamp_writes(queries)) == 1
+    assert SiteGeneration.current()[0] != stamp
+
+
+def test_a_block_without_writes_keeps_the_stamp(finalized):
+    stamp, _changed_at = SiteGeneration.current()
+    with transaction.atomic(), SiteGeneration.bump_once():
+        assert list(Meeting.objects.filter(pk=finalized.pk)) == [finalized]
+    assert SiteGeneration.current()[0] == stamp
+
+
+def test_the_stamp_row_is_made_when_first_read_inside_a_block():
+    SiteGeneration.objects.all().delete()
+    with transaction.atomic(), SiteGeneration.bump_once():
+        stamp, _changed_at = SiteGeneration.current()
+    assert SiteGeneration.current()[0] == stamp
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_every_write_bumps_at_once(finalized):
+    stamp, _changed_at = SiteGeneration.current()
+    with CaptureQueriesContext(connection) as queries, SiteGeneration.bump_once():
+        finalized.save()
+        assert SiteGeneration.current()[0] != stamp
+        Meeting.objects.filter(pk=finalized.pk).update(highlights="- edited")
+    assert len(stamp_writes(queries)) == 2
 
 
 def test_another_app_server_serves_the_page_from_the_shared_cache(client, finalized):
