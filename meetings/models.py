@@ -13,7 +13,7 @@ from django.core.validators import (
     RegexValidator,
 )
 from django.db import connection, models, transaction
-from django.db.models.functions import Coalesce, Concat, Lower, Substr
+from django.db.models.functions import Coalesce, Concat, Lower, Substr, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -1235,8 +1235,10 @@ class GitHubReference(PublicModel):
             ),
         ]
         indexes = [
+            # The page of one issue matches owner and repository case-blind
+            # (iexact, which PostgreSQL compares as UPPER()).
             models.Index(
-                fields=["owner", "repo", "number"], name="meetings_ref_lookup"
+                Upper("owner"), Upper("repo"), "number", name="meetings_ref_lookup"
             ),
         ]
 

@@ -1,6 +1,7 @@
 """Indexes the uncached pages read by (issue 15): home's open action items read
-their calls from an index alone, not the table of whole notes, and a call's
-attendance has one index led by the call, the unique (meeting, attendee) one."""
+their calls from an index alone, not the table of whole notes, a call's
+attendance has one index led by the call, the unique (meeting, attendee) one,
+and the page of one issue finds its references case-blind by index."""
 
 import datetime as dt
 import json
@@ -10,7 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.factories import ActionItemFactory, MeetingFactory, MeetingSeriesFactory
+from tests.factories import (
+    ActionItemFactory,
+    GitHubReferenceFactory,
+    MeetingFactory,
+    MeetingSeriesFactory,
+)
 
 NOW = timezone.now().replace(second=0, microsecond=0)
 
@@ -50,11 +56,14 @@ def scans_of(sql: str, table: str, *joined: str) -> list[dict]:
                 cursor.execute(f"RESET {setting}")
     plan = plan if isinstance(plan, list) else json.loads(plan)
 
-    def scans(node) -> list[dict]:
-        own = [node] if node.get("Relation Name") == table else []
-        return own + [s for child in node.get("Plans", []) for s in scans(child)]
+    return nodes_reading(plan[0]["Plan"], table)
 
-    return scans(plan[0]["Plan"])
+
+def nodes_reading(node: dict, table: str) -> list[dict]:
+    own = [node] if node.get("Relation Name") == table else []
+    return own + [
+        n for child in node.get("Plans", []) for n in nodes_reading(child, table)
+    ]
 
 
 def attendance_indexes() -> dict[str, list[str]]:
@@ -102,3 +111,27 @@ def all_visible(table: str) -> bool:
             "SELECT relallvisible >= relpages FROM pg_class WHERE relname = %s", [table]
         )
         return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_issues_page_finds_its_references_by_index_whatever_the_case(
+    client, uncached
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("Reads PostgreSQL's query plan.")
+    for number in range(1, 200):
+        GitHubReferenceFactory(owner="Falcosecurity", repo="Falco", number=number)
+    GitHubReferenceFactory(owner="other", repo="lib", number=7)
+    (sql,) = [
+        sql
+        for sql in queries_of(client, "/refs/falcosecurity/FALCO/7/")
+        if "meetings_githubreference" in sql and "COUNT" not in sql
+    ]
+    scans = scans_of(sql, "meetings_githubreference")
+    assert [(s["Node Type"], s.get("Index Name")) for s in scans] == [
+        ("Index Scan", "meetings_ref_lookup")
+    ], sql
+    # Sought by all three keys, not every reference read and filtered.
+    assert scans[0]["Index Cond"].count("upper(") == 2, scans[0]["Index Cond"]
+    assert scans[0].get("Rows Removed by Filter", 0) == 0
+    assert scans[0]["Actual Rows"] == 1
