@@ -502,7 +502,9 @@ class ActionItemQuerySet(PublicQuerySet):
 
         Only what a list of them shows is read: ranking every open item of a
         series sorts whole rows of the item and its call (notes included) before
-        keeping ten, ~10 ms of PostgreSQL at 500 open items.
+        keeping ten, ~10 ms of PostgreSQL at 500 open items. The series is not
+        joined: every ranked row carried its slug and repository into the sort,
+        and the caller holds the series already.
         """
         per_series = models.F("meeting__series_id")
         order = [
@@ -524,17 +526,16 @@ class ActionItemQuerySet(PublicQuerySet):
                 ),
             )
             .filter(row__lte=first)
-            .select_related("meeting__series")
+            .select_related("meeting")
             .only(
                 "description",
                 "owner_names",
                 "due_date",
                 "position",
+                "meeting__series",
                 "meeting__date",
                 "meeting__ordinal",
                 "meeting__start",
-                "meeting__series__slug",
-                "meeting__series__github_repo",
             )
             .order_by(*order)
         )

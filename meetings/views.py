@@ -499,11 +499,13 @@ class HomeView(TemplateView):
         )
         # The first few open items of each series, due soonest first; the rest
         # are counted and linked (/actions/), so the page does not grow with them.
-        series_ids = [m.series_id for m in next_meetings]
+        series = {m.series_id: m.series for m in next_meetings}
         by_series = {}
         for action in ActionItem.objects.first_open_per_series(
-            series_ids, HOME_ACTIONS_PER_SERIES
+            list(series), HOME_ACTIONS_PER_SERIES
         ):
+            # The series the next call already read (the query does not join it).
+            action.meeting.series = series[action.meeting.series_id]
             by_series.setdefault(action.meeting.series_id, []).append(action)
         attach_owners([a for actions in by_series.values() for a in actions])
         for meeting in next_meetings:

@@ -1,6 +1,9 @@
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from agenda.models import ActionItem, AgendaItem
 from tests.factories import (
@@ -177,3 +180,47 @@ def test_status_badge_is_the_status_display_lower_cased():
     action.status = "Unheard-Of"
     assert action.status_badge == "unheard-of"
     assert ActionItem.Status.DROPPED.label == "Dropped"
+
+
+@pytest.mark.django_db
+def test_first_open_per_series_ranks_ties_and_counts_every_open_item():
+    now = timezone.now()
+    ours, theirs, unasked = MeetingSeriesFactory.create_batch(3)
+    older = MeetingFactory(series=ours, start=now - dt.timedelta(weeks=3))
+    newer = MeetingFactory(series=ours, start=now - dt.timedelta(weeks=2))
+    draft = MeetingFactory(series=ours, status="held", start=now - dt.timedelta(days=1))
+    due = dt.date(2026, 1, 10)
+
+    def item(name, meeting, **fields):
+        return ActionItemFactory(meeting=meeting, description=name, **fields)
+
+    # Created out of the order they rank in, so only the ordering ranks them.
+    undated_newer = item("undated newer", newer, position=0)
+    late_newer = item("due newer", newer, due_date=due, position=5)
+    # Same due date, call and position: the older row (lower id) first.
+    tie_first = item("tie first", older, position=3)
+    tie_second = item("tie second", older, position=3)
+    late_older = item("due older", older, due_date=due, position=9)
+    soonest = item("due soonest", newer, due_date=due - dt.timedelta(days=5))
+    before_tie = item("before tie", older, position=1)
+    item("done", older, status="done", due_date=due - dt.timedelta(days=30))
+    item("at a draft", draft, due_date=due - dt.timedelta(days=30))
+    their_only = item("theirs", MeetingFactory(series=theirs, start=older.start))
+    item("unasked", MeetingFactory(series=unasked, start=older.start))
+
+    rows = list(ActionItem.objects.first_open_per_series([ours.pk, theirs.pk], first=5))
+
+    ranked = [soonest, late_older, late_newer, before_tie, tie_first]
+    assert [a for a in rows if a.meeting.series_id == ours.pk] == ranked
+    assert [a for a in rows if a.meeting.series_id == theirs.pk] == [their_only]
+    # One list, in the ranking's order whatever the series.
+    assert rows == [soonest, late_older, late_newer, their_only, before_tie, tie_first]
+    # Counted: every open item of the series' finalized calls, shown or not.
+    assert {a.pk: a.open_in_series for a in rows} == {
+        **{a.pk: 7 for a in ranked},
+        their_only.pk: 1,
+    }
+    assert tie_second not in rows
+    assert undated_newer not in rows
+    six = ActionItem.objects.first_open_per_series([ours.pk], first=6)
+    assert list(six) == [*ranked, tie_second]
