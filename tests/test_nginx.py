@@ -14,6 +14,7 @@ import re
 import secrets
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -185,13 +186,13 @@ def test_the_live_notes_websocket_upgrade_passes_through(proxy):
     assert message["html"]["highlights"] == "<p>Typed <strong>live</strong>.</p>\n"
 
 
-def test_nginx_keeps_public_pages_a_second_and_never_private_ones(proxy):
+def test_nginx_keeps_public_pages_and_never_private_ones(proxy):
     meeting = MeetingFactory(
         status=Meeting.Status.FINALIZED,
         start=timezone.now() - timezone.timedelta(days=7),
     )
     url = proxy.url + meeting.get_absolute_url()
-    # Back to back, a public page is answered by nginx (1 s microcache).
+    # Back to back, a public page is answered by nginx (its microcache).
     seen = [get(url)[1]["X-Cache"] for _ in range(5)]
     assert "HIT" in seen
     # A visitor with a session (staff may see drafts) always reaches the app.
@@ -200,3 +201,29 @@ def test_nginx_keeps_public_pages_a_second_and_never_private_ones(proxy):
     # Home is not public (it depends on the clock): never kept.
     seen = [get(proxy.url + "/")[1]["X-Cache"] for _ in range(3)]
     assert "HIT" not in seen
+
+
+def test_an_edit_shows_through_nginx_once_its_copy_is_ten_seconds_old(proxy):
+    meeting = MeetingFactory(
+        status=Meeting.Status.FINALIZED,
+        start=timezone.now() - timezone.timedelta(days=7),
+        highlights="Said **first**.",
+    )
+    url = proxy.url + meeting.get_absolute_url()
+    assert "<strong>first</strong>" in get(url)[2].decode()
+    kept = time.monotonic()
+    meeting.highlights = "Said **again**."
+    meeting.save()
+    # A signed-in editor passes nginx by and sees the edit at once.
+    assert "<strong>again</strong>" in get(url, Cookie="sessionid=x")[2].decode()
+    # Visitors get nginx's copy for ten seconds, not one...
+    time.sleep(max(0, kept + 5 - time.monotonic()))
+    _, headers, body = get(url)
+    assert headers["X-Cache"] == "HIT"
+    assert "<strong>first</strong>" in body.decode()
+    # ...then the first one after that starts a refresh, and the edit shows.
+    time.sleep(max(0, kept + 10.5 - time.monotonic()))
+    deadline = time.monotonic() + 5
+    while "<strong>again</strong>" not in get(url)[2].decode():
+        assert time.monotonic() < deadline, "the edit never showed through nginx"
+        time.sleep(0.2)
